@@ -1,0 +1,37 @@
+# Samverkan: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config.toml
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test bench lint clean
+
+# The stamp makes `install` cheap when pyproject.toml has not changed.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: set up, initialise var/samverkan.db with demo data, serve the UI with the scheduler
+run: install
+	$(BIN)/samverkan --config $(CONFIG) init --demo
+	$(BIN)/samverkan --config $(CONFIG) serve --host $(HOST) --port $(PORT)
+
+## test: set up and run the whole suite (PostgreSQL too when SAMVERKAN_TEST_DATABASE_URL is set)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: benchmarks under bench/, each ending with one JSON line of its figures
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-*

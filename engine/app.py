@@ -1,0 +1,53 @@
+"""The engine's composition root: configuration, database, definitions, clock, listeners."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from engine.clock import Clock, SystemClock
+from engine.config import Config
+from engine.db import Database
+from engine.errors import NotFound
+from engine.events import Event, Listeners
+from engine.models import Agreement
+from engine.registry import DefinitionRegistry
+
+__all__ = ["Engine", "build_engine"]
+
+
+class Engine:
+    """Everything a service function needs, built once per process (after fork)."""
+
+    def __init__(self, config: Config, db: Database, clock: Clock) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.tz = config.tz
+        self.registry = DefinitionRegistry(config.workflows_dir, config.role_keys)
+        self.listeners = Listeners()
+        self._agreement_id: int | None = None
+
+    def now(self) -> dt.datetime:
+        """The injected clock's time (UTC)."""
+        return self.clock.now()
+
+    def emit(self, session: Session, event: Event) -> None:
+        """Dispatch a domain event inside the current transaction."""
+        self.listeners.emit(session, event)
+
+    def agreement_id(self, session: Session) -> int:
+        """Id of the configured agreement's row (created by `samverkan init`)."""
+        if self._agreement_id is None:
+            found = session.exec(select(Agreement.id).where(
+                Agreement.key == self.config.agreement.key)).first()
+            if found is None:
+                raise NotFound("The agreement is not in the database yet; run `samverkan init`.")
+            self._agreement_id = found
+        return self._agreement_id
+
+
+def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:
+    """Wire an Engine from `config`; raises DefinitionError if a workflow file is broken."""
+    return Engine(config, db or Database(config.database_url), clock or SystemClock())

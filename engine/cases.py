@@ -1,0 +1,158 @@
+"""Cases: open, fire a trigger, assign, claim, comment, each in one transaction.
+
+Firing follows one path for people and for the scheduler: check the trigger, the
+actor's role and the guards against the case's definition version; then update the
+case under an optimistic version check, append a hash-chained log row, replace the
+pending deadlines and emit the event, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+
+from engine import deadlines
+from engine.app import Engine
+from engine.audit import GENESIS, row_hash
+from engine.definitions import Definition
+from engine.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationError
+from engine.events import Event
+from engine.machines import may_fire
+from engine.models import CaseRow, Period, TransitionLog
+from engine.rules import GUARDS, Actor, CaseAdapter, FireContext
+from engine.users import actor_for
+
+__all__ = ["fire", "fire_in", "load_visible",
+           "can_see", "due_of"]
+
+def can_see(case: CaseRow, actor: Actor) -> bool:
+    """Confidential cases: only the owning group, the assignee and the chair see them."""
+    return (not case.confidential or actor.is_system or "chair" in actor.roles
+            or case.group_id in actor.group_ids
+            or (actor.user_id is not None and case.assignee_id == actor.user_id))
+
+
+def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = False) -> CaseRow:
+    """The case if it exists and `actor` may see it, else NotFound (never a hint it exists)."""
+    stmt = select(CaseRow).where(CaseRow.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    case = session.exec(stmt).first()
+    if case is None or not can_see(case, actor):
+        raise NotFound(f"No case {case_id} that you may see.")
+    return case
+
+
+def as_actor(session: Session, actor: Actor | str) -> Actor:
+    return actor if isinstance(actor, Actor) else actor_for(session, actor)
+
+
+def append_log(session: Session, case_id: int, trigger: str, from_state: str | None,
+                to_state: str, actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
+    last = session.exec(select(TransitionLog.seq, TransitionLog.hash)
+                        .where(TransitionLog.case_id == case_id)
+                        .order_by(TransitionLog.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    row = TransitionLog(case_id=case_id, seq=seq, trigger=trigger, from_state=from_state,
+                        to_state=to_state, actor=actor, at=now, comment=comment or None,
+                        prev_hash=prev, hash="")
+    row.hash = row_hash(row)
+    session.add(row)
+    return row
+
+
+def _period_end(session: Session, case: CaseRow) -> dt.date | None:
+    if case.period_id is None:
+        return None
+    return session.exec(select(Period.ends_on).where(Period.id == case.period_id)).first()
+
+
+def planned_deadlines(eng: Engine, session: Session, case: CaseRow, state: str, definition: Definition,
+         now: dt.datetime) -> list[deadlines.PlannedDeadline]:
+    """The deadline rows of `state` for this case (entered at `now`)."""
+    rule = definition.states[state].deadline
+    if rule is None or definition.states[state].terminal:
+        return []
+    day = deadlines.due_date(rule, entered=now, opened=case.opened_at,
+                             requested=case.requested_due_at, event=case.event_at,
+                             period_end=_period_end(session, case), tz=eng.tz)
+    return deadlines.plan(rule, day, now, eng.tz, eng.config.agreement.renewal_reminder_days)
+
+
+def due_of(planned: list[deadlines.PlannedDeadline]) -> dt.datetime | None:
+    """The due time among planned rows, if any."""
+    return next((p.due_at for p in planned if p.kind == "due"), None)
+
+
+def _refusal(case: CaseRow, trigger: str, definition: Definition, ctx: FireContext) -> Exception:
+    candidates = definition.candidates(case.state, trigger)
+    possible = ", ".join(definition.triggers_from(case.state)) or "none (the case is closed)"
+    state = definition.states[case.state].label.en
+    if not candidates:
+        known = any(t.trigger == trigger for t in definition.transitions)
+        what = "is not possible" if known else "is not a trigger of this workflow"
+        return TransitionNotAllowed(case.id or 0, trigger, case.state,
+                                    f"'{trigger}' {what} from state '{case.state}' ({state}); "
+                                    f"possible from here: {possible}.")
+    permitted = [t for t in candidates if may_fire(t, ctx)]
+    if not permitted:
+        roles = sorted({r for t in candidates for r in t.roles}) or ["the system"]
+        return Forbidden(f"Only {', '.join(roles)} may '{trigger}' case {case.id}; "
+                         f"ask one of them or the case's owning group.")
+    unmet = sorted({GUARDS[g].description for t in permitted for g in t.guards if not GUARDS[g].fn(ctx)}
+                   | {GUARDS[g].description for t in permitted for g in t.unless if GUARDS[g].fn(ctx)})
+    return TransitionNotAllowed(case.id or 0, trigger, case.state,
+                                f"'{trigger}' is not allowed now: {'; '.join(unmet)}.")
+
+
+def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: Actor,
+            now: dt.datetime, comment: str | None = None,
+            expected_version: int | None = None) -> TransitionLog:
+    """Fire `trigger` on a loaded (and locked) case inside the caller's transaction."""
+    assert case.id is not None
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(case.id, expected_version, case.version)
+    machine = eng.registry.machine(session, case.workflow, case.definition_version)
+    definition = machine.definition
+    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
+    ctx = FireContext(adapter, actor, now, (comment or "").strip() or None)
+    permitted = [t for t in definition.candidates(case.state, trigger) if may_fire(t, ctx)]
+    if permitted and ctx.comment is None and any(t.comment_required for t in permitted):
+        raise ValidationError("comment", f"'{trigger}' needs a comment: say what was done or decided.")
+    taken = machine.fire(trigger, ctx) if permitted else None
+    if taken is None:
+        raise _refusal(case, trigger, definition, ctx)
+    from_state, version = case.state, case.version
+    terminal = definition.states[adapter.state].terminal
+    planned = planned_deadlines(eng, session, case, adapter.state, definition, now)
+    values = {"state": adapter.state, "version": version + 1, "data": adapter.data,
+              "updated_at": now, "is_open": not terminal, "closed_at": now if terminal else None,
+              "due_at": due_of(planned)}
+    done = session.execute(update(CaseRow).where(CaseRow.id == case.id, CaseRow.version == version)
+                           .values(**values))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(case.id, version, version + 1)
+    for key, value in values.items():
+        set_committed_value(case, key, value)
+    log = append_log(session, case.id, trigger, from_state, adapter.state, actor.username, now,
+                      ctx.comment)
+    deadlines.retire_pending(session, case.id)
+    deadlines.add_rows(session, case, planned)
+    eng.emit(session, Event("transitioned", case.id, actor.username, now, {
+        "trigger": trigger, "from": from_state, "to": adapter.state, "comment": ctx.comment,
+        "workflow": case.workflow, "terminal": terminal}))
+    return log
+
+
+def fire(eng: Engine, case_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
+         expected_version: int | None = None, now: dt.datetime | None = None) -> CaseRow:
+    """Fire `trigger` on case `case_id` as `actor` in its own write transaction."""
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        case = load_visible(session, case_id, who, lock=True)
+        fire_in(eng, session, case, trigger, who, now, comment, expected_version)
+    return case

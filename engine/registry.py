@@ -1,0 +1,58 @@
+"""The definitions in force, and every older version a running case still uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from engine.definitions import Definition, load_definitions, parse_definition
+from engine.errors import NotFound
+from engine.machines import WorkflowMachine
+from engine.models import WorkflowDefinitionRow
+from engine.sql import insert_ignore
+
+__all__ = ["DefinitionRegistry"]
+
+
+class DefinitionRegistry:
+    """Loads workflows/*.toml once; builds one machine per (workflow, version)."""
+
+    def __init__(self, workflows_dir: Path, roles: frozenset[str]) -> None:
+        self.roles = roles
+        self.current: dict[str, Definition] = load_definitions(Path(workflows_dir).glob("*.toml"), roles)
+        self._machines: dict[tuple[str, str], WorkflowMachine] = {}
+        self._lock = threading.Lock()
+        self._stored: set[tuple[str, str]] = set()
+
+    def get(self, key: str) -> Definition:
+        """The current definition of workflow `key`."""
+        try:
+            return self.current[key]
+        except KeyError:
+            raise NotFound(f"No workflow {key!r}; known: {', '.join(sorted(self.current))}.") from None
+
+    def machine(self, session: Session, key: str, version: str) -> WorkflowMachine:
+        """The machine for a case started on `version` of `key` (built once, then shared)."""
+        found = self._machines.get((key, version))
+        if found is not None:
+            return found
+        definition = self.current.get(key)
+        if definition is None or definition.version != version:
+            row = session.exec(select(WorkflowDefinitionRow).where(
+                WorkflowDefinitionRow.key == key, WorkflowDefinitionRow.version == version)).first()
+            if row is None:
+                raise NotFound(f"Definition {key}@{version} is not stored; run `samverkan init`.")
+            definition = parse_definition(row.source, f"{key}@{version}", self.roles)
+        with self._lock:
+            return self._machines.setdefault((key, version), WorkflowMachine(definition))
+
+    def store(self, session: Session, definition: Definition, now: dt.datetime) -> None:
+        """Keep the definition's source so cases started on it can fire after it changes."""
+        if (definition.key, definition.version) in self._stored:
+            return
+        insert_ignore(session, WorkflowDefinitionRow, ["key", "version"], key=definition.key,
+                      version=definition.version, source=definition.source, loaded_at=now)
+        self._stored.add((definition.key, definition.version))

@@ -1,0 +1,130 @@
+"""Shared fixtures: a real database per test (SQLite always, PostgreSQL when configured).
+
+Every test that takes `eng` runs once on SQLite and, when SAMVERKAN_TEST_DATABASE_URL
+is set, once more on PostgreSQL (in a schema of its own, emptied between tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.agreements import sync_from_config
+from engine.app import Engine, build_engine
+from engine.clock import FixedClock
+from engine.config import Config, load_config
+from engine.db import Database
+from engine.models import metadata
+from engine.users import add_user
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")
+# A Wednesday morning in Stockholm, far from holidays and DST changes.
+T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)
+
+# Test personas: (username, [(role, group)]).
+PERSONAS: dict[str, list[tuple[str, str]]] = {
+    "chair": [("chair", "trygghetsgruppen")],
+    "police": [("police", "polisen"), ("member", "trygghetsgruppen")],
+    "official": [("official", "socialnamnden")],
+    "member": [("member", "socialnamnden")],
+    "outsider": [("member", "kultur_fritid")],
+    "security": [("security", "trygghetsgruppen")],
+    "admin": [("admin", "forvaltningen")],
+}
+
+
+def backends() -> list[Any]:
+    params: list[Any] = ["sqlite"]
+    if PG_URL:
+        params.append(pytest.param("postgresql", marks=pytest.mark.postgres))
+    elif os.environ.get("SAMVERKAN_REQUIRE_POSTGRES"):
+        raise RuntimeError("SAMVERKAN_REQUIRE_POSTGRES is set but SAMVERKAN_TEST_DATABASE_URL is not")
+    return params
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """A PostgreSQL schema of this test run, created with every table, dropped at the end."""
+    assert PG_URL
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = _with_search_path(PG_URL, schema)
+    eng = create_engine(url)
+    metadata.create_all(eng)
+    eng.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database with the schema in place."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'samverkan.db'}"
+        db = Database(url)
+        metadata.create_all(db.engine)
+        db.dispose()
+        return url
+    url: str = request.getfixturevalue("pg_schema")
+    db = Database(url)
+    with db.engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    """The shipped Höör config.toml pointed at the test database."""
+    return load_config(ROOT / "config.toml", database_url=db_url)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def eng(config: Config, clock: FixedClock) -> Iterator[Engine]:
+    """An engine on the test database with the agreement, groups and personas loaded."""
+    e = build_engine(config, clock=clock)
+    with e.db.write() as s:
+        sync_from_config(s, config, clock.now())
+        for name, roles in PERSONAS.items():
+            add_user(s, config, name, name=name.title(), email=f"{name}@example.org",
+                     now=clock.now(), roles=roles)
+    yield e
+    e.db.dispose()
+
+
+@pytest.fixture
+def open_case(eng: Engine) -> Callable[..., int]:
+    """Factory: open a case and return its id."""
+    from engine.casework import OpenRequest
+    from engine.casework import open_case as _open
+
+    def make(workflow: str = "action", *, as_user: str = "chair", title: str = "Test case",
+             **fields: Any) -> int:
+        fields.setdefault("group", "socialnamnden")
+        row = _open(eng, OpenRequest(workflow, title, **fields), as_user)
+        assert row.id is not None
+        return row.id
+    return make

@@ -1,0 +1,131 @@
+"""Who may fire what: every workflow walked along its paths, every persona tried at each step.
+
+Each row is (trigger, actor who fires it, comment, personas allowed to fire it there).
+Before a row is fired, every persona that is *not* listed must be refused (Forbidden
+or TransitionNotAllowed) and every listed one must see the trigger as allowed.
+Personas: chair (trygghetsgruppen), police (polisen + member of trygghetsgruppen),
+official (socialnamnden), member (socialnamnden), outsider (kultur_fritid), security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from engine.app import Engine
+from engine.cases import fire
+from engine.casework import assign
+from engine.errors import Forbidden, TransitionNotAllowed, ValidationError
+from engine.views import get_case
+from tests.conftest import PERSONAS
+
+ALL = set(PERSONAS) - {"admin"}
+C = "Noted."
+
+# workflow -> (open kwargs, assignee or None, [(trigger, actor, comment, allowed personas)])
+PATHS: dict[str, tuple[dict[str, Any], str | None, list[tuple[str, str, str | None, set[str]]]]] = {
+    "action/verified": ({"group": "socialnamnden"}, "member", [
+        ("assign", "official", None, {"chair", "official", "member"}),
+        ("start", "member", None, {"chair", "member"}),
+        ("complete", "member", C, {"chair", "member"}),
+        ("verify", "official", None, {"chair", "official", "member"}),
+    ]),
+    "action/cancelled": ({"group": "socialnamnden"}, "member", [
+        ("assign", "chair", None, {"chair", "official", "member"}),
+        ("start", "member", None, {"chair", "member"}),
+        ("complete", "chair", C, {"chair", "member"}),
+        ("reopen", "member", C, {"chair", "official", "member"}),
+        ("cancel", "official", C, {"chair", "official", "member"}),
+    ]),
+    "acute_matter/closed": ({"group": "polisen"}, "police", [
+        ("triage", "police", None, {"chair", "official", "police"}),
+        ("start", "police", None, {"chair", "police"}),
+        ("resolve", "police", C, {"chair", "police"}),
+        ("report", "official", None, {"chair", "official", "police"}),
+        ("close", "chair", None, {"chair"}),
+    ]),
+    "acute_matter/rejected": ({"group": "polisen"}, None, [
+        ("reject", "official", C, {"chair", "official", "police"}),
+    ]),
+    "agreement_renewal/extended": ({"group": "trygghetsgruppen"}, None, [
+        ("schedule_discussion", "official", None, {"chair", "official", "police"}),
+        ("hold_discussion", "chair", C, {"chair", "official", "police"}),
+        ("sign", "police", None, {"chair", "police"}),
+        ("sign", "chair", None, {"chair"}),  # the Police already signed
+    ]),
+    "agreement_renewal/revised": ({"group": "trygghetsgruppen"}, None, [
+        ("schedule_discussion", "police", None, {"chair", "official", "police"}),
+        ("hold_discussion", "police", C, {"chair", "official", "police"}),
+        ("propose_revision", "chair", C, {"chair", "police"}),
+        ("sign", "chair", None, {"chair", "police"}),
+        ("sign", "police", None, {"police"}),
+    ]),
+    "agreement_renewal/terminated": ({"group": "trygghetsgruppen"}, None, [
+        ("schedule_discussion", "chair", None, {"chair", "official", "police"}),
+        ("hold_discussion", "chair", C, {"chair", "official", "police"}),
+        ("terminate", "police", C, {"chair", "police"}),
+    ]),
+    "police_annual_report/closed": ({"group": "ksau"}, None, [
+        ("prepare", "police", None, {"police"}),
+        ("present", "police", C, {"police"}),
+        ("close", "chair", None, {"chair"}),
+    ]),
+    "safety_group_meeting/minutes_approved": ({"group": "trygghetsgruppen"}, None, [
+        ("send_agenda", "police", None, {"chair", "official", "police", "security"}),
+        ("hold", "chair", C, {"chair", "official", "police", "security"}),
+        ("approve_minutes", "police", None, {"chair", "police", "security"}),
+    ]),
+    "safety_group_meeting/cancelled": ({"group": "trygghetsgruppen"}, None, [
+        ("cancel", "official", C, {"chair", "official"}),
+    ]),
+    "monthly_review/closed": ({"group": "trygghetsgruppen"}, None, [
+        ("hold", "security", None, {"chair", "official", "police", "security"}),
+        ("publish_information", "police", C, {"chair", "official", "police", "security"}),
+        ("close", "official", None, {"chair", "official", "police", "security"}),
+    ]),
+}
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_who_may_fire_each_transition(eng: Engine, open_case: Callable[..., int], path: str) -> None:
+    workflow = path.split("/")[0]
+    kwargs, assignee, steps = PATHS[path]
+    case_id = open_case(workflow, as_user="chair", **kwargs)
+    if assignee:
+        assign(eng, case_id, "chair", user=assignee)
+    for trigger, actor, comment, allowed in steps:
+        for persona in sorted(ALL):
+            may = trigger in get_case(eng, case_id, "chair" if persona == "chair" else persona)["allowed_triggers"]
+            assert may == (persona in allowed), f"{path}: {persona} {'may' if may else 'may not'} {trigger}"
+            if persona not in allowed:
+                version = get_case(eng, case_id, "chair")["version"]
+                with pytest.raises((Forbidden, TransitionNotAllowed)):
+                    fire(eng, case_id, trigger, persona, comment=comment)
+                assert get_case(eng, case_id, "chair")["version"] == version, "a refusal changed the case"
+        fire(eng, case_id, trigger, actor, comment=comment)
+    final = get_case(eng, case_id, "chair")
+    assert final["state"] == path.split("/")[1]
+    assert final["allowed_triggers"] == []
+    assert [h["seq"] for h in final["history"]] == list(range(1, len(final["history"]) + 1))
+
+
+def test_comment_required_is_refused_without_one(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("acute_matter", group="polisen")
+    with pytest.raises(ValidationError, match="needs a comment") as err:
+        fire(eng, case_id, "reject", "police", comment="   ")
+    assert err.value.field == "comment"
+    assert get_case(eng, case_id, "chair")["state"] == "reported"
+
+
+def test_guard_refusal_says_what_is_missing(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    with pytest.raises(TransitionNotAllowed, match="assigned to a person first"):
+        fire(eng, case_id, "assign", "chair")
+
+
+def test_unknown_trigger_names_the_possible_ones(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    with pytest.raises(TransitionNotAllowed, match="possible from here: assign, cancel"):
+        fire(eng, case_id, "verify", "chair")
