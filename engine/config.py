@@ -17,6 +17,7 @@ __all__ = [
     "Config",
     "Labelled",
     "MailConfig",
+    "ObligationConfig",
     "RecurringConfig",
     "load_config",
     "default_config_path",
@@ -72,6 +73,28 @@ class RecurringConfig:
 
 
 @dataclass(frozen=True)
+class ObligationConfig:
+    """What the agreement requires, counted by the follow-up report.
+
+    `per_year`: so many cases of `workflow` must reach one of `states` within a year
+    (scaled to the report's length). `per_period`: each agreement period's own case of
+    `workflow` must be in one of `states` (the renewal).
+    """
+
+    key: str
+    sv: str
+    en: str
+    workflow: str
+    states: tuple[str, ...]
+    per_year: int = 0
+    per_period: int = 0
+
+    def label(self, language: str) -> str:
+        """The label in `language`, Swedish unless English is asked for."""
+        return self.en if language == "en" else self.sv
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database_url: str
@@ -84,6 +107,7 @@ class Config:
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
     recurring: tuple[RecurringConfig, ...] = field(default=())
+    obligations: tuple[ObligationConfig, ...] = field(default=())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -193,6 +217,19 @@ def _recurring(r: _Reader) -> RecurringConfig:
     )
 
 
+def _obligation(r: _Reader) -> ObligationConfig:
+    r.check_unknown({"key", "sv", "en", "workflow", "states", "per_year", "per_period"})
+    states = r.get("states", list)
+    if not states or not all(isinstance(x, str) for x in states):
+        raise r._err("states", "expected a list of state keys of the workflow")
+    per_year, per_period = r.get("per_year", int, 0), r.get("per_period", int, 0)
+    if (per_year > 0) == (per_period > 0) or min(per_year, per_period) < 0:
+        raise r._err("per_year", "give exactly one of per_year or per_period, a positive number")
+    return ObligationConfig(key=r.get("key", str), sv=r.get("sv", str), en=r.get("en", str),
+                            workflow=r.get("workflow", str), states=tuple(states),
+                            per_year=per_year, per_period=per_period)
+
+
 def _database_url(path: Path, url: str) -> str:
     # A relative SQLite path is relative to the config file, so `make run` from
     # anywhere uses the same var/ folder.
@@ -215,7 +252,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = _Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement",
-                     "roles", "groups", "focus_areas", "mail", "recurring"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -242,6 +279,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         focus_areas=tuple(_labelled(t) for t in r.tables("focus_areas")),
         mail=MailConfig(**{k: mail.get(k, type(v)) for k, v in mail.data.items()}),
         recurring=tuple(_recurring(t) for t in r.tables("recurring")),
+        obligations=tuple(_obligation(t) for t in r.tables("obligations")),
     )
     _check_references(r, cfg)
     if overrides:

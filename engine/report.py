@@ -1,0 +1,242 @@
+"""The follow-up report to the steering group: what was opened, closed, still open and overdue,
+per focus area and per workflow, and whether each obligation of the agreement was met.
+
+Everything is read from the transition log (when a case entered a state), so a report on
+an imported copy of the data equals the report on the original. The figures are taken as
+of the end of the range, or as of `now` while the range is still running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from engine.agreements import period_bounds
+from engine.app import Engine
+from engine.config import ObligationConfig
+from engine.errors import ValidationError
+from engine.models import CaseRow, Deadline, Period, TransitionLog
+
+__all__ = ["CaseFacts", "Counts", "Obligation", "Report", "ReportRange", "build_report", "report_range"]
+
+NO_FOCUS_AREA = ""
+
+
+@dataclass(frozen=True)
+class ReportRange:
+    """[starts_on, ends_on) in local dates; `kind` is "year" or "period"."""
+
+    kind: str
+    number: int  # the year, or the period's number
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @property
+    def months(self) -> int:
+        """Whole months the range spans (12 for a year)."""
+        return (self.ends_on.year - self.starts_on.year) * 12 + self.ends_on.month - self.starts_on.month
+
+
+@dataclass(frozen=True)
+class Counts:
+    key: str
+    sv: str
+    en: str
+    opened: int
+    closed: int
+    open: int
+    overdue: int
+    median_days_to_close: float | None
+
+    def label(self, language: str) -> str:
+        """The label in `language`."""
+        return self.en if language == "en" else self.sv
+
+
+@dataclass(frozen=True)
+class Obligation:
+    key: str
+    sv: str
+    en: str
+    required: int
+    achieved: int
+    status: str  # met | not_met | pending (the range is still running)
+
+    def label(self, language: str) -> str:
+        """The label in `language`."""
+        return self.en if language == "en" else self.sv
+
+
+@dataclass(frozen=True)
+class Report:
+    range: ReportRange
+    agreement_title: str
+    as_of: dt.datetime
+    by_focus_area: tuple[Counts, ...]
+    by_workflow: tuple[Counts, ...]
+    obligations: tuple[Obligation, ...]
+
+
+@dataclass
+class CaseFacts:
+    """One case as the log tells it: (seq, state entered, when) for every change of state."""
+
+    id: int
+    workflow: str
+    focus_area: str
+    period_id: int | None
+    is_open: bool
+    entries: list[tuple[int, str, dt.datetime]] = field(default_factory=list)
+    due: dict[int, dt.datetime] = field(default_factory=dict)  # entering seq -> due time
+
+    @property
+    def opened_at(self) -> dt.datetime:
+        """When the case was opened (its first log row)."""
+        return self.entries[0][2]
+
+    @property
+    def closed_at(self) -> dt.datetime | None:
+        """When it entered its final state, if it is closed."""
+        return None if self.is_open else self.entries[-1][2]
+
+    def entry_at(self, point: dt.datetime) -> tuple[int, str, dt.datetime] | None:
+        """The last change of state before `point`."""
+        before = [e for e in self.entries if e[2] < point]
+        return before[-1] if before else None
+
+    def is_open_at(self, point: dt.datetime) -> bool:
+        """Opened before `point` and not closed by then."""
+        closed = self.closed_at
+        return self.opened_at < point and (closed is None or closed >= point)
+
+    def is_overdue_at(self, point: dt.datetime) -> bool:
+        """Open at `point` and past the due time of the state it was in."""
+        entry = self.entry_at(point)
+        due = self.due.get(entry[0]) if entry else None
+        return self.is_open_at(point) and due is not None and due < point
+
+    def first_entry(self, states: tuple[str, ...]) -> dt.datetime | None:
+        """When the case first entered one of `states`."""
+        return next((at for _, state, at in self.entries if state in states), None)
+
+
+def _period_number_at(eng: Engine, today: dt.date) -> int:
+    a = eng.config.agreement
+    number = 1
+    while period_bounds(a.start, a.period_months, number)[1] <= today:
+        number += 1
+    return number
+
+
+def report_range(eng: Engine, *, year: int | None = None, period: str | None = None,
+                 now: dt.datetime | None = None) -> ReportRange:
+    """The range of a calendar year, or of the current or previous agreement period."""
+    if (year is None) == (period is None):
+        raise ValidationError("range", "Give either a year or a period (current or previous).")
+    if year is not None:
+        if not 1900 < year < 3000:
+            raise ValidationError("year", f"{year} is not a year to report on; give e.g. 2027.")
+        return ReportRange("year", year, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+    if period not in ("current", "previous"):
+        raise ValidationError("period", f"Period is 'current' or 'previous', not {period!r}.")
+    today = (now or eng.now()).astimezone(eng.tz).date()
+    number = _period_number_at(eng, today) - (1 if period == "previous" else 0)
+    if number < 1:
+        raise ValidationError("period", "The agreement has no previous period yet; report on the current one.")
+    a = eng.config.agreement
+    starts, ends = period_bounds(a.start, a.period_months, number)
+    return ReportRange("period", number, starts, ends)
+
+
+def load_facts(session: Session, agreement_id: int, before: dt.datetime) -> list[CaseFacts]:
+    """Every case opened before `before`, with its changes of state and due times."""
+    cases = session.exec(select(CaseRow.id, CaseRow.workflow, CaseRow.focus_area, CaseRow.period_id,
+                                CaseRow.is_open).where(CaseRow.agreement_id == agreement_id,
+                                                       CaseRow.opened_at < before)
+                         .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
+    facts = {c[0]: CaseFacts(c[0], c[1], c[2] or NO_FOCUS_AREA, c[3], c[4]) for c in cases}
+    if not facts:
+        return []
+    ids = list(facts)
+    rows = session.exec(select(TransitionLog.case_id, TransitionLog.seq, TransitionLog.from_state,
+                               TransitionLog.to_state, TransitionLog.at)
+                        .where(TransitionLog.case_id.in_(ids))  # type: ignore[attr-defined]
+                        .order_by(TransitionLog.case_id, TransitionLog.seq)).all()
+    for case_id, seq, from_state, to_state, at in rows:
+        if from_state != to_state:  # assignments keep the state; they are not changes
+            facts[case_id].entries.append((seq, to_state, at))
+    dues = session.exec(select(Deadline.case_id, Deadline.case_version, Deadline.due_at)
+                        .where(Deadline.kind == "due", Deadline.case_id.in_(ids))).all()  # type: ignore[attr-defined]
+    for case_id, version, due_at in dues:
+        # A case's version equals the seq of its log row, so the row entering a state finds its deadline.
+        facts[case_id].due[version] = due_at
+    return [f for f in facts.values() if f.entries]
+
+
+def _counts(key: str, sv: str, en: str, cases: list[CaseFacts], start: dt.datetime, end: dt.datetime,
+            point: dt.datetime) -> Counts:
+    opened = [c for c in cases if start <= c.opened_at < end]
+    closed = [c for c in cases if c.closed_at is not None and start <= c.closed_at < end]
+    days = [(c.closed_at - c.opened_at).total_seconds() / 86400 for c in closed if c.closed_at]
+    return Counts(key, sv, en, len(opened), len(closed), sum(c.is_open_at(point) for c in cases),
+                  sum(c.is_overdue_at(point) for c in cases),
+                  round(statistics.median(days), 1) if days else None)
+
+
+def _obligation(ob: ObligationConfig, cases: list[CaseFacts], rng: ReportRange, start: dt.datetime,
+                end: dt.datetime, point: dt.datetime, period_numbers: dict[int, int], eng: Engine) -> Obligation:
+    mine = [c for c in cases if c.workflow == ob.workflow]
+    if ob.per_year:
+        required = math.ceil(ob.per_year * rng.months / 12)
+        achieved = sum(1 for c in mine if (at := c.first_entry(ob.states)) is not None and start <= at < end)
+        running = point < end
+    else:
+        # The periods that end inside the range: each needs its own case in one of the states.
+        a = eng.config.agreement
+        ending = [n for n in range(1, _period_number_at(eng, rng.ends_on) + 1)
+                  if rng.starts_on < period_bounds(a.start, a.period_months, n)[1] <= rng.ends_on]
+        required = ob.per_period * len(ending)
+        done = {period_numbers.get(c.period_id or 0) for c in mine
+                if (e := c.entry_at(point)) is not None and e[1] in ob.states}
+        achieved = min(required, sum(ob.per_period for n in ending if n in done))
+        last_end = period_bounds(a.start, a.period_months, max(ending))[1] if ending else rng.ends_on
+        running = point < dt.datetime.combine(last_end, dt.time(0), tzinfo=eng.tz)
+    status = "met" if achieved >= required else ("pending" if running else "not_met")
+    return Obligation(ob.key, ob.sv, ob.en, required, achieved, status)
+
+
+def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = None) -> Report:
+    """The follow-up report for `rng`, as of the range's end or `now`, whichever comes first."""
+    now = now or eng.now()
+    start = dt.datetime.combine(rng.starts_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(rng.ends_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
+    point = min(end, now)
+    with eng.db.read() as session:
+        agreement_id = eng.agreement_id(session)
+        cases = load_facts(session, agreement_id, point)
+        period_numbers = dict(session.exec(select(Period.id, Period.number)
+                                           .where(Period.agreement_id == agreement_id)).all())
+    by_focus: dict[str, list[CaseFacts]] = defaultdict(list)
+    by_workflow: dict[str, list[CaseFacts]] = defaultdict(list)
+    for c in cases:
+        by_focus[c.focus_area].append(c)
+        by_workflow[c.workflow].append(c)
+    areas = [(f.key, f.sv, f.en) for f in eng.config.focus_areas]
+    if by_focus.get(NO_FOCUS_AREA):
+        areas.append((NO_FOCUS_AREA, "Inget fokusområde", "No focus area"))
+    flows = [(d.key, d.label.get("sv"), d.label.get("en")) for d in eng.registry.current.values()]
+    return Report(
+        range=rng,
+        agreement_title=eng.config.agreement.title,
+        as_of=point,
+        by_focus_area=tuple(_counts(k, sv, en, by_focus[k], start, end, point) for k, sv, en in areas),
+        by_workflow=tuple(_counts(k, sv, en, by_workflow[k], start, end, point)
+                          for k, sv, en in sorted(flows)),
+        obligations=tuple(_obligation(ob, cases, rng, start, end, point, period_numbers, eng)
+                          for ob in eng.config.obligations),
+    )
