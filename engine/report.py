@@ -215,7 +215,8 @@ def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = Non
     now = now or eng.now()
     start = dt.datetime.combine(rng.starts_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
     end = dt.datetime.combine(rng.ends_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
-    point = min(end, now)
+    # While the range runs, what happened at `now` itself has happened.
+    point = end if now >= end else now + dt.timedelta(microseconds=1)
     with eng.db.read() as session:
         agreement_id = eng.agreement_id(session)
         cases = load_facts(session, agreement_id, point)
@@ -233,7 +234,7 @@ def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = Non
     return Report(
         range=rng,
         agreement_title=eng.config.agreement.title,
-        as_of=point,
+        as_of=min(end, now),
         by_focus_area=tuple(_counts(k, sv, en, by_focus[k], start, end, point) for k, sv, en in areas),
         by_workflow=tuple(_counts(k, sv, en, by_workflow[k], start, end, point)
                           for k, sv, en in sorted(flows)),

@@ -106,9 +106,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_transfer, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_report, cli_transfer, cli_users, cli_workflows
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_transfer):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_transfer, cli_report):
         module.register(main)
 
 

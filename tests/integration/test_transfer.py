@@ -18,6 +18,7 @@ from engine.clock import FixedClock
 from engine.config import Config, load_config
 from engine.db import Database
 from engine.models import metadata
+from engine.report import build_report, report_range
 from engine.transfer import TransferError, export_to, import_from
 from engine.users import add_user
 from samverkan.cli import main
@@ -69,6 +70,10 @@ def test_round_trip_gives_an_identical_export_and_an_intact_log(source: Engine, 
     assert _without_timestamp(second) == _without_timestamp(first)
     with target.db.read() as s:
         assert verify_chain(s).ok
+    for kw in ({"period": "current"}, {"year": 2027}):
+        assert (build_report(target, report_range(target, **kw))  # type: ignore[arg-type]
+                == build_report(source, report_range(source, **kw)))  # type: ignore[arg-type]
+    assert build_report(target, report_range(target, year=2027)).by_workflow[0].opened == 4
     # Ids were kept, and new rows continue after them (PostgreSQL's sequences were reset).
     new = open_case(target, OpenRequest("action", "Efter flytten", group="socialnamnden"), "chair")
     assert new.id == 13
