@@ -50,4 +50,8 @@ class Engine:
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:
     """Wire an Engine from `config`; raises DefinitionError if a workflow file is broken."""
-    return Engine(config, db or Database(config.database_url), clock or SystemClock())
+    from engine import renewal
+
+    eng = Engine(config, db or Database(config.database_url), clock or SystemClock())
+    renewal.install(eng)
+    return eng

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.cron import CronError, CronSchedule
 from engine.errors import ConfigError
 
 __all__ = [
@@ -45,6 +46,9 @@ class AgreementConfig:
     period_months: int
     renewal_lead_days: int
     renewal_reminder_days: tuple[int, ...]
+    renewal_workflow: str = "agreement_renewal"
+    renewal_group: str = "trygghetsgruppen"
+    renewed_states: tuple[str, ...] = ("extended", "revised")
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,13 @@ class RecurringConfig:
     group: str
     title: str
     lead_days: int = 0
-    due_days: int = 0
+    due_days: int | None = None
+    focus_area: str | None = None
+
+    def title_for(self, occurrence_local: dt.datetime) -> str:
+        """The title with {year}, {month} and {date} filled in for one occurrence."""
+        return self.title.format(year=occurrence_local.year, month=f"{occurrence_local.month:02d}",
+                                 date=occurrence_local.date().isoformat())
 
 
 @dataclass(frozen=True)
@@ -155,8 +165,8 @@ def _labelled(r: _Reader) -> Labelled:
 
 
 def _agreement(r: _Reader) -> AgreementConfig:
-    r.check_unknown({"key", "title", "parties", "start", "period_months",
-                     "renewal_lead_days", "renewal_reminder_days"})
+    r.check_unknown({"key", "title", "parties", "start", "period_months", "renewal_lead_days",
+                     "renewal_reminder_days", "renewal_workflow", "renewal_group", "renewed_states"})
     start = r.get("start", dt.date)
     if isinstance(start, dt.datetime):
         raise r._err("start", "expected a date like 2009-10-15, not a date-time")
@@ -174,22 +184,33 @@ def _agreement(r: _Reader) -> AgreementConfig:
         period_months=months,
         renewal_lead_days=r.get("renewal_lead_days", int, 120),
         renewal_reminder_days=tuple(sorted(reminders, reverse=True)),
+        renewal_workflow=r.get("renewal_workflow", str, "agreement_renewal"),
+        renewal_group=r.get("renewal_group", str, "trygghetsgruppen"),
+        renewed_states=tuple(r.get("renewed_states", list, ["extended", "revised"])),
     )
 
 
 def _recurring(r: _Reader) -> RecurringConfig:
-    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days"})
+    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days", "focus_area"})
     schedule = r.get("schedule", str)
-    if len(schedule.split()) != 5:
-        raise r._err("schedule", "expected five cron fields: minute hour day month day_of_week")
+    try:
+        CronSchedule.parse(schedule)
+    except CronError as exc:
+        raise r._err("schedule", f"{exc} (e.g. \"0 9 * * mon#1\" = 09:00 on the first Monday)") from None
+    title = r.get("title", str)
+    try:
+        title.format(year=2000, month="01", date="2000-01-01")
+    except (KeyError, IndexError, ValueError):
+        raise r._err("title", "may use only {year}, {month} and {date} as placeholders") from None
     return RecurringConfig(
         key=r.get("key", str),
         workflow=r.get("workflow", str),
         schedule=schedule,
         group=r.get("group", str),
-        title=r.get("title", str),
+        title=title,
         lead_days=r.get("lead_days", int, 0),
-        due_days=r.get("due_days", int, 0),
+        due_days=r.get("due_days", int, None),
+        focus_area=r.get("focus_area", str, None),
     )
 
 
@@ -251,10 +272,17 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
 
 
 def _check_references(r: _Reader, cfg: Config) -> None:
+    groups = ", ".join(sorted(cfg.group_keys))
     for i, rec in enumerate(cfg.recurring):
         if rec.group not in cfg.group_keys:
-            raise r._err(f"recurring[{i}].group", f"unknown group {rec.group!r}; "
-                         f"expected one of {', '.join(sorted(cfg.group_keys))}")
+            raise r._err(f"recurring[{i}].group", f"unknown group {rec.group!r}; expected one of {groups}")
+        if rec.focus_area is not None and rec.focus_area not in cfg.focus_area_keys:
+            raise r._err(f"recurring[{i}].focus_area", f"unknown focus area {rec.focus_area!r}")
+        if len({x.key for x in cfg.recurring[: i + 1]}) != i + 1:
+            raise r._err(f"recurring[{i}].key", f"duplicate key {rec.key!r}")
+    if cfg.agreement.renewal_group not in cfg.group_keys:
+        raise r._err("agreement.renewal_group", f"unknown group {cfg.agreement.renewal_group!r}; "
+                     f"expected one of {groups}")
     for name, items in (("roles", cfg.roles), ("groups", cfg.groups), ("focus_areas", cfg.focus_areas)):
         seen: set[str] = set()
         for i, item in enumerate(items):

@@ -19,6 +19,8 @@ __all__ = [
     "Membership",
     "Notice",
     "Period",
+    "ScheduleMark",
+    "SchedulerHeartbeat",
     "TransitionLog",
     "User",
     "WorkflowDefinitionRow",
@@ -202,3 +204,20 @@ class Notice(SQLModel, table=True):
     sent_at: dt.datetime | None = _ts(nullable=True)
     read_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+class ScheduleMark(SQLModel, table=True):
+    """How far a recurring schedule (or the agreement's cycle) has been processed."""
+
+    __tablename__ = "schedule_marks"
+    key: str = Field(primary_key=True, max_length=128)
+    last_at: dt.datetime = _ts()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last time each scheduler process ran; health checks read its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: str = Field(primary_key=True, max_length=128)
+    beat_at: dt.datetime = _ts()
+    runs: int = 0
