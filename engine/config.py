@@ -18,6 +18,7 @@ __all__ = [
     "Config",
     "Labelled",
     "MailConfig",
+    "ObligationConfig",
     "RecurringConfig",
     "load_config",
     "default_config_path",
@@ -82,6 +83,31 @@ class RecurringConfig:
 
 
 @dataclass(frozen=True)
+class ObligationConfig:
+    """Something the agreement requires each period, counted from the transition log.
+
+    A case of `workflow` entering one of `states` counts. `required` is a fixed number,
+    or, with `required_state`, the number of cases of the workflow that entered that
+    state (e.g. citizen information after each review held). `count = "of_period"`
+    counts the cases that belong to the period (the renewal) rather than transitions
+    made during it (meetings held).
+    """
+
+    key: str
+    sv: str
+    en: str
+    workflow: str
+    states: tuple[str, ...]
+    required: int | None = None
+    required_state: str | None = None
+    count: str = "in_period"
+
+    def label(self, language: str) -> str:
+        """The label in `language`."""
+        return self.en if language == "en" else self.sv
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database_url: str
@@ -94,6 +120,7 @@ class Config:
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
     recurring: tuple[RecurringConfig, ...] = field(default=())
+    obligations: tuple[ObligationConfig, ...] = field(default=())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -214,6 +241,21 @@ def _recurring(r: _Reader) -> RecurringConfig:
     )
 
 
+def _obligation(r: _Reader) -> ObligationConfig:
+    r.check_unknown({"key", "sv", "en", "workflow", "states", "required", "required_state", "count"})
+    states = r.get("states", list)
+    if not states or not all(isinstance(x, str) for x in states):
+        raise r._err("states", "expected a non-empty list of state keys")
+    required, required_state = r.get("required", int, None), r.get("required_state", str, None)
+    if (required is None) == (required_state is None):
+        raise r._err("required", "give exactly one of required = N or required_state = \"state\"")
+    count = r.get("count", str, "in_period")
+    if count not in ("in_period", "of_period"):
+        raise r._err("count", "expected \"in_period\" or \"of_period\"")
+    return ObligationConfig(r.get("key", str), r.get("sv", str), r.get("en", str), r.get("workflow", str),
+                            tuple(states), required, required_state, count)
+
+
 def _database_url(path: Path, url: str) -> str:
     # A relative SQLite path is relative to the config file, so `make run` from
     # anywhere uses the same var/ folder.
@@ -236,7 +278,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = _Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement",
-                     "roles", "groups", "focus_areas", "mail", "recurring"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -263,6 +305,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         focus_areas=tuple(_labelled(t) for t in r.tables("focus_areas")),
         mail=MailConfig(**{k: mail.get(k, type(v)) for k, v in mail.data.items()}),
         recurring=tuple(_recurring(t) for t in r.tables("recurring")),
+        obligations=tuple(_obligation(t) for t in r.tables("obligations")),
     )
     _check_references(r, cfg)
     if overrides:
