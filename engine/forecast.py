@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import recurring, renewal
 from engine.app import Engine
@@ -53,7 +53,7 @@ def forecast(eng: Engine, start: dt.datetime, days: int) -> list[dict[str, Any]]
         rows = session.exec(
             select(Deadline, CaseRow).join(CaseRow, CaseRow.id == Deadline.case_id)  # type: ignore[arg-type]
             .where(Deadline.status == "pending", Deadline.due_at < end)  # overdue rows show at `start`
-            .order_by(Deadline.due_at)).all()
+            .order_by(col(Deadline.due_at))).all()
         items = [{"at": max(d.due_at, start), "kind": d.kind, "case_id": c.id, "workflow": c.workflow,
                   "title": c.title, "state": d.state, "offset_days": d.offset_days,
                   "trigger": d.trigger, "due_at": d.due_at} for d, c in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import renewal
 from engine.app import Engine
@@ -62,15 +62,16 @@ def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 def _entered(session: Session, eng: Engine, period: Period, workflow: str, states: tuple[str, ...],
              count: str) -> list[int]:
-    stmt = (select(TransitionLog.case_id).join(CaseRow, CaseRow.id == TransitionLog.case_id)  # type: ignore[arg-type]
-            .where(CaseRow.workflow == workflow, TransitionLog.to_state.in_(states),  # type: ignore[attr-defined]
-                   TransitionLog.from_state != TransitionLog.to_state, CaseRow.agreement_id == period.agreement_id))
+    stmt = (select(TransitionLog.case_id).join(CaseRow, col(CaseRow.id) == col(TransitionLog.case_id))
+            .where(col(CaseRow.workflow) == workflow, col(TransitionLog.to_state).in_(states),
+                   col(TransitionLog.from_state) != col(TransitionLog.to_state),
+                   col(CaseRow.agreement_id) == period.agreement_id))
     if count == "of_period":
-        stmt = stmt.where(CaseRow.period_id == period.id)
+        stmt = stmt.where(col(CaseRow.period_id) == period.id)
     else:
         start, end = _bounds(eng, period)
-        stmt = stmt.where(TransitionLog.at >= start, TransitionLog.at < end)  # type: ignore[operator]
-    return sorted(set(session.exec(stmt.group_by(TransitionLog.case_id)).all()))
+        stmt = stmt.where(col(TransitionLog.at) >= start, col(TransitionLog.at) < end)
+    return sorted(set(session.exec(stmt.group_by(col(TransitionLog.case_id))).all()))
 
 
 def obligation_status(session: Session, eng: Engine, period: Period, ob: ObligationConfig) -> ObligationStatus:

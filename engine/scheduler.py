@@ -39,7 +39,7 @@ __all__ = ["OpeningTrigger", "Scheduler"]
 log = logging.getLogger(__name__)
 
 
-class OpeningTrigger(BaseTrigger):
+class OpeningTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires when the next occurrence of a recurring obligation opens (its time less the lead)."""
 
     def __init__(self, rec: RecurringConfig, tz: Any) -> None:
