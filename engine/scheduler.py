@@ -32,7 +32,7 @@ from engine.due import DueSummary, run_due
 from engine.events import Event
 from engine.forecast import next_wakeup
 from engine.models import SchedulerHeartbeat
-from engine.recurring import schedule_of
+from engine.recurring import all_recurring, mark_key, schedule_of
 
 __all__ = ["OpeningTrigger", "Scheduler"]
 
@@ -77,9 +77,9 @@ class Scheduler:
         """Catch up on what is due now, then plan the jobs."""
         self._aps.add_job(self.run_once, IntervalTrigger(seconds=self.sweep_seconds, timezone=dt.UTC),
                           id="sweep", name="safety sweep")
-        for rec in self.eng.config.recurring:
-            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=f"recurring:{rec.key}",
-                              name=f"open {rec.key}")
+        for a, rec in all_recurring(self.eng):
+            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=mark_key(a, rec),
+                              name=f"open {a.key}/{rec.key}")
         for name, fn, seconds in self.extra_jobs:
             self._aps.add_job(fn, IntervalTrigger(seconds=seconds, timezone=dt.UTC), id=name, name=name)
         self.eng.listeners.subscribe("transitioned", self._on_change)
