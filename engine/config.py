@@ -207,9 +207,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     db.check_unknown({"url"})
     default = read_agreement(r.table("agreement"), r)
     extra = [read_agreement(t, t) for t in r.tables("agreements")]
+    # SAMVERKAN_DATABASE_URL overrides [database] url, so one config file serves every process
+    # of a deployment and the password need not be written in it.
+    url = os.environ.get("SAMVERKAN_DATABASE_URL") or db.get("url", str)
     cfg = Config(
         path=p.resolve(),
-        database_url=_database_url(p.resolve(), db.get("url", str)),
+        database_url=_database_url(p.resolve(), url),
         timezone=tz,
         language=language,
         workflows_dir=(p.resolve().parent / r.get("workflows_dir", str, "workflows")),
