@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from engine.agreements import period_bounds
 from engine.app import Engine
-from engine.config import ObligationConfig
+from engine.config import AgreementConfig, ObligationConfig
 from engine.errors import ValidationError
 from engine.models import CaseRow, Deadline, Period, TransitionLog
 
@@ -125,8 +125,7 @@ class CaseFacts:
         return next((at for _, state, at in self.entries if state in states), None)
 
 
-def _period_number_at(eng: Engine, today: dt.date) -> int:
-    a = eng.config.agreement
+def _period_number_at(a: AgreementConfig, today: dt.date) -> int:
     number = 1
     while period_bounds(a.start, a.period_months, number)[1] <= today:
         number += 1
@@ -134,8 +133,8 @@ def _period_number_at(eng: Engine, today: dt.date) -> int:
 
 
 def report_range(eng: Engine, *, year: int | None = None, period: str | None = None,
-                 now: dt.datetime | None = None) -> ReportRange:
-    """The range of a calendar year, or of the current or previous agreement period."""
+                 now: dt.datetime | None = None, agreement: str | None = None) -> ReportRange:
+    """The range of a calendar year, or of the current or previous period of `agreement` (default one)."""
     if (year is None) == (period is None):
         raise ValidationError("range", "Give either a year or a period (current or previous).")
     if year is not None:
@@ -144,13 +143,23 @@ def report_range(eng: Engine, *, year: int | None = None, period: str | None = N
         return ReportRange("year", year, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     if period not in ("current", "previous"):
         raise ValidationError("period", f"Period is 'current' or 'previous', not {period!r}.")
+    a = _agreement(eng, agreement)
     today = (now or eng.now()).astimezone(eng.tz).date()
-    number = _period_number_at(eng, today) - (1 if period == "previous" else 0)
+    number = _period_number_at(a, today) - (1 if period == "previous" else 0)
     if number < 1:
         raise ValidationError("period", "The agreement has no previous period yet; report on the current one.")
-    a = eng.config.agreement
     starts, ends = period_bounds(a.start, a.period_months, number)
     return ReportRange("period", number, starts, ends)
+
+
+def _agreement(eng: Engine, key: str | None) -> AgreementConfig:
+    if key is None:
+        return eng.config.agreement
+    try:
+        return eng.config.agreement_by_key(key)
+    except KeyError:
+        keys = ", ".join(a.key for a in eng.config.agreements)
+        raise ValidationError("agreement", f"No agreement {key!r} in config.toml; choose one of: {keys}.") from None
 
 
 def load_facts(session: Session, agreement_id: int, before: dt.datetime) -> list[CaseFacts]:
@@ -188,37 +197,63 @@ def _counts(key: str, sv: str, en: str, cases: list[CaseFacts], start: dt.dateti
                   round(statistics.median(days), 1) if days else None)
 
 
-def _obligation(ob: ObligationConfig, cases: list[CaseFacts], rng: ReportRange, start: dt.datetime,
-                end: dt.datetime, point: dt.datetime, period_numbers: dict[int, int], eng: Engine) -> Obligation:
+@dataclass(frozen=True)
+class _Window:
+    """The range as UTC times, the point the figures are taken at, and the agreement it is about."""
+
+    rng: ReportRange
+    start: dt.datetime
+    end: dt.datetime
+    point: dt.datetime
+    agreement: AgreementConfig
+    tz: object
+
+    def local_midnight(self, day: dt.date) -> dt.datetime:
+        """Midnight starting `day` in the deployment's zone, as UTC."""
+        return dt.datetime.combine(day, dt.time(0), tzinfo=self.tz).astimezone(dt.UTC)  # type: ignore[arg-type]
+
+
+def _entered_in(c: CaseFacts, states: tuple[str, ...], w: _Window) -> bool:
+    return any(state in states and w.start <= at < w.end for _, state, at in c.entries)
+
+
+def _obligation(ob: ObligationConfig, cases: list[CaseFacts], w: _Window, period_numbers: dict[int, int]) -> Obligation:
     mine = [c for c in cases if c.workflow == ob.workflow]
-    if ob.per_year:
-        required = math.ceil(ob.per_year * rng.months / 12)
-        achieved = sum(1 for c in mine if (at := c.first_entry(ob.states)) is not None and start <= at < end)
-        running = point < end
+    if ob.count == "of_period":
+        # The periods that end inside the range: each needs its own cases in one of the states.
+        a = w.agreement
+        ending = [n for n in range(1, _period_number_at(a, w.rng.ends_on) + 1)
+                  if w.rng.starts_on < period_bounds(a.start, a.period_months, n)[1] <= w.rng.ends_on]
+        belongs = [c for c in mine if period_numbers.get(c.period_id or 0) in ending]
+        achieved = sum(1 for c in belongs if (at := c.first_entry(ob.states)) is not None and at < w.point)
+        per_period = ob.required if ob.required is not None else sum(
+            1 for c in belongs if (at := c.first_entry((ob.required_state or "",))) is not None and at < w.point)
+        required = per_period * len(ending) if ob.required is not None else per_period
+        last_end = period_bounds(a.start, a.period_months, max(ending))[1] if ending else w.rng.ends_on
+        running = w.point < w.local_midnight(last_end)
     else:
-        # The periods that end inside the range: each needs its own case in one of the states.
-        a = eng.config.agreement
-        ending = [n for n in range(1, _period_number_at(eng, rng.ends_on) + 1)
-                  if rng.starts_on < period_bounds(a.start, a.period_months, n)[1] <= rng.ends_on]
-        required = ob.per_period * len(ending)
-        done = {period_numbers.get(c.period_id or 0) for c in mine
-                if (e := c.entry_at(point)) is not None and e[1] in ob.states}
-        achieved = min(required, sum(ob.per_period for n in ending if n in done))
-        last_end = period_bounds(a.start, a.period_months, max(ending))[1] if ending else rng.ends_on
-        running = point < dt.datetime.combine(last_end, dt.time(0), tzinfo=eng.tz)
+        achieved = sum(1 for c in mine if _entered_in(c, ob.states, w))
+        if ob.required is not None:
+            # `required` is per agreement period; a range of another length asks proportionally.
+            required = math.ceil(ob.required * w.rng.months / w.agreement.period_months)
+        else:
+            required = sum(1 for c in mine if _entered_in(c, (ob.required_state or "",), w))
+        running = w.point < w.end
     status = "met" if achieved >= required else ("pending" if running else "not_met")
     return Obligation(ob.key, ob.sv, ob.en, required, achieved, status)
 
 
-def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = None) -> Report:
-    """The follow-up report for `rng`, as of the range's end or `now`, whichever comes first."""
+def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = None,
+                 agreement: str | None = None) -> Report:
+    """The follow-up report on `agreement` (default one) for `rng`, as of its end or `now` if sooner."""
     now = now or eng.now()
+    a = _agreement(eng, agreement)
     start = dt.datetime.combine(rng.starts_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
     end = dt.datetime.combine(rng.ends_on, dt.time(0), tzinfo=eng.tz).astimezone(dt.UTC)
     # While the range runs, what happened at `now` itself has happened.
     point = end if now >= end else now + dt.timedelta(microseconds=1)
     with eng.db.read() as session:
-        agreement_id = eng.agreement_id(session)
+        agreement_id = eng.agreement_id(session, a.key)
         cases = load_facts(session, agreement_id, point)
         period_numbers = dict(session.exec(select(Period.id, Period.number)
                                            .where(Period.agreement_id == agreement_id)).all())
@@ -227,17 +262,17 @@ def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = Non
     for c in cases:
         by_focus[c.focus_area].append(c)
         by_workflow[c.workflow].append(c)
+    w = _Window(rng, start, end, point, a, eng.tz)
     areas = [(f.key, f.sv, f.en) for f in eng.config.focus_areas]
     if by_focus.get(NO_FOCUS_AREA):
         areas.append((NO_FOCUS_AREA, "Inget fokusområde", "No focus area"))
     flows = [(d.key, d.label.get("sv"), d.label.get("en")) for d in eng.registry.current.values()]
     return Report(
         range=rng,
-        agreement_title=eng.config.agreement.title,
+        agreement_title=a.title,
         as_of=min(end, now),
         by_focus_area=tuple(_counts(k, sv, en, by_focus[k], start, end, point) for k, sv, en in areas),
         by_workflow=tuple(_counts(k, sv, en, by_workflow[k], start, end, point)
                           for k, sv, en in sorted(flows)),
-        obligations=tuple(_obligation(ob, cases, rng, start, end, point, period_numbers, eng)
-                          for ob in eng.config.obligations),
+        obligations=tuple(_obligation(ob, cases, w, period_numbers) for ob in a.obligations),
     )
