@@ -81,7 +81,8 @@ def test_unknown_top_level_key_lists_the_known_ones(tmp_path: Path) -> None:
     err = _load_broken(tmp_path, 'language = "sv"', 'language = "sv"\ncolour = "blue"')
     assert err.key == "colour"
     assert "unknown key" in err.problem
-    assert "timezone" in err.problem and "agreement" in err.problem
+    assert "timezone" in err.problem
+    assert "agreement" in err.problem
 
 
 def test_unknown_key_inside_a_table_is_named_with_its_table(tmp_path: Path) -> None:

@@ -52,7 +52,8 @@ def problems(source: str, file: str = "workflows/mini.toml") -> list[tuple[str, 
 def test_the_minimal_definition_is_valid() -> None:
     d = parse_definition(GOOD, "workflows/mini.toml", ROLES)
     assert d.initial == "open"
-    assert d.states["open"].deadline is not None and d.states["open"].deadline.working_days == 5
+    assert d.states["open"].deadline is not None
+    assert d.states["open"].deadline.working_days == 5
     assert [t.trigger for t in d.transitions] == ["close"]
 
 
@@ -96,7 +97,8 @@ def test_version_is_a_content_hash() -> None:
      "expected a list of positive whole days"),
     ("remind_before_days = [1]", "remind_before_days = [1]\ntimeout_trigger = \"expire\"",
      "states[0].deadline.timeout_trigger", "no system transition 'expire' from 'open'"),
-    ('roles = ["chair", "assignee"]', 'roles = ["chair"]\ncomment = "maybe"', "transitions[0].comment", 'expected "optional" or "required"'),
+    ('roles = ["chair", "assignee"]', 'roles = ["chair"]\ncomment = "maybe"', "transitions[0].comment",
+     'expected "optional" or "required"'),
     ('key = "mini"', 'key = "maxi"', "key", "'maxi' must match the file name 'mini'"),
     ('key = "closed"', 'key = "Closed"', "states[1].key", "must be snake_case"),
 ])
