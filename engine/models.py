@@ -19,6 +19,8 @@ __all__ = [
     "Membership",
     "Notice",
     "Period",
+    "ScheduleMark",
+    "SchedulerHeartbeat",
     "TransitionLog",
     "User",
     "WorkflowDefinitionRow",
@@ -57,8 +59,11 @@ class Period(SQLModel, table=True):
 
 
 class Group(SQLModel, table=True):
+    """A group of one agreement (keys are unique across the deployment)."""
+
     __tablename__ = "groups"
     id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int | None = Field(default=None, foreign_key="agreements.id", index=True)
     key: str = Field(unique=True, max_length=64)
     name_sv: str
     name_en: str
@@ -202,3 +207,20 @@ class Notice(SQLModel, table=True):
     sent_at: dt.datetime | None = _ts(nullable=True)
     read_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+class ScheduleMark(SQLModel, table=True):
+    """How far a recurring schedule (or the agreement's cycle) has been processed."""
+
+    __tablename__ = "schedule_marks"
+    key: str = Field(primary_key=True, max_length=128)
+    last_at: dt.datetime = _ts()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last time each scheduler process ran; health checks read its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: str = Field(primary_key=True, max_length=128)
+    beat_at: dt.datetime = _ts()
+    runs: int = 0
