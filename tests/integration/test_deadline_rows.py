@@ -59,11 +59,12 @@ def test_action_lifecycle_of_deadline_rows(eng: Engine, open_case: Callable[...,
     fire(eng, case_id, "start", "member")
     clock.advance(days=2)  # Saturday 2027-02-13
     fire(eng, case_id, "complete", "member", comment="Klart.")
-    # `done` is due 10 working days after it is entered: Friday 2027-02-26; offsets are calendar days.
+    # `done` is due 10 working days after it is entered: Friday 2027-02-26. The escalation a day
+    # later would fall on a Saturday, so it comes on the next working day.
     done_rows = _pending(eng, case_id)
     assert [(r[0], r[1], r[4]) for r in done_rows] == sorted([
         ("done", "due", _local(dt.date(2027, 2, 26), 23, 59, 59)),
-        ("done", "escalation", _local(dt.date(2027, 2, 27), 8)),
+        ("done", "escalation", _local(dt.date(2027, 3, 1), 8)),
         ("done", "reminder", _local(dt.date(2027, 2, 24), 8)),
     ])
     assert get_case(eng, case_id, "chair")["due_at"] == "2027-02-26T22:59:59Z"
