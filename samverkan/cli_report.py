@@ -17,10 +17,11 @@ def register(main: click.Group) -> None:
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
                   help="File to write.")
     @click.option("--language", type=click.Choice(["sv", "en"]), help="Default: the deployment's language.")
+    @click.option("--agreement", help="Key of the agreement (default: the [agreement] of config.toml).")
     @click.pass_obj
     @friendly
     def report(state: State, year: int | None, period: str | None, fmt: str, output: str,
-               language: str | None) -> None:
+               language: str | None, agreement: str | None) -> None:
         """Write the follow-up report for a calendar year or an agreement period."""
         from engine.report import build_report, report_range
         from engine.report_output import render_csv, render_html
@@ -31,7 +32,8 @@ def register(main: click.Group) -> None:
         eng = state.engine
         lang = language or eng.config.language
         now = eng.now()
-        result = build_report(eng, report_range(eng, year=year, period=period, now=now), now=now)
+        rng = report_range(eng, year=year, period=period, now=now, agreement=agreement)
+        result = build_report(eng, rng, now=now, agreement=agreement)
         if fmt == "pdf":
             with open(output, "wb") as out:
                 out.write(render_pdf(result, lang, tz=eng.tz))

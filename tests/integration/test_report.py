@@ -6,9 +6,11 @@ import csv
 import html
 import io
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -115,6 +117,9 @@ def test_html_has_the_headings_tables_and_charts_in_swedish_and_english(seeded: 
     assert sv.count("<svg") == 3
     assert "<script" not in sv
     assert '<html lang="sv">' in sv
+    for svg in re.findall(r"<svg.*?</svg>", sv, flags=re.S):
+        chart = ElementTree.fromstring(svg)  # well-formed, so every browser draws it
+        assert chart.findall("{http://www.w3.org/2000/svg}rect")
     en = html.unescape(render_html(report, "en", tz=seeded.tz))
     for heading in ("Follow-up report", "By focus area", "By workflow", "The agreement's obligations",
                     "Burglary", "In progress"):
