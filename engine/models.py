@@ -12,6 +12,7 @@ from engine.db import UTCDateTime
 
 __all__ = [
     "Agreement",
+    "ApiToken",
     "CaseComment",
     "CaseRow",
     "Deadline",
@@ -224,3 +225,18 @@ class SchedulerHeartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=128)
     beat_at: dt.datetime = _ts()
     runs: int = 0
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: only its SHA-256 is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)
+    # The first characters, so a person can tell their tokens apart without the secret.
+    prefix: str = Field(max_length=16)
+    created_at: dt.datetime = _ts()
+    last_used_at: dt.datetime | None = _ts(nullable=True)
+    revoked_at: dt.datetime | None = _ts(nullable=True)

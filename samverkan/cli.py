@@ -124,13 +124,15 @@ def _register_groups() -> None:
         cli_cases,
         cli_report,
         cli_schedule,
+        cli_tokens,
         cli_transfer,
         cli_users,
         cli_workflows,
         cluster,
     )
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cluster, cli_transfer, cli_report):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cluster, cli_transfer, cli_report,
+                   cli_tokens):
         module.register(main)
 
 
