@@ -14,7 +14,8 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from engine.agreements import period_bounds
 from engine.app import Engine
@@ -164,23 +165,23 @@ def _agreement(eng: Engine, key: str | None) -> AgreementConfig:
 
 def load_facts(session: Session, agreement_id: int, before: dt.datetime) -> list[CaseFacts]:
     """Every case opened before `before`, with its changes of state and due times."""
-    cases = session.exec(select(CaseRow.id, CaseRow.workflow, CaseRow.focus_area, CaseRow.period_id,
-                                CaseRow.is_open).where(CaseRow.agreement_id == agreement_id,
-                                                       CaseRow.opened_at < before)
-                         .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
-    facts = {c[0]: CaseFacts(c[0], c[1], c[2] or NO_FOCUS_AREA, c[3], c[4]) for c in cases}
+    cases = session.execute(sa_select(col(CaseRow.id), col(CaseRow.workflow), col(CaseRow.focus_area),
+                                col(CaseRow.period_id), col(CaseRow.is_open))
+                         .where(col(CaseRow.agreement_id) == agreement_id, col(CaseRow.opened_at) < before)
+                         .order_by(col(CaseRow.id))).all()
+    facts = {c[0]: CaseFacts(c[0], c[1], c[2] or NO_FOCUS_AREA, c[3], c[4]) for c in cases if c[0] is not None}
     if not facts:
         return []
     ids = list(facts)
-    rows = session.exec(select(TransitionLog.case_id, TransitionLog.seq, TransitionLog.from_state,
-                               TransitionLog.to_state, TransitionLog.at)
-                        .where(TransitionLog.case_id.in_(ids))  # type: ignore[attr-defined]
-                        .order_by(TransitionLog.case_id, TransitionLog.seq)).all()
+    rows = session.execute(sa_select(col(TransitionLog.case_id), col(TransitionLog.seq), col(TransitionLog.from_state),
+                               col(TransitionLog.to_state), col(TransitionLog.at))
+                        .where(col(TransitionLog.case_id).in_(ids))
+                        .order_by(col(TransitionLog.case_id), col(TransitionLog.seq))).all()
     for case_id, seq, from_state, to_state, at in rows:
         if from_state != to_state:  # assignments keep the state; they are not changes
             facts[case_id].entries.append((seq, to_state, at))
-    dues = session.exec(select(Deadline.case_id, Deadline.case_version, Deadline.due_at)
-                        .where(Deadline.kind == "due", Deadline.case_id.in_(ids))).all()  # type: ignore[attr-defined]
+    dues = session.exec(select(col(Deadline.case_id), col(Deadline.case_version), col(Deadline.due_at))
+                        .where(col(Deadline.kind) == "due", col(Deadline.case_id).in_(ids))).all()
     for case_id, version, due_at in dues:
         # A case's version equals the seq of its log row, so the row entering a state finds its deadline.
         facts[case_id].due[version] = due_at
@@ -255,8 +256,9 @@ def build_report(eng: Engine, rng: ReportRange, *, now: dt.datetime | None = Non
     with eng.db.read() as session:
         agreement_id = eng.agreement_id(session, a.key)
         cases = load_facts(session, agreement_id, point)
-        period_numbers = dict(session.exec(select(Period.id, Period.number)
-                                           .where(Period.agreement_id == agreement_id)).all())
+        period_numbers = {i: n for i, n in session.exec(select(Period.id, Period.number)
+                                                        .where(Period.agreement_id == agreement_id)).all()
+                          if i is not None}
     by_focus: dict[str, list[CaseFacts]] = defaultdict(list)
     by_workflow: dict[str, list[CaseFacts]] = defaultdict(list)
     for c in cases:
