@@ -17,6 +17,7 @@ __all__ = [
     "Config",
     "Labelled",
     "MailConfig",
+    "NotificationsConfig",
     "RecurringConfig",
     "load_config",
     "default_config_path",
@@ -56,6 +57,22 @@ class MailConfig:
     password_env: str = "SAMVERKAN_SMTP_PASSWORD"
     from_address: str = "samverkan@localhost"
     base_url: str = "http://127.0.0.1:5000"
+    # Delivery attempts before a notice is marked failed, and the first retry's delay
+    # (doubled after each further failure).
+    max_attempts: int = 8
+    backoff_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    """Who is told what beyond roles, and when digests go out (local time)."""
+
+    # User name of the chief administrative officer (kanslichef), told about renewals.
+    chief_administrative_officer: str = ""
+    # Local hour at which daily digests are sent.
+    digest_hour: int = 7
+    # ISO weekday (1 = Monday) of the chair's weekly digest of overdue cases; 0 = never.
+    weekly_digest_weekday: int = 1
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,7 @@ class Config:
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
     recurring: tuple[RecurringConfig, ...] = field(default=())
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -193,6 +211,17 @@ def _recurring(r: _Reader) -> RecurringConfig:
     )
 
 
+def _notifications(r: _Reader) -> NotificationsConfig:
+    r.check_unknown({f for f in NotificationsConfig.__dataclass_fields__})
+    hour = r.get("digest_hour", int, 7)
+    if not 0 <= hour <= 23:
+        raise r._err("digest_hour", "expected an hour from 0 to 23")
+    weekday = r.get("weekly_digest_weekday", int, 1)
+    if not 0 <= weekday <= 7:
+        raise r._err("weekly_digest_weekday", "expected 1 (Monday) to 7 (Sunday), or 0 for never")
+    return NotificationsConfig(r.get("chief_administrative_officer", str, ""), hour, weekday)
+
+
 def _database_url(path: Path, url: str) -> str:
     # A relative SQLite path is relative to the config file, so `make run` from
     # anywhere uses the same var/ folder.
@@ -215,7 +244,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = _Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement",
-                     "roles", "groups", "focus_areas", "mail", "recurring"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "notifications"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -230,6 +259,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     mail.check_unknown({f for f in MailConfig.__dataclass_fields__})
     if mail.get("security", str, "none") not in ("none", "starttls", "ssl"):
         raise mail._err("security", "expected \"none\", \"starttls\" or \"ssl\"")
+    for key in ("max_attempts", "backoff_seconds"):
+        if mail.get(key, int, 1) < 1:
+            raise mail._err(key, "must be at least 1")
     cfg = Config(
         path=p.resolve(),
         database_url=_database_url(p.resolve(), db.get("url", str)),
@@ -242,6 +274,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         focus_areas=tuple(_labelled(t) for t in r.tables("focus_areas")),
         mail=MailConfig(**{k: mail.get(k, type(v)) for k, v in mail.data.items()}),
         recurring=tuple(_recurring(t) for t in r.tables("recurring")),
+        notifications=_notifications(r.table("notifications") if "notifications" in raw
+                                     else _Reader(p, {}, "notifications.")),
     )
     _check_references(r, cfg)
     if overrides:

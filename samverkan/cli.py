@@ -34,7 +34,9 @@ class State:
         if self._engine is None:
             from engine.app import build_engine
             from engine.config import load_config
+            from notifications import install
             self._engine = build_engine(load_config(self.config_path))
+            install(self._engine)
         return self._engine
 
 
@@ -106,9 +108,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_notifications, cli_users, cli_workflows
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_notifications):
         module.register(main)
 
 
