@@ -47,7 +47,8 @@ def render_message(items: list[OutboxItem], mail: MailConfig, tz: ZoneInfo, now:
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id([i.key for i in items])
     msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = lang
     msg.set_content(_env().get_template("message.txt").render(context))
     msg.add_alternative(_env().get_template("message.html").render(context), subtype="html")
+    # After the parts exist: making the message multipart moves Content-* headers into a part.
+    msg["Content-Language"] = lang
     return msg

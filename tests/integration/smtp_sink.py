@@ -1,0 +1,63 @@
+"""A real SMTP server on loopback (aiosmtpd) that records what it accepts, for tests and the bench."""
+
+from __future__ import annotations
+
+import email
+import socket
+from email.message import Message
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+__all__ = ["Recorder", "SmtpSink", "free_port"]
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (at the moment of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Recorder:
+    """aiosmtpd handler: keeps every accepted message; refuses addresses starting with 'bounce'."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: Any) -> str:
+        if address.startswith("bounce"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """Start/stop an aiosmtpd server on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.port = free_port()
+        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.recorder.messages
+
+    def to(self, address: str) -> list[Message]:
+        """Messages whose envelope went to `address`."""
+        return [m for m, (_, rcpts) in zip(self.messages, self.recorder.envelopes, strict=True) if address in rcpts]
