@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from smtp_sink import SmtpSink
 
 from engine.app import Engine
 from engine.events import Event
 from engine.users import add_user
-from smtp_sink import SmtpSink
 
 
 @pytest.fixture

@@ -45,14 +45,20 @@ class SmtpSink:
     def __init__(self) -> None:
         self.recorder = Recorder()
         self.port = free_port()
-        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self._controller: Controller | None = None
 
     def start(self) -> SmtpSink:
-        self._controller.start()
+        """Listen (again) on the sink's port; a stopped server can be started again."""
+        if self._controller is None:
+            self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Close the port: clients get "connection refused" until `start`."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     @property
     def messages(self) -> list[Message]:

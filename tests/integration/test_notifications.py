@@ -46,7 +46,8 @@ def test_assignment_reaches_the_assignee_once_in_swedish(notify_eng: Engine, ope
     [msg] = smtp.to("official@example.org")
     assert subject(msg) == f"Samverkan: Du har fått ärende {case}"
     assert f"{BASE}/cases/{case}" in body(msg)
-    assert "Sanera klotter" in body(msg) and f'href="{BASE}/cases/{case}"' in html(msg)
+    assert "Sanera klotter" in body(msg)
+    assert f'href="{BASE}/cases/{case}"' in html(msg)
     assert msg["Content-Language"] == "sv"
 
 
@@ -73,7 +74,8 @@ def test_reminder_goes_to_every_group_member_while_unassigned(
     assert subject(sv) == f"Samverkan: Påminnelse: ärende {case} ska vara klart 2027-03-12"
     [en] = smtp.to("anna@example.org")
     assert subject(en) == f"Samverkan: Reminder: case {case} is due 2027-03-12"
-    assert en["Content-Language"] == "en" and f"{BASE}/cases/{case}" in body(en)
+    assert en["Content-Language"] == "en"
+    assert f"{BASE}/cases/{case}" in body(en)
 
 
 def test_due_passing_tells_the_assignee_and_escalation_tells_the_chair(
@@ -101,9 +103,11 @@ def test_renewal_reminder_and_lapse_reach_chair_police_and_chief_administrative_
     summary = deliver_pending(notify_eng)
     want = ["chair@example.org", "kanslichef@example.org", "police@example.org"]
     assert sorted(a for _, rcpts in smtp.recorder.envelopes for a in rcpts) == want
-    assert summary.messages == 3 and summary.notices_sent == 6  # two notices each, one message each
+    assert summary.messages == 3
+    assert summary.notices_sent == 6
     text = body(smtp.to("kanslichef@example.org")[0])
-    assert "Avtalsförnyelse: avtalsperioden slutar" in text and "om 90 dagar" in text
+    assert "Avtalsförnyelse: avtalsperioden slutar" in text
+    assert "om 90 dagar" in text
     assert "Avtalsperioden har löpt ut 2027-10-15 utan att avtalet förnyats" in text
     assert f"{BASE}/cases/{case}" in text
 
@@ -142,8 +146,10 @@ def test_confidential_case_message_names_only_the_number_and_link(
     deliver_pending(notify_eng)
     [msg] = smtp.messages
     everything = subject(msg) + body(msg) + html(msg)
-    assert "Bengtsson" not in everything and "Orosanmälan" not in everything
-    assert f"ärende {case}" in subject(msg) and f"{BASE}/cases/{case}" in body(msg)
+    assert "Bengtsson" not in everything
+    assert "Orosanmälan" not in everything
+    assert f"ärende {case}" in subject(msg)
+    assert f"{BASE}/cases/{case}" in body(msg)
     assert all("Bengtsson" not in str(n.payload) for n in list_notices_all(notify_eng))
 
 
@@ -154,20 +160,24 @@ def test_smtp_down_delays_without_losing_then_delivers_once(
     notify_eng.config = dataclasses.replace(up, mail=dataclasses.replace(up.mail, port=free_port()))
     case = open_case(title="Klotter vid stationen", assignee="official")
     down = deliver_pending(notify_eng)
-    assert (down.messages, down.retried, down.failed) == (0, 1, 0) and "cannot reach" in (down.error or "")
+    assert (down.messages, down.retried, down.failed) == (0, 1, 0)
+    assert "cannot reach" in (down.error or "")
     [pending] = list_notices_all(notify_eng, "pending")
-    assert pending.attempts == 1 and pending.next_attempt_at == clock.now() + dt.timedelta(seconds=60)
+    assert pending.attempts == 1
+    assert pending.next_attempt_at == clock.now() + dt.timedelta(seconds=60)
 
     notify_eng.config = up  # the server is back, but the backoff has not passed
     clock.advance(seconds=30)
-    assert deliver_pending(notify_eng).messages == 0 and smtp.messages == []
+    assert deliver_pending(notify_eng).messages == 0
+    assert smtp.messages == []
     clock.advance(seconds=31)
     assert deliver_pending(notify_eng).messages == 1
     assert deliver_pending(notify_eng).messages == 0
     [msg] = smtp.messages
     assert f"{BASE}/cases/{case}" in body(msg)
     [sent] = list_notices_all(notify_eng, "sent")
-    assert sent.attempts == 2 and sent.last_error is None
+    assert sent.attempts == 2
+    assert sent.last_error is None
 
 
 def test_backoff_doubles_and_gives_up_after_max_attempts(
@@ -181,12 +191,14 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(
     clock.advance(seconds=60)
     deliver_pending(notify_eng)
     [n] = list_notices_all(notify_eng, "pending")
-    assert n.attempts == 2 and n.next_attempt_at == start + dt.timedelta(seconds=60 + 120)
+    assert n.attempts == 2
+    assert n.next_attempt_at == start + dt.timedelta(seconds=60 + 120)
     clock.advance(seconds=120)
     last = deliver_pending(notify_eng)
     assert last.failed == 1
     [failed] = list_notices_all(notify_eng, "failed")
-    assert failed.attempts == 3 and "cannot reach" in (failed.last_error or "")
+    assert failed.attempts == 3
+    assert "cannot reach" in (failed.last_error or "")
 
 
 def test_permanently_refused_address_ends_failed_and_others_still_arrive(
@@ -200,7 +212,9 @@ def test_permanently_refused_address_ends_failed_and_others_still_arrive(
     summary = deliver_pending(notify_eng)
     assert (summary.messages, summary.failed, summary.retried) == (1, 1, 0)
     [failed] = list_notices_all(notify_eng, "failed")
-    assert failed.username == "gone" and failed.last_error and failed.last_error.startswith("550")
+    assert failed.username == "gone"
+    assert failed.last_error
+    assert failed.last_error.startswith("550")
     assert deliver_pending(notify_eng).messages == 0
     assert len(smtp.to("official@example.org")) == 1
 
@@ -231,6 +245,9 @@ def test_chair_weekly_digest_groups_overdue_cases_by_group_and_focus_area(
     [msg] = smtp.to("chair@example.org")
     text = body(msg)
     assert subject(msg) == "Samverkan: Veckosammanställning: 2 försenade ärenden"
-    assert "Kultur- och fritidsnämnden · Inbrott" in text and "Socialnämnden · Narkotika" in text
-    assert "Cykelstölder" in text and "Inte försenad" not in text
-    assert f"{BASE}/cases/{a}" in text and f"{BASE}/cases/{b}" in text
+    assert "Kultur- och fritidsnämnden · Inbrott" in text
+    assert "Socialnämnden · Narkotika" in text
+    assert "Cykelstölder" in text
+    assert "Inte försenad" not in text
+    assert f"{BASE}/cases/{a}" in text
+    assert f"{BASE}/cases/{b}" in text

@@ -1,0 +1,117 @@
+"""`samverkan notifications ...` and `samverkan calendar ...` against a real database and SMTP server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from smtp_sink import SmtpSink
+
+from engine.app import Engine
+from engine.outbox import list_for_user, mark_read, unread_count, user_id_by_name
+from samverkan.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config_file(notify_eng: Engine, smtp: SmtpSink, tmp_path: Path) -> Path:
+    """The shipped config.toml pointed at the test database and the test SMTP server."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^url = .*$', f'url = "{notify_eng.config.database_url}"', text)
+    text = re.sub(r'(?m)^port = .*$', f"port = {smtp.port}", text)
+    text = re.sub(r'(?m)^workflows_dir = .*$', f'workflows_dir = "{ROOT / "workflows"}"', text)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(config_file: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--config", str(config_file), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_deliver_and_list_from_the_command_line(config_file: Path, open_case: Callable[..., int],
+                                                smtp: SmtpSink) -> None:
+    from engine.app import build_engine
+    from engine.config import load_config
+    from engine.users import add_user
+
+    eng = build_engine(load_config(config_file))
+    with eng.db.write() as s:
+        add_user(s, eng.config, "gone", name="Gone", email="bounce@example.org", now=eng.now(),
+                 roles=[("official", "socialnamnden")])
+    eng.db.dispose()
+    open_case(title="A", assignee="official")
+    open_case(title="B", assignee="gone")
+    code, out, _ = run(config_file, "notifications", "list", "--status", "pending", "--json")
+    assert code == 0
+    assert len(json.loads(out)) == 2
+
+    code, out, _ = run(config_file, "notifications", "deliver", "--now", "2027-02-10T09:00:00Z")
+    assert code == 0
+    assert "Sent 1 messages (1 notices); 0 to retry later, 1 failed." in out
+    assert len(smtp.messages) == 1
+    code, out, _ = run(config_file, "notifications", "deliver", "--now", "2027-02-10T09:05:00Z")
+    assert "Sent 0 messages" in out
+    assert len(smtp.messages) == 1
+
+    code, out, _ = run(config_file, "notifications", "list", "--status", "failed")
+    assert code == 0
+    assert "gone" in out
+    assert "550" in out
+
+
+def test_deliver_with_server_down_warns_and_keeps_the_messages(
+        config_file: Path, open_case: Callable[..., int], smtp: SmtpSink) -> None:
+    smtp.stop()
+    open_case(title="A", assignee="official")
+    code, out, err = run(config_file, "notifications", "deliver", "--now", "2027-02-10T09:00:00Z")
+    smtp.start()
+    assert code == 0
+    assert "1 to retry later" in out
+    assert "stay queued" in err
+    code, out, _ = run(config_file, "notifications", "list", "--status", "pending", "--json")
+    assert json.loads(out)[0]["attempts"] == 1
+
+
+def test_calendar_token_and_revoke(config_file: Path) -> None:
+    code, out, _ = run(config_file, "calendar", "token", "official")
+    assert code == 0
+    assert re.fullmatch(r"http://127\.0\.0\.1:5000/calendar/[A-Za-z0-9_-]{40,}\.ics\n", out)
+    code, out, _ = run(config_file, "calendar", "revoke", "official")
+    assert out == "Revoked 1 calendar link of official.\n"
+    code, _, err = run(config_file, "calendar", "token", "nobody")
+    assert code == 1
+    assert err.startswith("error: No active user 'nobody'")
+
+
+def test_prefer_daily_digest(config_file: Path, notify_eng: Engine) -> None:
+    code, out, _ = run(config_file, "notifications", "prefer", "official", "daily")
+    assert code == 0
+    assert "daily digest" in out
+    from engine.outbox import delivery_modes
+    with notify_eng.db.read() as s:
+        uid = user_id_by_name(s, "official")
+        assert uid is not None
+        assert delivery_modes(s, [uid]) == {uid: "daily"}
+
+
+def test_in_app_notices_count_unread_and_mark_read(notify_eng: Engine, open_case: Callable[..., int]) -> None:
+    first = open_case(title="A", assignee="official")
+    open_case(title="B", assignee="official")
+    with notify_eng.db.write() as s:
+        uid = user_id_by_name(s, "official")
+        assert uid is not None
+        assert unread_count(s, uid) == 2
+        [newest, oldest] = list_for_user(s, uid)
+        assert oldest.case_id == first
+        assert mark_read(s, uid, notify_eng.now(), [oldest.id]) == 1
+        assert unread_count(s, uid) == 1
+        assert mark_read(s, uid, notify_eng.now()) == 1
+        assert unread_count(s, uid) == 0
+        assert list_for_user(s, uid, unread_only=True) == []
