@@ -21,6 +21,8 @@ __all__ = [
     "Notice",
     "NoticePreference",
     "Period",
+    "ScheduleMark",
+    "SchedulerHeartbeat",
     "TransitionLog",
     "User",
     "WorkflowDefinitionRow",
@@ -228,3 +230,20 @@ class CalendarToken(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     created_at: dt.datetime = _ts()
     revoked_at: dt.datetime | None = _ts(nullable=True)
+
+
+class ScheduleMark(SQLModel, table=True):
+    """How far a recurring schedule (or the agreement's cycle) has been processed."""
+
+    __tablename__ = "schedule_marks"
+    key: str = Field(primary_key=True, max_length=128)
+    last_at: dt.datetime = _ts()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last time each scheduler process ran; health checks read its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: str = Field(primary_key=True, max_length=128)
+    beat_at: dt.datetime = _ts()
+    runs: int = 0

@@ -39,6 +39,11 @@ class State:
             install(self._engine)
         return self._engine
 
+    def close(self) -> None:
+        """Release the engine's pooled connections when the command ends."""
+        if self._engine is not None:
+            self._engine.db.dispose()
+
 
 def friendly(fn: F) -> F:
     """Turn engine errors into one clear line on stderr and exit code 1, never a traceback."""
@@ -79,6 +84,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Samverkan: follow up the cooperation agreement between the Police and the municipality."""
     ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -108,9 +114,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_notifications, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_notifications, cli_schedule, cli_users, cli_workflows
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_notifications):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_notifications):
         module.register(main)
 
 
