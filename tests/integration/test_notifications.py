@@ -251,3 +251,22 @@ def test_chair_weekly_digest_groups_overdue_cases_by_group_and_focus_area(
     assert "Inte försenad" not in text
     assert f"{BASE}/cases/{a}" in text
     assert f"{BASE}/cases/{b}" in text
+
+
+def test_renewal_season_through_run_due_tells_the_three_once_per_step(
+        notify_eng: Engine, smtp: SmtpSink) -> None:
+    from engine.due import run_due
+    steps = ["2027-06-20T09:00:00+02:00", "2027-07-20T09:00:00+02:00", "2027-09-20T09:00:00+02:00",
+             "2027-10-12T09:00:00+02:00", "2027-10-16T09:00:00+02:00"]
+    for step in steps:
+        at = dt.datetime.fromisoformat(step)
+        for _ in range(2):
+            run_due(notify_eng, at)
+            deliver_pending(notify_eng, at)
+    for who in ("chair", "police", "kanslichef"):
+        text = "".join(body(m) for m in smtp.to(f"{who}@example.org"))
+        for days in (90, 30, 7):
+            assert text.count(f"avtalsperioden slutar 2027-10-14, om {days} dagar") == 1, (who, days)
+        assert text.count("Avtalsperioden har löpt ut 2027-10-15 utan att avtalet förnyats") == 1, who
+    # Others are not told about the renewal (official gets only the recurring Örebromodellen action's).
+    assert not any("vtal" in body(m) for m in smtp.to("official@example.org"))

@@ -115,3 +115,25 @@ def test_in_app_notices_count_unread_and_mark_read(notify_eng: Engine, open_case
         assert mark_read(s, uid, notify_eng.now()) == 1
         assert unread_count(s, uid) == 0
         assert list_for_user(s, uid, unread_only=True) == []
+
+
+def test_repeated_tick_and_deliver_send_each_reminder_and_escalation_once(
+        config_file: Path, open_case: Callable[..., int], smtp: SmtpSink) -> None:
+    import datetime as dt
+
+    from test_notifications import body, subject
+    case = open_case(title="Sanera klotter i tunneln", assignee="official", due=dt.date(2027, 2, 19))
+    for now in ("2027-02-10T10:00:00+01:00", "2027-02-14T09:00:00+01:00",
+                "2027-02-18T09:00:00+01:00", "2027-02-20T09:00:00+01:00", "2027-02-23T09:00:00+01:00"):
+        for _ in range(2):  # cron ran twice, or two schedulers: still once
+            assert run(config_file, "tick", "--now", now)[0] == 0
+            assert run(config_file, "notifications", "deliver", "--now", now)[0] == 0
+    assert [subject(m) for m in smtp.to("official@example.org")] == [
+        f"Samverkan: Du har fått ärende {case}",
+        f"Samverkan: Påminnelse: ärende {case} ska vara klart 2027-02-19",
+        f"Samverkan: Påminnelse: ärende {case} ska vara klart 2027-02-19",
+        f"Samverkan: Försenat: ärende {case} skulle ha varit klart 2027-02-19",
+    ]
+    chair = "".join(body(m) for m in smtp.to("chair@example.org"))
+    assert chair.count(f"Eskalering: ärende {case} är försenat sedan 2027-02-19") == 1
+    assert f"http://127.0.0.1:5000/cases/{case}" in chair
