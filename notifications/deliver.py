@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from email.message import EmailMessage
+from email.message import Message
 from itertools import groupby
 from typing import Any, Protocol
 
@@ -33,7 +33,7 @@ _FLUSH_EVERY = 50
 class Channel(Protocol):
     def __enter__(self) -> Any: ...
     def __exit__(self, *exc: object) -> None: ...
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: Message) -> None: ...
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email.message import Message
 from types import TracebackType
 
 from engine.config import MailConfig
@@ -59,7 +59,7 @@ class SmtpChannel:
             raise TransientError(f"cannot reach mail server {m.host}:{m.port}: {exc}", connection=True) from None
         return smtp
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Message) -> None:
         """Send `msg`; raises TransientError or PermanentError when it was not accepted."""
         for attempt in (1, 2):
             if self._smtp is None:
@@ -73,7 +73,7 @@ class SmtpChannel:
                     raise TransientError(f"mail server dropped the connection: {exc}", connection=True) from None
 
     @staticmethod
-    def _send(smtp: smtplib.SMTP, msg: EmailMessage) -> None:
+    def _send(smtp: smtplib.SMTP, msg: Message) -> None:
         try:
             refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:

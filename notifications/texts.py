@@ -20,7 +20,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "renewal_reminder": "Avtalsförnyelse: avtalsperioden slutar {due}, om {days} dagar",
         "renewal_due": "Avtalsförnyelse: avtalsperioden slutar i dag, {due}",
         "renewal_escalation": "Avtalsförnyelse: avtalsperioden slutade {due} utan underskrift",
-        "period_lapsed": "Avtalsperioden har löpt ut {ends_on} utan att avtalet förnyats",
+        "period_lapsed": "Avtalsperioden slutade {last_day} utan att avtalet förnyats",
         "manual_reminder": "Påminnelse från {actor}: {case}",
         "weekly_digest": "Veckosammanställning: {count} försenade ärenden",
     },
@@ -33,7 +33,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "renewal_reminder": "Agreement renewal: the agreement period ends {due}, in {days} days",
         "renewal_due": "Agreement renewal: the agreement period ends today, {due}",
         "renewal_escalation": "Agreement renewal: the agreement period ended {due} unsigned",
-        "period_lapsed": "The agreement period lapsed on {ends_on} without renewal",
+        "period_lapsed": "The agreement period ended on {last_day} without renewal",
         "manual_reminder": "Reminder from {actor}: {case}",
         "weekly_digest": "Weekly digest: {count} overdue cases",
     },
@@ -71,6 +71,13 @@ def _date(value: str | None, tz: ZoneInfo, ui: dict[str, str]) -> str:
     return dt.datetime.fromisoformat(value).astimezone(tz).date().isoformat()
 
 
+def _last_day(ends_on: str | None, ui: dict[str, str]) -> str:
+    # A period is [starts_on, ends_on): its last day is the day before ends_on.
+    if not ends_on:
+        return ui["unknown"]
+    return (dt.date.fromisoformat(ends_on) - dt.timedelta(days=1)).isoformat()
+
+
 def _digest_sections(payload: dict[str, Any], lang: str, ui: dict[str, str],
                      base_url: str, tz: ZoneInfo) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     out = []
@@ -94,7 +101,7 @@ def entry_for(kind: str, payload: dict[str, Any], lang: str, base_url: str, tz: 
     link = f"{base_url}/cases/{case_id}" if case_id else f"{base_url}/agreement"
     values = {"case": ui["case"].format(n=case_id), "due": _date(payload.get("due_at"), tz, ui),
               "days": payload.get("offset_days", 0), "actor": payload.get("actor", ""),
-              "ends_on": payload.get("ends_on", ""), "count": payload.get("count", 0)}
+              "last_day": _last_day(payload.get("ends_on"), ui), "count": payload.get("count", 0)}
     headline = _HEADLINES[lang].get(kind, "{case}").format(**values)
     if kind == "weekly_digest":
         return Entry(headline, f"{base_url}/cases?queue=overdue",

@@ -108,7 +108,7 @@ def test_renewal_reminder_and_lapse_reach_chair_police_and_chief_administrative_
     text = body(smtp.to("kanslichef@example.org")[0])
     assert "Avtalsförnyelse: avtalsperioden slutar" in text
     assert "om 90 dagar" in text
-    assert "Avtalsperioden har löpt ut 2027-10-15 utan att avtalet förnyats" in text
+    assert "Avtalsperioden slutade 2027-10-14 utan att avtalet förnyats" in text
     assert f"{BASE}/cases/{case}" in text
 
 
@@ -267,6 +267,6 @@ def test_renewal_season_through_run_due_tells_the_three_once_per_step(
         text = "".join(body(m) for m in smtp.to(f"{who}@example.org"))
         for days in (90, 30, 7):
             assert text.count(f"avtalsperioden slutar 2027-10-14, om {days} dagar") == 1, (who, days)
-        assert text.count("Avtalsperioden har löpt ut 2027-10-15 utan att avtalet förnyats") == 1, who
+        assert text.count("Avtalsperioden slutade 2027-10-14 utan att avtalet förnyats") == 1, who
     # Others are not told about the renewal (official gets only the recurring Örebromodellen action's).
     assert not any("vtal" in body(m) for m in smtp.to("official@example.org"))
