@@ -70,7 +70,12 @@ def render_feed(items: list[FeedItem], *, who: str, lang: str, base_url: str, tz
             cal.add_component(_event(item, "due", words, base_url, tz, now))
         if item.event_at is not None:
             cal.add_component(_event(item, "event", words, base_url, tz, now))
-    cal.add_missing_timezones()
+    # The zone's transitions around the feed's dates only: a short VTIMEZONE that clients
+    # read quickly, instead of every change since 1970.
+    dates = [d.astimezone(tz).date() for i in items for d in (i.due_at, i.event_at) if d is not None]
+    first = min([*dates, now.date()]) - dt.timedelta(days=366)
+    last = max([*dates, now.date()]) + dt.timedelta(days=366)
+    cal.add_missing_timezones(first_date=dt.date(first.year, 1, 1), last_date=dt.date(last.year + 1, 1, 1))
     return cal.to_ical()
 
 

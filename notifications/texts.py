@@ -39,6 +39,12 @@ _HEADLINES: dict[str, dict[str, str]] = {
     },
 }
 
+# Confidential cases: the same messages without a due date (a date is a detail too).
+_CONFIDENTIAL: dict[str, dict[str, str]] = {
+    "sv": {"reminder": "Påminnelse: {case}", "due": "Försenat: {case}", "escalation": "Eskalering: {case} är försenat"},
+    "en": {"reminder": "Reminder: {case}", "due": "Overdue: {case}", "escalation": "Escalation: {case} is overdue"},
+}
+
 UI: dict[str, dict[str, str]] = {
     "sv": {"case": "ärende {n}", "greeting": "Hej {name}!", "open": "Öppna ärendet", "title": "Rubrik",
            "digest": "Samverkan: {n} meddelanden", "footer": "Meddelandet skickades av Samverkan. "
@@ -102,7 +108,8 @@ def entry_for(kind: str, payload: dict[str, Any], lang: str, base_url: str, tz: 
     values = {"case": ui["case"].format(n=case_id), "due": _date(payload.get("due_at"), tz, ui),
               "days": payload.get("offset_days", 0), "actor": payload.get("actor", ""),
               "last_day": _last_day(payload.get("ends_on"), ui), "count": payload.get("count", 0)}
-    headline = _HEADLINES[lang].get(kind, "{case}").format(**values)
+    templates = {**_HEADLINES[lang], **(_CONFIDENTIAL[lang] if payload.get("confidential") else {})}
+    headline = templates.get(kind, "{case}").format(**values)
     if kind == "weekly_digest":
         return Entry(headline, f"{base_url}/cases?queue=overdue",
                      sections=_digest_sections(payload, lang, ui, base_url, tz))
