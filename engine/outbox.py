@@ -83,6 +83,7 @@ class OutboxItem:
     sent_at: dt.datetime | None = None
     read_at: dt.datetime | None = None
     last_error: str | None = None
+    disabled: bool = False  # the recipient was disabled after the notice was written
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, for `notifications list --json` and the API."""
@@ -180,7 +181,7 @@ def _items(session: Session, where: Any, limit: int, order: Any = None) -> list[
                         .where(where).order_by(*(order or (Notice.id,))).limit(limit)).all()
     return [OutboxItem(n.id or 0, n.idempotency_key, n.kind, n.case_id, dict(n.payload), n.attempts,
                        n.created_at, u.id or 0, u.email, u.name, u.language, n.status, u.username,
-                       n.next_attempt_at, n.sent_at, n.read_at, n.last_error) for n, u in rows]
+                       n.next_attempt_at, n.sent_at, n.read_at, n.last_error, u.disabled) for n, u in rows]
 
 
 def claim_due(db: Database, now: dt.datetime, *, limit: int = 500,

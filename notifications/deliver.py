@@ -85,6 +85,9 @@ class _Run:
         groups = [list(g) for _, g in groupby(sorted(items, key=lambda i: (i.recipient_id, i.id)),
                                               key=lambda i: i.recipient_id)]
         for n, group in enumerate(groups):
+            if group[0].disabled:
+                self.fail(group, "the recipient's account is disabled", permanent=True)
+                continue
             msg = render_message(group, self.eng.config.mail, self.eng.tz, self.now)
             try:
                 self.channel.send(msg)

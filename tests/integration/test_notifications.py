@@ -270,3 +270,29 @@ def test_renewal_season_through_run_due_tells_the_three_once_per_step(
         assert text.count("Avtalsperioden slutade 2027-10-14 utan att avtalet förnyats") == 1, who
     # Others are not told about the renewal (official gets only the recurring Örebromodellen action's).
     assert not any("vtal" in body(m) for m in smtp.to("official@example.org"))
+
+
+def test_two_deliverers_never_claim_the_same_notice(notify_eng: Engine, open_case: Callable[..., int]) -> None:
+    from engine.outbox import claim_due
+    for n in range(3):
+        open_case(title=f"C{n}", assignee="official")
+    first = claim_due(notify_eng.db, notify_eng.now())
+    second = claim_due(notify_eng.db, notify_eng.now())
+    assert len(first) == 3
+    assert second == []
+    # A deliverer that died holding the claim: the notices come back when the lease ends.
+    later = claim_due(notify_eng.db, notify_eng.now() + dt.timedelta(minutes=11))
+    assert sorted(i.id for i in later) == sorted(i.id for i in first)
+
+
+def test_disabled_recipient_is_not_mailed_and_the_notice_shows_as_failed(
+        notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
+    from engine.users import disable_user
+    open_case(title="Q", assignee="official")
+    with notify_eng.db.write() as s:
+        disable_user(s, "official")
+    summary = deliver_pending(notify_eng)
+    assert (summary.messages, summary.failed) == (0, 1)
+    assert smtp.messages == []
+    [failed] = list_notices_all(notify_eng, "failed")
+    assert failed.last_error == "the recipient's account is disabled"
