@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.models import CalendarToken, CaseRow, Membership, User
@@ -37,7 +37,7 @@ def _hash(token: str) -> str:
 
 
 def _active_user(session: Session, username: str) -> int:
-    uid = session.exec(select(User.id).where(User.username == username, User.disabled == False)).first()  # noqa: E712
+    uid = session.exec(select(User.id).where(User.username == username, col(User.disabled).is_(False))).first()
     if uid is None:
         raise NotFound(f"No active user {username!r}; `samverkan user list` shows who exists.")
     return uid
@@ -53,18 +53,17 @@ def create_token(session: Session, username: str, now: dt.datetime) -> str:
 def revoke_tokens(session: Session, username: str, now: dt.datetime) -> int:
     """Revoke every live feed token of `username`; returns how many."""
     uid = _active_user(session, username)
-    done = session.execute(update(CalendarToken).where(CalendarToken.user_id == uid,
-                                                       CalendarToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    done = session.execute(update(CalendarToken).where(col(CalendarToken.user_id) == uid,
+                                                       col(CalendarToken.revoked_at).is_(None))
                            .values(revoked_at=now))
     return int(done.rowcount)  # type: ignore[attr-defined]
 
 
 def user_for_token(session: Session, token: str) -> int | None:
     """The id of the active user whose live token this is, or None."""
-    return session.exec(select(User.id).join(CalendarToken, CalendarToken.user_id == User.id)  # type: ignore[arg-type]
-                        .where(CalendarToken.token_hash == _hash(token),
-                               CalendarToken.revoked_at.is_(None),  # type: ignore[union-attr]
-                               User.disabled == False)).first()  # noqa: E712
+    return session.exec(select(User.id).join(CalendarToken, col(CalendarToken.user_id) == col(User.id))
+                        .where(CalendarToken.token_hash == _hash(token), col(CalendarToken.revoked_at).is_(None),
+                               col(User.disabled).is_(False))).first()
 
 
 def feed_owner(session: Session, user_id: int) -> tuple[str, str]:
@@ -79,13 +78,12 @@ def feed_items(session: Session, user_id: int, now: dt.datetime,
                past: dt.timedelta = dt.timedelta(days=90)) -> list[FeedItem]:
     """The user's open deadlines and their groups' coming events, soonest first."""
     groups = select(Membership.group_id).where(Membership.user_id == user_id)
-    in_groups = CaseRow.group_id.in_(groups)  # type: ignore[attr-defined]
-    mine = or_(CaseRow.assignee_id == user_id,
-               and_(CaseRow.assignee_id.is_(None), in_groups))  # type: ignore[union-attr]
-    due = and_(mine, CaseRow.due_at.is_not(None))  # type: ignore[union-attr]
-    event = and_(in_groups, CaseRow.event_at >= now - past)  # type: ignore[operator]
-    rows = session.exec(select(CaseRow).where(CaseRow.is_open == True, or_(due, event))  # noqa: E712
-                        .order_by(CaseRow.id)).all()
+    in_groups = col(CaseRow.group_id).in_(groups)
+    mine = or_(col(CaseRow.assignee_id) == user_id, and_(col(CaseRow.assignee_id).is_(None), in_groups))
+    due = and_(mine, col(CaseRow.due_at).is_not(None))
+    event = and_(in_groups, col(CaseRow.event_at) >= now - past)
+    rows = session.exec(select(CaseRow).where(col(CaseRow.is_open).is_(True), or_(due, event))
+                        .order_by(col(CaseRow.id))).all()
     out = []
     for c in rows:
         assert c.id is not None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.db import Database
 from engine.models import CaseRow, Group, Membership, Notice, NoticePreference, User
@@ -167,9 +167,9 @@ def set_mode(session: Session, user_id: int, mode: str, now: dt.datetime) -> Non
 
 def overdue_cases(session: Session, now: dt.datetime) -> list[CaseBrief]:
     """Open cases past their due time, by group, focus area and due time."""
-    rows = session.exec(select(CaseRow, Group.key).join(Group, Group.id == CaseRow.group_id)  # type: ignore[arg-type]
-                        .where(CaseRow.is_open == True, CaseRow.due_at < now)  # type: ignore[operator]  # noqa: E712
-                        .order_by(Group.key, CaseRow.focus_area, CaseRow.due_at, CaseRow.id)).all()
+    rows = session.exec(select(CaseRow, Group.key).join(Group, col(Group.id) == col(CaseRow.group_id))
+                        .where(col(CaseRow.is_open).is_(True), col(CaseRow.due_at) < now)
+                        .order_by(col(Group.key), col(CaseRow.focus_area), col(CaseRow.due_at), col(CaseRow.id))).all()
     return [CaseBrief(c.id or 0, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id,
                       gkey, c.focus_area, c.due_at, c.event_at) for c, gkey in rows]
 
@@ -177,8 +177,8 @@ def overdue_cases(session: Session, now: dt.datetime) -> list[CaseBrief]:
 # --- delivery --------------------------------------------------------------------------
 
 def _items(session: Session, where: Any, limit: int, order: Any = None) -> list[OutboxItem]:
-    rows = session.exec(select(Notice, User).join(User, User.id == Notice.recipient_id)  # type: ignore[arg-type]
-                        .where(where).order_by(*(order or (Notice.id,))).limit(limit)).all()
+    rows = session.exec(select(Notice, User).join(User, col(User.id) == col(Notice.recipient_id))
+                        .where(where).order_by(*(order or (col(Notice.id),))).limit(limit)).all()
     return [OutboxItem(n.id or 0, n.idempotency_key, n.kind, n.case_id, dict(n.payload), n.attempts,
                        n.created_at, u.id or 0, u.email, u.name, u.language, n.status, u.username,
                        n.next_attempt_at, n.sent_at, n.read_at, n.last_error, u.disabled) for n, u in rows]
@@ -188,17 +188,16 @@ def claim_due(db: Database, now: dt.datetime, *, limit: int = 500,
               lease: dt.timedelta = dt.timedelta(minutes=10)) -> list[OutboxItem]:
     """Claim up to `limit` pending notices due by `now` for one deliverer, in their own transaction."""
     with db.write() as session:
-        ids = list(session.exec(
-            select(Notice.id).where(Notice.status == "pending", Notice.next_attempt_at <= now,  # type: ignore[operator]
-                                    or_(Notice.claimed_until.is_(None),  # type: ignore[union-attr]
-                                        Notice.claimed_until <= now))  # type: ignore[operator]
-            .order_by(Notice.recipient_id, Notice.id).limit(limit)
-            .with_for_update(skip_locked=True)).all())
+        ids = [i for i in session.exec(
+            select(Notice.id).where(col(Notice.status) == "pending", col(Notice.next_attempt_at) <= now,
+                                    or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) <= now))
+            .order_by(col(Notice.recipient_id), col(Notice.id)).limit(limit)
+            .with_for_update(skip_locked=True)).all() if i is not None]
         if not ids:
             return []
-        session.execute(update(Notice).where(Notice.id.in_(ids))  # type: ignore[union-attr]
+        session.execute(update(Notice).where(col(Notice.id).in_(ids))
                         .values(claimed_until=now + lease))
-        return _items(session, Notice.id.in_(ids), len(ids))  # type: ignore[union-attr]
+        return _items(session, col(Notice.id).in_(ids), len(ids))
 
 
 def mark_sent(db: Database, ids: list[int], now: dt.datetime) -> None:
@@ -206,7 +205,7 @@ def mark_sent(db: Database, ids: list[int], now: dt.datetime) -> None:
     if not ids:
         return
     with db.write() as session:
-        session.execute(update(Notice).where(Notice.id.in_(ids))  # type: ignore[union-attr]
+        session.execute(update(Notice).where(col(Notice.id).in_(ids))
                         .values(status="sent", sent_at=now, claimed_until=None, last_error=None,
                                 attempts=Notice.attempts + 1))
 
@@ -220,13 +219,13 @@ def record_failures(db: Database, failures: list[tuple[int, dt.datetime | None, 
             values: dict[str, Any] = {"attempts": Notice.attempts + 1, "claimed_until": None,
                                       "last_error": error[:500]}
             values.update({"next_attempt_at": next_at} if next_at else {"status": "failed"})
-            session.execute(update(Notice).where(Notice.id == notice_id).values(**values))
+            session.execute(update(Notice).where(col(Notice.id) == notice_id).values(**values))
 
 
 def list_notices(session: Session, *, status: str | None = None, limit: int = 200) -> list[OutboxItem]:
     """The outbox, newest first, optionally only one status (pending, sent, failed)."""
-    where = Notice.status == status if status else Notice.id.is_not(None)  # type: ignore[union-attr]
-    return _items(session, where, limit, (Notice.id.desc(),))  # type: ignore[union-attr]
+    where = col(Notice.status) == status if status else col(Notice.id).is_not(None)
+    return _items(session, where, limit, (col(Notice.id).desc(),))
 
 
 # --- in-app notices ----------------------------------------------------------------------
@@ -234,21 +233,21 @@ def list_notices(session: Session, *, status: str | None = None, limit: int = 20
 def list_for_user(session: Session, user_id: int, *, unread_only: bool = False,
                   limit: int = 50) -> list[OutboxItem]:
     """A person's notices for the bell, newest first."""
-    where = Notice.recipient_id == user_id
+    where = col(Notice.recipient_id) == user_id
     if unread_only:
-        where = where & Notice.read_at.is_(None)  # type: ignore[union-attr,assignment]
-    return _items(session, where, limit, (Notice.id.desc(),))  # type: ignore[union-attr]
+        where = where & col(Notice.read_at).is_(None)
+    return _items(session, where, limit, (col(Notice.id).desc(),))
 
 
 def unread_count(session: Session, user_id: int) -> int:
     """How many of a person's notices are unread."""
     return session.exec(select(func.count()).select_from(Notice).where(
-        Notice.recipient_id == user_id, Notice.read_at.is_(None))).one()  # type: ignore[union-attr]
+        col(Notice.recipient_id) == user_id, col(Notice.read_at).is_(None))).one()
 
 
 def mark_read(session: Session, user_id: int, now: dt.datetime, ids: Iterable[int] | None = None) -> int:
     """Mark a person's notices read (all unread ones if `ids` is None); returns how many changed."""
-    stmt = update(Notice).where(Notice.recipient_id == user_id, Notice.read_at.is_(None))  # type: ignore[union-attr]
+    stmt = update(Notice).where(col(Notice.recipient_id) == user_id, col(Notice.read_at).is_(None))
     if ids is not None:
-        stmt = stmt.where(Notice.id.in_(list(ids)))  # type: ignore[union-attr]
+        stmt = stmt.where(col(Notice.id).in_(list(ids)))
     return int(session.execute(stmt.values(read_at=now)).rowcount)  # type: ignore[attr-defined]
