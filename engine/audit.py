@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.models import CaseRow, TransitionLog
 
@@ -55,8 +55,8 @@ def _check_case(case_id: int, state: str | None, rows: list[TransitionLog]) -> t
 
 def verify_chain(session: Session) -> AuditResult:
     """Check every case's chain in one pass over the log; the first broken case and seq if any."""
-    states = dict(session.exec(select(CaseRow.id, CaseRow.state).order_by(CaseRow.id)).all())
-    rows = session.exec(select(TransitionLog).order_by(TransitionLog.case_id, TransitionLog.seq)  # type: ignore[arg-type]
+    states: dict[int, str] = {i: s for i, s in session.exec(select(CaseRow.id, CaseRow.state)) if i is not None}
+    rows = session.exec(select(TransitionLog).order_by(col(TransitionLog.case_id), col(TransitionLog.seq))
                         .execution_options(yield_per=2000))
     total, seen = 0, set()
     for case_id, group in groupby(rows, key=lambda r: r.case_id):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.calendar import add_working_days, is_working_day
 from engine.definitions import DeadlineRule
@@ -79,7 +79,7 @@ def plan(rule: DeadlineRule, day: dt.date, now: dt.datetime, tz: ZoneInfo,
 
 def retire_pending(session: Session, case_id: int) -> None:
     """Retire the case's pending rows: it left the state they belonged to."""
-    session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.status == "pending")
+    session.execute(update(Deadline).where(col(Deadline.case_id) == case_id, col(Deadline.status) == "pending")
                     .values(status="retired"))
 
 

@@ -19,12 +19,13 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from engine.db import Database
-from engine.models import CaseRow, Group, Membership, Notice, NoticePreference, User
+from engine.models import CaseRow, Group, Membership, Notice, NoticePreference, Period, User
 
 __all__ = [
     "CaseBrief",
     "MODES",
     "OutboxItem",
+    "agreement_of_period",
     "case_brief",
     "claim_due",
     "delivery_modes",
@@ -60,6 +61,7 @@ class CaseBrief:
     focus_area: str | None
     due_at: dt.datetime | None
     event_at: dt.datetime | None
+    agreement_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,24 @@ def case_brief(session: Session, case_id: int) -> CaseBrief | None:
     c, gkey = row
     assert c.id is not None
     return CaseBrief(c.id, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id, gkey,
-                     c.focus_area, c.due_at, c.event_at)
+                     c.focus_area, c.due_at, c.event_at, c.agreement_id)
 
 
-def user_ids_with_role(session: Session, role: str) -> list[int]:
-    """Active users holding `role` in any group."""
-    rows = session.exec(select(User.id).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
-                        .where(Membership.role == role, User.disabled == False)  # noqa: E712
-                        .distinct()).all()
-    return sorted(i for i in rows if i is not None)
+def user_ids_with_role(session: Session, role: str, agreement_id: int | None = None) -> list[int]:
+    """Active users holding `role` in a group of agreement `agreement_id` (any group if None or none there)."""
+    stmt = (select(User.id).join(Membership, col(Membership.user_id) == col(User.id))
+            .join(Group, col(Group.id) == col(Membership.group_id))
+            .where(Membership.role == role, col(User.disabled).is_(False)).distinct())
+    if agreement_id is not None:
+        scoped = session.exec(stmt.where(Group.agreement_id == agreement_id)).all()
+        if scoped:  # an agreement without its own chair still has somebody told
+            return sorted(i for i in scoped if i is not None)
+    return sorted(i for i in session.exec(stmt).all() if i is not None)
+
+
+def agreement_of_period(session: Session, period_id: int) -> int | None:
+    """The agreement period `period_id` belongs to."""
+    return session.exec(select(Period.agreement_id).where(Period.id == period_id)).first()
 
 
 def group_member_ids(session: Session, group_id: int) -> list[int]:
@@ -171,7 +182,7 @@ def overdue_cases(session: Session, now: dt.datetime) -> list[CaseBrief]:
                         .where(col(CaseRow.is_open).is_(True), col(CaseRow.due_at) < now)
                         .order_by(col(Group.key), col(CaseRow.focus_area), col(CaseRow.due_at), col(CaseRow.id))).all()
     return [CaseBrief(c.id or 0, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id,
-                      gkey, c.focus_area, c.due_at, c.event_at) for c, gkey in rows]
+                      gkey, c.focus_area, c.due_at, c.event_at, c.agreement_id) for c, gkey in rows]
 
 
 # --- delivery --------------------------------------------------------------------------

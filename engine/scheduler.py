@@ -32,14 +32,14 @@ from engine.due import DueSummary, run_due
 from engine.events import Event
 from engine.forecast import next_wakeup
 from engine.models import SchedulerHeartbeat
-from engine.recurring import schedule_of
+from engine.recurring import all_recurring, mark_key, schedule_of
 
 __all__ = ["OpeningTrigger", "Scheduler"]
 
 log = logging.getLogger(__name__)
 
 
-class OpeningTrigger(BaseTrigger):
+class OpeningTrigger(BaseTrigger):  # type: ignore[misc]
     """Fires when the next occurrence of a recurring obligation opens (its time less the lead)."""
 
     def __init__(self, rec: RecurringConfig, tz: Any) -> None:
@@ -77,9 +77,9 @@ class Scheduler:
         """Catch up on what is due now, then plan the jobs."""
         self._aps.add_job(self.run_once, IntervalTrigger(seconds=self.sweep_seconds, timezone=dt.UTC),
                           id="sweep", name="safety sweep")
-        for rec in self.eng.config.recurring:
-            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=f"recurring:{rec.key}",
-                              name=f"open {rec.key}")
+        for a, rec in all_recurring(self.eng):
+            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=mark_key(a, rec),
+                              name=f"open {a.key}/{rec.key}")
         for name, fn, seconds in self.extra_jobs:
             self._aps.add_job(fn, IntervalTrigger(seconds=seconds, timezone=dt.UTC), id=name, name=name)
         self.eng.listeners.subscribe("transitioned", self._on_change)

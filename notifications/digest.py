@@ -38,10 +38,13 @@ def enqueue_weekly_digests(eng: Engine, now: dt.datetime) -> int:
     made = 0
     with eng.db.write() as session:
         cases = outbox.overdue_cases(session, now)
-        if not cases:
-            return 0
-        payload = {"count": len(cases), "week": f"{year}-W{week:02d}", "sections": _sections(eng, cases)}
-        for uid in outbox.user_ids_with_role(session, "chair"):
-            made += outbox.enqueue(session, key=f"weekly_digest:{year}-W{week:02d}:{uid}", kind="weekly_digest",
-                                   case_id=None, recipient_id=uid, payload=payload, now=now, deliver_at=now)
+        by_agreement: dict[int | None, list[outbox.CaseBrief]] = {}
+        for c in cases:
+            by_agreement.setdefault(c.agreement_id, []).append(c)
+        for agreement_id, items in sorted(by_agreement.items(), key=lambda kv: kv[0] or 0):
+            payload = {"count": len(items), "week": f"{year}-W{week:02d}", "sections": _sections(eng, items)}
+            for uid in outbox.user_ids_with_role(session, "chair", agreement_id):
+                made += outbox.enqueue(session, key=f"weekly_digest:{year}-W{week:02d}:{agreement_id}:{uid}",
+                                       kind="weekly_digest", case_id=None, recipient_id=uid, payload=payload,
+                                       now=now, deliver_at=now)
     return made

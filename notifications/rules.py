@@ -18,9 +18,7 @@ from engine.app import Engine
 from engine.events import Event
 from engine.outbox import CaseBrief
 
-__all__ = ["RENEWAL_WORKFLOW", "Rules", "next_digest_at"]
-
-RENEWAL_WORKFLOW = "agreement_renewal"
+__all__ = ["Rules", "case_payload", "next_digest_at"]
 
 
 def next_digest_at(now: dt.datetime, tz: Any, hour: int) -> dt.datetime:
@@ -63,9 +61,10 @@ class Rules:
             return [brief.assignee_id]
         return outbox.group_member_ids(session, brief.group_id)
 
-    def _renewal_people(self, session: Session) -> list[int]:
-        """The chair, the police representative and the chief administrative officer."""
-        ids = set(outbox.user_ids_with_role(session, "chair")) | set(outbox.user_ids_with_role(session, "police"))
+    def _renewal_people(self, session: Session, agreement_id: int | None) -> list[int]:
+        """The chair, the police representative (of the agreement) and the chief administrative officer."""
+        ids = (set(outbox.user_ids_with_role(session, "chair", agreement_id))
+               | set(outbox.user_ids_with_role(session, "police", agreement_id)))
         cao = self.eng.config.notifications.chief_administrative_officer
         if cao and (uid := outbox.user_id_by_name(session, cao)) is not None:
             ids.add(uid)
@@ -111,13 +110,14 @@ class Rules:
         if brief is None:
             return
         step = str(event.data.get("kind", "due"))
-        if event.data.get("workflow", brief.workflow) == RENEWAL_WORKFLOW:
-            recipients = set(self._renewal_people(session))
+        renewals = {a.renewal_workflow for a in self.eng.config.agreements}
+        if event.data.get("workflow", brief.workflow) in renewals:
+            recipients = set(self._renewal_people(session, brief.agreement_id))
             if brief.assignee_id is not None:
                 recipients.add(brief.assignee_id)
             kind = f"renewal_{step}"
         elif step == "escalation":
-            recipients, kind = set(outbox.user_ids_with_role(session, "chair")), "escalation"
+            recipients, kind = set(outbox.user_ids_with_role(session, "chair", brief.agreement_id)), "escalation"
         else:
             recipients, kind = set(self._responsible(session, brief)), step
         payload = case_payload(brief, offset_days=int(event.data.get("offset_days", 0)), step=step)
@@ -128,9 +128,10 @@ class Rules:
 
     def on_period_lapsed(self, session: Session, event: Event) -> None:
         """The agreement period ended unsigned: tell the chair, the police and the kanslichef."""
-        payload = {"case_id": event.case_id, "ends_on": event.data.get("ends_on"),
-                   "period_id": event.data.get("period_id")}
-        self._tell(session, event, self._renewal_people(session), kind="period_lapsed", skip_actor=False,
+        period_id = event.data.get("period_id")
+        payload = {"case_id": event.case_id, "ends_on": event.data.get("ends_on"), "period_id": period_id}
+        agreement = outbox.agreement_of_period(session, int(period_id)) if period_id is not None else None
+        self._tell(session, event, self._renewal_people(session, agreement), kind="period_lapsed", skip_actor=False,
                    key=f"period_lapsed:{event.data.get('period_id')}", payload=payload)
 
     def on_manual_reminder(self, session: Session, event: Event) -> None:

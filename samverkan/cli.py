@@ -89,14 +89,17 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also add demo role accounts and cases (printed password).")
+@click.option("--create-database", is_flag=True, help="Create the PostgreSQL database first if it is missing.")
 @click.pass_obj
 @friendly
-def init(state: State, demo: bool) -> None:
+def init(state: State, demo: bool, create_database: bool) -> None:
     """Create or upgrade the database and load groups and the agreement from the config."""
     from engine.agreements import sync_from_config
     from engine.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-    from engine.schema import upgrade
+    from engine.schema import ensure_database, upgrade
 
+    if create_database and ensure_database(state.config.database_url):
+        click.echo("Database created.")
     eng = state.engine
     upgrade(eng.db)
     now = eng.now()
@@ -114,9 +117,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_notifications, cli_schedule, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_notifications, cli_schedule, cli_users, cli_workflows, cluster
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_notifications):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cluster, cli_notifications):
         module.register(main)
 
 
