@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from typing import Any
+
 import click
 
 from samverkan.cli import State, emit_json, friendly, parse_time
+
+
+def _report(summary: Any) -> None:
+    click.echo(f"Sent {summary.messages} messages ({summary.notices_sent} notices); "
+               f"{summary.retried} to retry later, {summary.failed} failed.")
+    if summary.error:
+        click.echo(f"warning: {summary.error}; the messages stay queued and are retried later.", err=True)
+
+
+def _deliver_loop(eng: Any, every: float) -> None:
+    """Deliver every `every` seconds until SIGINT/SIGTERM; a failed run is reported and the loop goes on."""
+    from notifications import deliver_pending
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"Delivering every {every:g} s; Ctrl-C to stop.")
+    while not stop.is_set():
+        try:
+            summary = deliver_pending(eng, eng.now())
+        except Exception as exc:  # noqa: BLE001 - a daemon outlives a database hiccup; the next run retries
+            click.echo(f"error: delivery run failed ({type(exc).__name__}: {exc}); retrying in {every:g} s", err=True)
+        else:
+            if summary.messages or summary.retried or summary.failed:
+                _report(summary)
+        stop.wait(every)
+    click.echo("Deliverer stopped.")
 
 
 def register(main: click.Group) -> None:
@@ -20,22 +51,27 @@ def _register_notifications(main: click.Group) -> None:
 
     @notifications.command("deliver")
     @click.option("--now", "now_text", metavar="ISO", help="Deliver as if it were this time (simulations).")
+    @click.option("--loop", is_flag=True, help="Keep delivering until stopped (Ctrl-C or SIGTERM).")
+    @click.option("--every", type=click.FloatRange(0.5, 3600), default=5.0, show_default=True,
+                  help="Seconds between runs with --loop.")
     @click.option("--json", "as_json", is_flag=True)
     @click.pass_obj
     @friendly
-    def deliver(state: State, now_text: str | None, as_json: bool) -> None:
+    def deliver(state: State, now_text: str | None, loop: bool, every: float, as_json: bool) -> None:
         """Send every notice that is due, one message per person; retry later what the server refused."""
         from notifications import deliver_pending
 
+        if loop and now_text:
+            raise click.UsageError("--loop runs on the clock; leave out --now")
         eng = state.engine
+        if loop:
+            _deliver_loop(eng, every)
+            return
         summary = deliver_pending(eng, parse_time(now_text) or eng.now())
         if as_json:
             emit_json(summary.as_dict())
             return
-        click.echo(f"Sent {summary.messages} messages ({summary.notices_sent} notices); "
-                   f"{summary.retried} to retry later, {summary.failed} failed.")
-        if summary.error:
-            click.echo(f"warning: {summary.error}; the messages stay queued and are retried later.", err=True)
+        _report(summary)
 
     @notifications.command("list")
     @click.option("--status", type=click.Choice(["pending", "sent", "failed"]))

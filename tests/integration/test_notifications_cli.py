@@ -137,3 +137,34 @@ def test_repeated_tick_and_deliver_send_each_reminder_and_escalation_once(
     chair = "".join(body(m) for m in smtp.to("chair@example.org"))
     assert chair.count(f"Eskalering: ärende {case} är försenat sedan 2027-02-19") == 1
     assert f"http://127.0.0.1:5000/cases/{case}" in chair
+
+
+@pytest.mark.slow
+def test_deliver_loop_sends_what_arrives_and_stops_on_sigterm(config_file: Path, notify_eng: Engine,
+                                                              smtp: SmtpSink) -> None:
+    import datetime as dt
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from engine.outbox import enqueue
+    proc = subprocess.Popen([sys.executable, "-m", "samverkan", "--config", str(config_file), "notifications",
+                             "deliver", "--loop", "--every", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        wall = dt.datetime.now(dt.UTC)  # the loop runs on the real clock
+        with notify_eng.db.write() as s:
+            uid = user_id_by_name(s, "official")
+            assert uid is not None
+            enqueue(s, key="loop-test", kind="manual_reminder", case_id=None, recipient_id=uid,
+                    payload={"actor": "chair"}, now=wall, deliver_at=wall - dt.timedelta(minutes=1))
+        deadline = time.monotonic() + 30
+        while not smtp.messages and time.monotonic() < deadline:  # wait for the event, not for a time
+            time.sleep(0.1)
+        assert len(smtp.to("official@example.org")) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1] == "Deliverer stopped."
