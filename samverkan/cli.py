@@ -58,6 +58,16 @@ def friendly(fn: F) -> F:
         except EngineError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            # A database that is missing, not initialised or unreachable is an operator's
+            # problem to fix, not a stack trace to read.
+            from sqlalchemy.exc import SQLAlchemyError
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            click.echo(f"error: the database cannot be used ({reason}); check [database] url in the "
+                       f"config and run `samverkan init`.", err=True)
+            sys.exit(1)
     return wrapper  # type: ignore[return-value]
 
 
