@@ -87,12 +87,21 @@ class Rules:
     # --- rules ------------------------------------------------------------------------
 
     def on_opened(self, session: Session, event: Event) -> None:
-        """A case opened with an assignee: tell the assignee."""
+        """Opened with an assignee: tell them. Opened for another group by a person: tell that group."""
         assignee = event.data.get("assignee_id")
         brief = outbox.case_brief(session, event.case_id or 0)
-        if assignee is None or brief is None:
+        if brief is None:
             return
-        self._tell(session, event, [assignee], kind="assigned", key=f"assigned:{brief.id}:opened",
+        if assignee is not None:
+            self._tell(session, event, [assignee], kind="assigned", key=f"assigned:{brief.id}:opened",
+                       payload=case_payload(brief, actor=event.actor))
+            return
+        if event.actor == "system":
+            return  # recurring openings: the group hears at the reminders, not every month
+        members = outbox.group_member_ids(session, brief.group_id)
+        if outbox.user_id_by_name(session, event.actor, active=False) in members:
+            return  # opened within one's own group: it is in the group's queue already
+        self._tell(session, event, members, kind="assigned_group", key=f"assigned_group:{brief.id}:opened",
                    payload=case_payload(brief, actor=event.actor))
 
     def on_assigned(self, session: Session, event: Event) -> None:

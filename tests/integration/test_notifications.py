@@ -53,7 +53,7 @@ def test_assignment_reaches_the_assignee_once_in_swedish(notify_eng: Engine, ope
 
 def test_reassignment_tells_the_new_assignee_but_not_the_one_who_assigned(
         notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
-    case = open_case(title="Trygghetsvandring")
+    case = open_case(title="Trygghetsvandring", as_user="official")
     assign(notify_eng, case, "official", user="member")
     assign(notify_eng, case, "member", user="official")  # member hands it back to official
     deliver_pending(notify_eng)
@@ -64,7 +64,7 @@ def test_reassignment_tells_the_new_assignee_but_not_the_one_who_assigned(
 
 def test_reminder_goes_to_every_group_member_while_unassigned(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
-    case = open_case(title="Föräldramöte", due=dt.date(2027, 3, 12))
+    case = open_case(title="Föräldramöte", due=dt.date(2027, 3, 12), as_user="official")
     emit("deadline", case, {"deadline_id": 7, "kind": "reminder", "offset_days": 5, "state": "open",
                             "due_at": "2027-03-05T07:00:00+00:00", "workflow": "action"})
     deliver_pending(notify_eng)
@@ -296,3 +296,14 @@ def test_disabled_recipient_is_not_mailed_and_the_notice_shows_as_failed(
     assert smtp.messages == []
     [failed] = list_notices_all(notify_eng, "failed")
     assert failed.last_error == "the recipient's account is disabled"
+
+
+def test_case_opened_for_another_group_tells_that_group_but_not_when_opened_within_it(
+        notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
+    handed = open_case("acute_matter", title="Oro vid skolan")  # the chair -> socialnamnden
+    open_case(title="Eget ärende", as_user="official")  # official is in socialnamnden
+    deliver_pending(notify_eng)
+    to = sorted(a for _, rcpts in smtp.recorder.envelopes for a in rcpts)
+    assert to == ["anna@example.org", "member@example.org", "official@example.org"]
+    [msg] = smtp.to("official@example.org")
+    assert subject(msg) == f"Samverkan: Din grupp har fått ärende {handed}, som ingen har tagit ännu"
