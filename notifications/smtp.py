@@ -45,10 +45,10 @@ class SmtpChannel:
 
     def _connect(self) -> smtplib.SMTP:
         m = self.mail
+        smtp: smtplib.SMTP | None = None
         try:
             if m.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(m.host, m.port, timeout=self.timeout,
-                                                      context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(m.host, m.port, timeout=self.timeout, context=ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(m.host, m.port, timeout=self.timeout)
                 if m.security == "starttls":
@@ -56,6 +56,11 @@ class SmtpChannel:
             if m.user:
                 smtp.login(m.user, os.environ.get(m.password_env, ""))
         except (OSError, smtplib.SMTPException) as exc:
+            if smtp is not None:  # connected, but TLS or the log-in failed: do not leak the socket
+                smtp.close()
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise TransientError(f"mail server {m.host}:{m.port} refused the log-in as {m.user!r}; check "
+                                     f"[mail] user and the {m.password_env} variable: {exc}", connection=True) from None
             raise TransientError(f"cannot reach mail server {m.host}:{m.port}: {exc}", connection=True) from None
         return smtp
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from email.message import Message
 
+import pytest
 from smtp_sink import SmtpSink, free_port
 
 from engine.app import Engine
@@ -307,3 +308,26 @@ def test_case_opened_for_another_group_tells_that_group_but_not_when_opened_with
     assert to == ["anna@example.org", "member@example.org", "official@example.org"]
     [msg] = smtp.to("official@example.org")
     assert subject(msg) == f"Samverkan: Din grupp har fått ärende {handed}, som ingen har tagit ännu"
+
+
+def test_login_uses_the_password_from_the_named_environment_variable(
+        notify_eng: Engine, open_case: Callable[..., int], monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    server = SmtpSink(credentials=("samverkan", "hemligt")).start()
+    try:
+        cfg = notify_eng.config
+        notify_eng.config = dataclasses.replace(cfg, mail=dataclasses.replace(
+            cfg.mail, port=server.port, user="samverkan", password_env="TEST_SMTP_PASSWORD"))
+        open_case(title="A", assignee="official")
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "fel")
+        wrong = deliver_pending(notify_eng)
+        assert (wrong.messages, wrong.retried) == (0, 1)
+        assert "refused the log-in as 'samverkan'" in (wrong.error or "")
+        assert "TEST_SMTP_PASSWORD" in (wrong.error or "")
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "hemligt")
+        notify_eng.clock.advance(seconds=60)  # type: ignore[attr-defined]
+        assert deliver_pending(notify_eng).messages == 1
+        assert len(server.to("official@example.org")) == 1
+        assert server.recorder.authenticated == [True]
+    finally:
+        server.stop()
