@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Replace the script's folder (bench/) on the path: bench/transitions.py would shadow the
+# `transitions` package the engine imports.
+sys.path[0] = str(ROOT)
 
 from engine import outbox  # noqa: E402
 from engine.agreements import sync_from_config  # noqa: E402
