@@ -33,13 +33,14 @@ FORMAT = "samverkan-export"
 VERSION = 1
 # Left out of an export unless secrets are asked for; filled on import so rows stay valid.
 SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("password_hash", "session_nonce"),
-                                               "api_tokens": ("token_hash",)}
+                                               "api_tokens": ("token_hash",), "calendar_tokens": ("token_hash",)}
 _SECRET_FILL: dict[tuple[str, str], Any] = {
     ("users", "password_hash"): lambda: None,
     # A fresh nonce: sessions of the source deployment must not be valid on the target.
     ("users", "session_nonce"): lambda: secrets.token_hex(16),
     # A hash no token has: the imported token rows stay listed but must be made anew.
     ("api_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
+    ("calendar_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
 }
 _BATCH = 500
 

@@ -1,7 +1,7 @@
 """api_tokens: personal API tokens, stored as SHA-256 hashes
 
 Revision ID: 0002_report
-Revises: 0001
+Revises: 0002_notify
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import engine.db
 
 revision = "0002_report"
-down_revision = "0001"
+down_revision = "0002_notify"
 branch_labels = None
 depends_on = None
 
