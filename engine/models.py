@@ -16,6 +16,7 @@ __all__ = [
     "CaseRow",
     "Deadline",
     "Group",
+    "LoginAttempt",
     "Membership",
     "Notice",
     "Period",
@@ -202,3 +203,14 @@ class Notice(SQLModel, table=True):
     sent_at: dt.datetime | None = _ts(nullable=True)
     read_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed log-in, kept for a while so the throttle holds across processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # "user:NAME" or "addr:ADDRESS"
+    key: str = Field(max_length=200)
+    at: dt.datetime = _ts()

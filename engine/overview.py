@@ -1,0 +1,65 @@
+"""Read models for the web's navigation, forms and the chair's overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import select
+
+from engine.app import Engine
+from engine.cases import as_actor
+from engine.errors import Forbidden
+from engine.models import CaseRow, User
+from engine.queues import count_queues, visible
+from engine.rules import Actor
+from engine.views import case_summary, names_for
+
+__all__ = ["active_users", "chair_overview", "group_ids", "queue_counts"]
+
+
+def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many cases each of the actor's queues holds (for the navigation)."""
+    now = now or eng.now()
+    with eng.db.read() as session:
+        return count_queues(session, as_actor(session, actor), now)
+
+
+def active_users(eng: Engine) -> list[tuple[str, str]]:
+    """(user name, display name) of every user who may be given a case."""
+    with eng.db.read() as session:
+        rows = session.exec(select(User.username, User.name).where(User.disabled == False)  # noqa: E712
+                            .order_by(User.name)).all()
+        return [(u, n) for u, n in rows]
+
+
+def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
+                   limit: int = 500) -> list[dict[str, Any]]:
+    """Overdue open cases grouped by (group, focus area), oldest due first, with who holds them.
+
+    Returns [{"group": key, "focus_area": key|None, "cases": [summary, ...]}], groups ordered
+    by their oldest case.
+    """
+    now = now or eng.now()
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        if not (who.is_system or who.roles & {"chair", "admin"}):
+            raise Forbidden("The overview is for the chair; ask the chair for what you need.")
+        rows = session.exec(select(CaseRow).where(CaseRow.is_open == True, CaseRow.due_at < now,  # noqa: E712
+                                                  visible(who))  # type: ignore[operator]
+                            .order_by(CaseRow.due_at, CaseRow.id).limit(limit)).all()
+        names = names_for(session, list(rows))
+        out: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for case in rows:
+            summary = case_summary(case, names, now)
+            summary["days_overdue"] = (now - case.due_at).days if case.due_at else 0
+            key = (summary["group"], case.focus_area)
+            out.setdefault(key, {"group": key[0], "focus_area": key[1], "cases": []})["cases"].append(summary)
+        return list(out.values())
+
+
+def group_ids(eng: Engine) -> dict[str, int]:
+    """Group key → id, for filters that name a group."""
+    from engine.models import Group
+    with eng.db.read() as session:
+        return {k: i for k, i in session.exec(select(Group.key, Group.id)).all() if i is not None}
