@@ -87,19 +87,20 @@ def log_in(eng: Engine, username: str, password: str, address: str, now: dt.date
                                             "or ask an administrator to reset your password.")
         user = session.exec(select(User).where(User.username == username)).first()
         ok = check_password(user or User(username="", name="", email=""), password)
-        if user is None or not ok or user.disabled:
-            session.add(LoginAttempt(key=f"user:{username}"[:200], at=now))
-            session.add(LoginAttempt(key=f"addr:{address}"[:200], at=now))
-            # Old attempts are of no use to the throttle; keep the table small.
-            session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - 4 * WINDOW))  # type: ignore[arg-type]
-            raise LoginRefused("invalid", "Wrong user name or password, or the account is disabled; "
-                                          "check them and try again.")
-        session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"user:{username}"))  # type: ignore[arg-type]
-        if not user.session_nonce:
-            user.session_nonce = secrets.token_hex(16)
-            session.add(user)
-            session.flush()
-        return _as_session_user(session, user)
+        if user is not None and ok and not user.disabled:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"user:{username}"))  # type: ignore[arg-type]
+            if not user.session_nonce:
+                user.session_nonce = secrets.token_hex(16)
+                session.add(user)
+                session.flush()
+            return _as_session_user(session, user)
+        # The failure is committed (the refusal is raised after the transaction).
+        session.add(LoginAttempt(key=f"user:{username}"[:200], at=now))
+        session.add(LoginAttempt(key=f"addr:{address}"[:200], at=now))
+        # Old attempts are of no use to the throttle; keep the table small.
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - 4 * WINDOW))  # type: ignore[arg-type]
+    raise LoginRefused("invalid", "Wrong user name or password, or the account is disabled; "
+                                  "check them and try again.")
 
 
 def session_user(eng: Engine, user_id: int, nonce: str) -> SessionUser | None:

@@ -65,7 +65,7 @@ def _address() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The log-in form; `next` is followed only within this site."""
-    target = safe_next(request.values.get("next"), url_for("queues.index"))
+    target = safe_next(request.values.get("next"), url_for("queues.queue", name="mine"))
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,6 +17,13 @@ from web import create_app
 
 PASSWORD = "a-long-test-password"
 _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with minimal cost: the same code path, without 50 ms per hash in every test."""
+    import engine.users
+    monkeypatch.setattr(engine.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -66,3 +74,11 @@ class Web:
 @pytest.fixture
 def web(client: FlaskClient, eng: Engine) -> Web:
     return Web(client, eng)
+
+
+@pytest.fixture
+def make_web(app: Flask, eng: Engine) -> Any:
+    """Factory: another browser (its own cookies), optionally on another app instance."""
+    def make(other_app: Flask | None = None) -> Web:
+        return Web((other_app or app).test_client(), eng)
+    return make
