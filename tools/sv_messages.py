@@ -169,6 +169,7 @@ SV = {
         "Sidan visar nu aktuell status: %(state)s. Din text finns kvar nedan; kontrollera ärendet och skicka "
         "igen om den fortfarande gäller.",
     "Reload the case": "Ladda om ärendet",
+    "Your text": "Din text",
     "Actions": "Åtgärder",
     "Comment for \"%(action)s\" (required)": "Kommentar till \"%(action)s\" (krävs)",
     "You cannot change the state of this case now.": "Du kan inte ändra ärendets status nu.",
