@@ -50,4 +50,9 @@ class Engine:
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:
     """Wire an Engine from `config`; raises DefinitionError if a workflow file is broken."""
-    return Engine(config, db or Database(config.database_url), clock or SystemClock())
+    from engine import obligations, renewal
+
+    eng = Engine(config, db or Database(config.database_url), clock or SystemClock())
+    obligations.check_obligations(eng)
+    renewal.install(eng)
+    return eng

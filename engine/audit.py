@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from itertools import groupby
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.models import CaseRow, TransitionLog
 
@@ -35,7 +36,7 @@ class AuditResult:
     problem: str | None = None
 
 
-def _check_case(case: CaseRow, rows: list[TransitionLog]) -> tuple[int, str] | None:
+def _check_case(case_id: int, state: str | None, rows: list[TransitionLog]) -> tuple[int, str] | None:
     prev = GENESIS
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
@@ -45,23 +46,26 @@ def _check_case(case: CaseRow, rows: list[TransitionLog]) -> tuple[int, str] | N
         if row_hash(row) != row.hash:
             return row.seq, "content does not match its hash (changed after it was written)"
         prev = row.hash
-    if not rows:
-        return 0, "has no log rows"
-    if rows[-1].to_state != case.state:
-        return rows[-1].seq, f"case state {case.state!r} differs from the log's {rows[-1].to_state!r}"
+    if state is None:
+        return rows[0].seq, f"log rows for case {case_id}, which does not exist"
+    if rows[-1].to_state != state:
+        return rows[-1].seq, f"case state {state!r} differs from the log's {rows[-1].to_state!r}"
     return None
 
 
 def verify_chain(session: Session) -> AuditResult:
-    """Check every case's chain; the first broken case and seq if any."""
-    cases = session.exec(select(CaseRow).order_by(CaseRow.id)).all()
-    total = 0
-    for case in cases:
-        rows = list(session.exec(
-            select(TransitionLog).where(TransitionLog.case_id == case.id).order_by(TransitionLog.seq)
-        ).all())
-        total += len(rows)
-        broken = _check_case(case, rows)
+    """Check every case's chain in one pass over the log; the first broken case and seq if any."""
+    states: dict[int, str] = {i: s for i, s in session.exec(select(CaseRow.id, CaseRow.state)) if i is not None}
+    rows = session.exec(select(TransitionLog).order_by(col(TransitionLog.case_id), col(TransitionLog.seq))
+                        .execution_options(yield_per=2000))
+    total, seen = 0, set()
+    for case_id, group in groupby(rows, key=lambda r: r.case_id):
+        chain = list(group)
+        total += len(chain)
+        seen.add(case_id)
+        broken = _check_case(case_id, states.get(case_id), chain)
         if broken:
-            return AuditResult(False, len(cases), total, case.id, broken[0], broken[1])
-    return AuditResult(True, len(cases), total)
+            return AuditResult(False, len(states), total, case_id, broken[0], broken[1])
+    for case_id in sorted(set(states) - seen):
+        return AuditResult(False, len(states), total, case_id, 0, "has no log rows")
+    return AuditResult(True, len(states), total)

@@ -40,6 +40,7 @@ class OpenRequest:
     due: dt.date | None = None
     event_at: dt.datetime | None = None
     occurrence_key: str | None = None
+    period_id: int | None = None  # the agreement period it belongs to (default: current)
 
 
 def _active_user_id(session: Session, username: str, field: str) -> int:
@@ -84,11 +85,14 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     if req.parent_id is not None:
         load_visible(session, req.parent_id, actor)
     eng.registry.store(session, definition, now)
-    period = current_period(session, eng.agreement_id(session), now, eng.tz)
+    period_id = req.period_id
+    if period_id is None:
+        period = current_period(session, eng.agreement_id(session), now, eng.tz)
+        period_id = period.id if period else None
     requested = (dt.datetime.combine(req.due, deadlines.END_OF_DAY, tzinfo=eng.tz)
                  if req.due is not None else None)
     case = CaseRow(
-        agreement_id=eng.agreement_id(session), period_id=period.id if period else None,
+        agreement_id=eng.agreement_id(session), period_id=period_id,
         workflow=definition.key, definition_version=definition.version, title=req.title.strip(),
         description=req.description.strip(), state=definition.initial, assignee_id=assignee_id,
         group_id=gid, focus_area=req.focus_area, priority=req.priority,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.cron import CronError, CronSchedule
 from engine.errors import ConfigError
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Config",
     "Labelled",
     "MailConfig",
+    "ObligationConfig",
     "RecurringConfig",
     "load_config",
     "default_config_path",
@@ -45,6 +47,9 @@ class AgreementConfig:
     period_months: int
     renewal_lead_days: int
     renewal_reminder_days: tuple[int, ...]
+    renewal_workflow: str = "agreement_renewal"
+    renewal_group: str = "trygghetsgruppen"
+    renewed_states: tuple[str, ...] = ("extended", "revised")
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,38 @@ class RecurringConfig:
     group: str
     title: str
     lead_days: int = 0
-    due_days: int = 0
+    due_days: int | None = None
+    focus_area: str | None = None
+
+    def title_for(self, occurrence_local: dt.datetime) -> str:
+        """The title with {year}, {month} and {date} filled in for one occurrence."""
+        return self.title.format(year=occurrence_local.year, month=f"{occurrence_local.month:02d}",
+                                 date=occurrence_local.date().isoformat())
+
+
+@dataclass(frozen=True)
+class ObligationConfig:
+    """Something the agreement requires each period, counted from the transition log.
+
+    A case of `workflow` entering one of `states` counts. `required` is a fixed number,
+    or, with `required_state`, the number of cases of the workflow that entered that
+    state (e.g. citizen information after each review held). `count = "of_period"`
+    counts the cases that belong to the period (the renewal) rather than transitions
+    made during it (meetings held).
+    """
+
+    key: str
+    sv: str
+    en: str
+    workflow: str
+    states: tuple[str, ...]
+    required: int | None = None
+    required_state: str | None = None
+    count: str = "in_period"
+
+    def label(self, language: str) -> str:
+        """The label in `language`."""
+        return self.en if language == "en" else self.sv
 
 
 @dataclass(frozen=True)
@@ -84,6 +120,7 @@ class Config:
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
     recurring: tuple[RecurringConfig, ...] = field(default=())
+    obligations: tuple[ObligationConfig, ...] = field(default=())
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,8 +192,8 @@ def _labelled(r: _Reader) -> Labelled:
 
 
 def _agreement(r: _Reader) -> AgreementConfig:
-    r.check_unknown({"key", "title", "parties", "start", "period_months",
-                     "renewal_lead_days", "renewal_reminder_days"})
+    r.check_unknown({"key", "title", "parties", "start", "period_months", "renewal_lead_days",
+                     "renewal_reminder_days", "renewal_workflow", "renewal_group", "renewed_states"})
     start = r.get("start", dt.date)
     if isinstance(start, dt.datetime):
         raise r._err("start", "expected a date like 2009-10-15, not a date-time")
@@ -174,23 +211,49 @@ def _agreement(r: _Reader) -> AgreementConfig:
         period_months=months,
         renewal_lead_days=r.get("renewal_lead_days", int, 120),
         renewal_reminder_days=tuple(sorted(reminders, reverse=True)),
+        renewal_workflow=r.get("renewal_workflow", str, "agreement_renewal"),
+        renewal_group=r.get("renewal_group", str, "trygghetsgruppen"),
+        renewed_states=tuple(r.get("renewed_states", list, ["extended", "revised"])),
     )
 
 
 def _recurring(r: _Reader) -> RecurringConfig:
-    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days"})
+    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days", "focus_area"})
     schedule = r.get("schedule", str)
-    if len(schedule.split()) != 5:
-        raise r._err("schedule", "expected five cron fields: minute hour day month day_of_week")
+    try:
+        CronSchedule.parse(schedule)
+    except CronError as exc:
+        raise r._err("schedule", f"{exc} (e.g. \"0 9 * * mon#1\" = 09:00 on the first Monday)") from None
+    title = r.get("title", str)
+    try:
+        title.format(year=2000, month="01", date="2000-01-01")
+    except (KeyError, IndexError, ValueError):
+        raise r._err("title", "may use only {year}, {month} and {date} as placeholders") from None
     return RecurringConfig(
         key=r.get("key", str),
         workflow=r.get("workflow", str),
         schedule=schedule,
         group=r.get("group", str),
-        title=r.get("title", str),
+        title=title,
         lead_days=r.get("lead_days", int, 0),
-        due_days=r.get("due_days", int, 0),
+        due_days=r.get("due_days", int, None),
+        focus_area=r.get("focus_area", str, None),
     )
+
+
+def _obligation(r: _Reader) -> ObligationConfig:
+    r.check_unknown({"key", "sv", "en", "workflow", "states", "required", "required_state", "count"})
+    states = r.get("states", list)
+    if not states or not all(isinstance(x, str) for x in states):
+        raise r._err("states", "expected a non-empty list of state keys")
+    required, required_state = r.get("required", int, None), r.get("required_state", str, None)
+    if (required is None) == (required_state is None):
+        raise r._err("required", "give exactly one of required = N or required_state = \"state\"")
+    count = r.get("count", str, "in_period")
+    if count not in ("in_period", "of_period"):
+        raise r._err("count", "expected \"in_period\" or \"of_period\"")
+    return ObligationConfig(r.get("key", str), r.get("sv", str), r.get("en", str), r.get("workflow", str),
+                            tuple(states), required, required_state, count)
 
 
 def _database_url(path: Path, url: str) -> str:
@@ -215,7 +278,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = _Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement",
-                     "roles", "groups", "focus_areas", "mail", "recurring"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -242,6 +305,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         focus_areas=tuple(_labelled(t) for t in r.tables("focus_areas")),
         mail=MailConfig(**{k: mail.get(k, type(v)) for k, v in mail.data.items()}),
         recurring=tuple(_recurring(t) for t in r.tables("recurring")),
+        obligations=tuple(_obligation(t) for t in r.tables("obligations")),
     )
     _check_references(r, cfg)
     if overrides:
@@ -251,10 +315,17 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
 
 
 def _check_references(r: _Reader, cfg: Config) -> None:
+    groups = ", ".join(sorted(cfg.group_keys))
     for i, rec in enumerate(cfg.recurring):
         if rec.group not in cfg.group_keys:
-            raise r._err(f"recurring[{i}].group", f"unknown group {rec.group!r}; "
-                         f"expected one of {', '.join(sorted(cfg.group_keys))}")
+            raise r._err(f"recurring[{i}].group", f"unknown group {rec.group!r}; expected one of {groups}")
+        if rec.focus_area is not None and rec.focus_area not in cfg.focus_area_keys:
+            raise r._err(f"recurring[{i}].focus_area", f"unknown focus area {rec.focus_area!r}")
+        if len({x.key for x in cfg.recurring[: i + 1]}) != i + 1:
+            raise r._err(f"recurring[{i}].key", f"duplicate key {rec.key!r}")
+    if cfg.agreement.renewal_group not in cfg.group_keys:
+        raise r._err("agreement.renewal_group", f"unknown group {cfg.agreement.renewal_group!r}; "
+                     f"expected one of {groups}")
     for name, items in (("roles", cfg.roles), ("groups", cfg.groups), ("focus_areas", cfg.focus_areas)):
         seen: set[str] = set()
         for i, item in enumerate(items):

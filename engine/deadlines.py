@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from engine.calendar import add_working_days
+from engine.calendar import add_working_days, is_working_day
 from engine.definitions import DeadlineRule
 from engine.models import CaseRow, Deadline
 
@@ -53,23 +53,33 @@ def due_date(rule: DeadlineRule, *, entered: dt.datetime, opened: dt.datetime,
     return base.date() + dt.timedelta(days=rule.days or 0)
 
 
+def _working(day: dt.date, step: int) -> dt.date:
+    while not is_working_day(day):
+        day += dt.timedelta(days=step)
+    return day
+
+
 def plan(rule: DeadlineRule, day: dt.date, now: dt.datetime, tz: ZoneInfo,
          default_reminders: tuple[int, ...] = ()) -> list[PlannedDeadline]:
-    """The rows for a deadline on `day`: reminders still ahead, the due time, escalations."""
+    """The rows for a deadline on `day`: reminders still ahead, the due time, escalations.
+
+    Messages go out on working days: a reminder that would fall on a weekend or holiday
+    comes on the working day before it, an escalation on the working day after.
+    """
     out = []
     for n in rule.remind_before_days or (default_reminders if rule.anchor == "period_end" else ()):
-        at = _local(day - dt.timedelta(days=n), MORNING, tz)
+        at = _local(_working(day - dt.timedelta(days=n), -1), MORNING, tz)
         if at > now:  # a reminder whose moment has passed would only be noise
             out.append(PlannedDeadline("reminder", n, at))
     out.append(PlannedDeadline("due", 0, _local(day, END_OF_DAY, tz), rule.timeout_trigger))
-    out.extend(PlannedDeadline("escalation", n, _local(day + dt.timedelta(days=n), MORNING, tz))
+    out.extend(PlannedDeadline("escalation", n, _local(_working(day + dt.timedelta(days=n), 1), MORNING, tz))
                for n in rule.escalate_after_days)
     return out
 
 
 def retire_pending(session: Session, case_id: int) -> None:
     """Retire the case's pending rows: it left the state they belonged to."""
-    session.execute(update(Deadline).where(Deadline.case_id == case_id, Deadline.status == "pending")
+    session.execute(update(Deadline).where(col(Deadline.case_id) == case_id, col(Deadline.status) == "pending")
                     .values(status="retired"))
 
 

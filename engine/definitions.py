@@ -169,7 +169,8 @@ def _deadline(raw: Any, field: str, p: _Problems) -> DeadlineRule | None:
         working_days=wdays if isinstance(wdays, int) else None,
         anchor=anchor,
         remind_before_days=_int_list(raw.get("remind_before_days"), f"{field}.remind_before_days", p),
-        escalate_after_days=_int_list(raw.get("escalate_after_days"), f"{field}.escalate_after_days", p),
+        escalate_after_days=tuple(reversed(_int_list(raw.get("escalate_after_days"),
+                                                     f"{field}.escalate_after_days", p))),
         timeout_trigger=timeout,
     )
 

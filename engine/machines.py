@@ -66,7 +66,7 @@ class WorkflowMachine:
     @staticmethod
     def _chosen(t: TransitionDef) -> Any:
         def mark(event: EventData) -> None:
-            event.model.chosen = t
+            event.model.chosen = t  # type: ignore[attr-defined]
         return mark
 
     @staticmethod

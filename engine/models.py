@@ -20,6 +20,8 @@ __all__ = [
     "Membership",
     "Notice",
     "Period",
+    "ScheduleMark",
+    "SchedulerHeartbeat",
     "TransitionLog",
     "User",
     "WorkflowDefinitionRow",
@@ -214,3 +216,20 @@ class LoginAttempt(SQLModel, table=True):
     # "user:NAME" or "addr:ADDRESS"
     key: str = Field(max_length=200)
     at: dt.datetime = _ts()
+
+
+class ScheduleMark(SQLModel, table=True):
+    """How far a recurring schedule (or the agreement's cycle) has been processed."""
+
+    __tablename__ = "schedule_marks"
+    key: str = Field(primary_key=True, max_length=128)
+    last_at: dt.datetime = _ts()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last time each scheduler process ran; health checks read its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: str = Field(primary_key=True, max_length=128)
+    beat_at: dt.datetime = _ts()
+    runs: int = 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.config import Config
 from engine.errors import Forbidden, NotFound, ValidationError
@@ -137,7 +137,7 @@ def _memberships(session: Session, user_ids: list[int]) -> dict[int, list[tuple[
     out: dict[int, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
     rows = session.exec(select(Membership.user_id, Group.key, Membership.role)
                         .join(Group, Group.id == Membership.group_id)  # type: ignore[arg-type]
-                        .where(Membership.user_id.in_(user_ids))  # type: ignore[union-attr]
+                        .where(col(Membership.user_id).in_(user_ids))
                         .order_by(Group.key, Membership.role)).all()
     for uid, gkey, role in rows:
         out[uid].append((gkey, role))

@@ -9,7 +9,7 @@ import engine.models  # noqa: F401  (registers the tables)
 from engine.models import metadata
 
 config = context.config
-bind = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+bind = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url") or "")
 
 with bind.connect() as connection:
     context.configure(connection=connection, target_metadata=metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:36:06.940519
+Create Date: 2026-11-27 00:42:38.208135
 """
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def upgrade() -> None:
     sa.Column('name_en', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
+    )
+    op.create_table('schedule_marks',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('last_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('scheduler_heartbeats',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('beat_at', engine.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('runs', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -245,6 +256,8 @@ def downgrade() -> None:
     op.drop_table('memberships')
     op.drop_table('workflow_definitions')
     op.drop_table('users')
+    op.drop_table('scheduler_heartbeats')
+    op.drop_table('schedule_marks')
     op.drop_table('groups')
     op.drop_table('agreements')
     # ### end Alembic commands ###

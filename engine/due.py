@@ -1,0 +1,178 @@
+"""Running what is due: claim deadline rows, fire each once, mark it done in the same transaction.
+
+The database decides what is due; a scheduler only calls `run_due(now)`. Rows are
+claimed with a short lease in one statement (SQLite: UPDATE .. RETURNING under the
+write lock; PostgreSQL: FOR UPDATE SKIP LOCKED), then each is processed in its own
+transaction that locks the case first and the deadline row second (the same order a
+person's action takes, so the two never deadlock), re-checks that the row is still
+pending, fires it and marks it done. A crash rolls back the unfinished row, which
+falls due again when its lease ends; two processes never fire the same row twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select, text, update
+from sqlmodel import Session
+
+from engine.app import Engine
+from engine.cases import fire_in
+from engine.events import Event
+from engine.models import CaseRow, Deadline
+from engine.rules import SYSTEM
+
+__all__ = ["DueSummary", "claim", "run_due"]
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class DueSummary:
+    """What one run did; `fired` counts deadline rows that took effect."""
+
+    at: dt.datetime
+    reminders: int = 0
+    due: int = 0
+    escalations: int = 0
+    timeouts: int = 0
+    retired: int = 0
+    skipped: int = 0
+    failed: int = 0
+    opened: list[dict[str, Any]] = field(default_factory=list)
+    lapsed: list[int] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def fired(self) -> int:
+        """Reminders, due times and escalations that took effect."""
+        return self.reminders + self.due + self.escalations
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out = asdict(self)
+        out["at"] = self.at.isoformat()
+        out["fired"] = self.fired
+        return out
+
+
+def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due, unleased rows for LEASE; their ids, soonest due first."""
+    due = [Deadline.status == "pending", Deadline.due_at <= now,
+           or_(Deadline.claimed_until.is_(None), Deadline.claimed_until <= now)]  # type: ignore[union-attr,operator]
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.execute(select(Deadline.id).where(*due).order_by(Deadline.due_at, Deadline.id)
+                                   .limit(limit).with_for_update(skip_locked=True)).scalars())
+        if ids:
+            session.execute(update(Deadline).where(Deadline.id.in_(ids)).values(claimed_until=now + LEASE))  # type: ignore[union-attr]
+        return ids
+    inner = select(Deadline.id).where(*due).order_by(Deadline.due_at, Deadline.id).limit(limit)
+    stmt = (update(Deadline).where(Deadline.id.in_(inner.scalar_subquery()))  # type: ignore[union-attr]
+            .values(claimed_until=now + LEASE).returning(Deadline.id, Deadline.due_at))
+    return [r[0] for r in sorted(session.execute(stmt).all(), key=lambda r: (r[1], r[0]))]
+
+
+def _process(eng: Engine, session: Session, deadline_id: int, now: dt.datetime, summary: DueSummary) -> None:
+    case_id = session.execute(select(Deadline.case_id).where(Deadline.id == deadline_id)).scalar_one()
+    case = session.execute(select(CaseRow).where(CaseRow.id == case_id).with_for_update()).scalars().one()
+    row = session.execute(select(Deadline).where(Deadline.id == deadline_id).with_for_update()).scalars().one()
+    if row.status != "pending":
+        return  # someone else fired it, or the case moved on, while it was leased
+    outcome = _outcome(row, case, now)
+    if outcome in ("retired", "skipped"):
+        row.status = outcome
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+    else:
+        if row.kind == "due" and row.trigger:
+            fire_in(eng, session, case, row.trigger, SYSTEM, now, f"Deadline passed ({row.due_at.isoformat()})")
+            summary.timeouts += 1
+        eng.emit(session, Event("deadline", case.id, SYSTEM.username, now, {
+            "deadline_id": row.id, "kind": row.kind, "offset_days": row.offset_days, "state": row.state,
+            "due_at": row.due_at.isoformat(), "workflow": case.workflow}))
+        row.status = "done"
+        attr = {"reminder": "reminders", "due": "due", "escalation": "escalations"}[row.kind]
+        setattr(summary, attr, getattr(summary, attr) + 1)
+    row.fired_at = now
+    session.add(row)
+    summary.items.append({"deadline_id": row.id, "case_id": case.id, "kind": row.kind,
+                          "offset_days": row.offset_days, "due_at": row.due_at.isoformat(), "outcome": outcome})
+
+
+def _outcome(row: Deadline, case: CaseRow, now: dt.datetime) -> str:
+    if case.state != row.state or not case.is_open:
+        return "retired"  # the case left the state the row belonged to
+    if row.kind == "reminder" and case.due_at is not None and case.due_at <= now:
+        return "skipped"  # a reminder after the deadline has passed is only noise
+    return "fired"
+
+
+def _record_failure(eng: Engine, deadline_id: int, now: dt.datetime, error: Exception, summary: DueSummary) -> None:
+    with eng.db.write() as session:
+        row = session.get(Deadline, deadline_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        row.claimed_until = now + min(dt.timedelta(minutes=2 ** row.attempts), dt.timedelta(hours=6))
+        session.add(row)
+    summary.failed += 1
+    summary.items.append({"deadline_id": deadline_id, "outcome": "error", "error": row.last_error})
+
+
+def _openings(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
+    from engine import recurring, renewal
+
+    renewal.run(eng, session, now, summary)
+    recurring.run(eng, session, now, summary)
+
+
+class _DryRun(Exception):
+    pass
+
+
+def run_due(eng: Engine, now: dt.datetime, *, batch: int = 200, dry_run: bool = False) -> DueSummary:
+    """Open what the agreement and the recurring obligations call for, then fire every due row."""
+    summary = DueSummary(at=now)
+    if dry_run:
+        try:
+            with eng.db.write() as session:
+                _openings(eng, session, now, summary)
+                for deadline_id in claim(session, now, 1_000_000):
+                    _process(eng, session, deadline_id, now, summary)
+                raise _DryRun  # roll back everything the run did
+        except _DryRun:
+            pass
+        return summary
+    with eng.db.write() as session:
+        _openings(eng, session, now, summary)
+    while True:
+        with eng.db.write() as session:
+            ids = claim(session, now, batch)
+        if not ids:
+            break
+        for deadline_id in ids:
+            try:
+                with eng.db.write() as session:
+                    _process(eng, session, deadline_id, now, summary)
+            except Exception as exc:  # one broken row must not block the whole run
+                log.exception("deadline %s failed", deadline_id)
+                _record_failure(eng, deadline_id, now, exc, summary)
+    return summary
+
+
+def next_due_at(session: Session) -> dt.datetime | None:
+    """The earliest time a pending row falls due (or its lease ends)."""
+    row = session.execute(text(
+        "SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > due_at "
+        "THEN claimed_until ELSE due_at END) FROM deadlines WHERE status = 'pending'")).scalar()
+    if row is None:
+        return None
+    from engine.db import UTCDateTime
+    return UTCDateTime().process_result_value(row, session.get_bind().dialect)

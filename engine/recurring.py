@@ -1,0 +1,84 @@
+"""Recurring obligations: each occurrence of a configured schedule opens one case.
+
+A mark per schedule remembers the last occurrence handled, so a restart or a long
+outage opens every missed occurrence exactly once (and never the years before the
+deployment started). The occurrence key is unique in the database as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from engine.app import Engine
+from engine.config import RecurringConfig
+from engine.cron import CronSchedule
+from engine.models import CaseRow, ScheduleMark
+from engine.rules import SYSTEM
+from engine.sql import insert_ignore
+
+if TYPE_CHECKING:
+    from engine.due import DueSummary
+
+__all__ = ["Occurrence", "occurrence_key", "pending_occurrences", "run", "schedule_of"]
+
+
+@lru_cache(maxsize=128)
+def schedule_of(text: str) -> CronSchedule:
+    """The parsed schedule (cached; config.toml was validated at load)."""
+    return CronSchedule.parse(text)
+
+
+def occurrence_key(eng: Engine, rec: RecurringConfig, at: dt.datetime) -> str:
+    """E.g. "monthly_review:2027-03-01": the schedule key and the occurrence's local date."""
+    return f"{rec.key}:{at.astimezone(eng.tz).date().isoformat()}"
+
+
+class Occurrence:
+    """One occurrence of a schedule and when its case opens."""
+
+    def __init__(self, rec: RecurringConfig, at: dt.datetime) -> None:
+        self.rec, self.at = rec, at
+        self.opens_at = at - dt.timedelta(days=rec.lead_days)
+
+
+def _mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
+    insert_ignore(session, ScheduleMark, ["key"], key=key, last_at=now)
+    return session.exec(select(ScheduleMark).where(ScheduleMark.key == key).with_for_update()).one()
+
+
+def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime,
+                        until: dt.datetime) -> list[Occurrence]:
+    """Occurrences after `since` whose case opens at or before `until`, in order."""
+    end = until + dt.timedelta(days=rec.lead_days)
+    return [Occurrence(rec, t) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
+            if t - dt.timedelta(days=rec.lead_days) <= until]
+
+
+def _open(eng: Engine, session: Session, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
+    from engine.casework import OpenRequest, open_in
+
+    key = occurrence_key(eng, occ.rec, occ.at)
+    if session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first() is not None:
+        return None
+    local = occ.at.astimezone(eng.tz)
+    due = local.date() + dt.timedelta(days=occ.rec.due_days) if occ.rec.due_days is not None else None
+    req = OpenRequest(occ.rec.workflow, occ.rec.title_for(local), group=occ.rec.group, event_at=occ.at,
+                      due=due, focus_area=occ.rec.focus_area, occurrence_key=key)
+    return open_in(eng, session, req, SYSTEM, now)
+
+
+def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
+    """Open each occurrence whose time (less its lead) has come, once."""
+    for rec in eng.config.recurring:
+        mark = _mark(session, f"recurring:{rec.key}", now)
+        for occ in pending_occurrences(eng, rec, mark.last_at, now):
+            case = _open(eng, session, occ, now)
+            if case is not None:
+                summary.opened.append({"case_id": case.id, "workflow": case.workflow,
+                                       "occurrence_key": case.occurrence_key})
+            mark.last_at = occ.at
+        session.add(mark)

@@ -1,0 +1,62 @@
+"""The agreement page's obligations, counted from the transition log of the period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from engine.app import Engine
+from engine.cases import fire
+from engine.casework import assign
+from engine.obligations import agreement_status
+
+
+def _status(eng: Engine) -> dict[str, tuple[int, int, bool]]:
+    status = agreement_status(eng, eng.now())
+    assert status is not None
+    return {o.key: (o.done, o.required, o.met) for o in status.obligations}
+
+
+def test_obligations_are_met_as_the_work_is_done(eng: Engine, open_case: Callable[..., int]) -> None:
+    assert _status(eng) == {
+        "police_annual_report": (0, 1, False), "safety_group_meetings": (0, 3, False),
+        "monthly_reviews": (0, 12, False), "citizen_information": (0, 0, True),
+        "acute_reported": (0, 0, True), "renewal": (0, 1, False)}
+    for _ in range(3):
+        meeting = open_case("safety_group_meeting", group="trygghetsgruppen")
+        fire(eng, meeting, "send_agenda", "chair")
+        fire(eng, meeting, "hold", "chair", comment="Minnesanteckningar")
+    review = open_case("monthly_review", group="trygghetsgruppen")
+    fire(eng, review, "hold", "police")
+    report = open_case("police_annual_report", group="ksau")
+    fire(eng, report, "prepare", "police")
+    fire(eng, report, "present", "police", comment="Lägesbild 2026")
+    acute = open_case("acute_matter", group="polisen")
+    assign(eng, acute, "chair", user="police")
+    fire(eng, acute, "triage", "police")
+    fire(eng, acute, "start", "police")
+    fire(eng, acute, "resolve", "police", comment="Åtgärdat")
+    status = _status(eng)
+    assert status["safety_group_meetings"] == (3, 3, True)
+    assert status["police_annual_report"] == (1, 1, True)
+    assert status["monthly_reviews"] == (1, 12, False)
+    assert status["citizen_information"] == (0, 1, False)  # the review was held, nothing published yet
+    assert status["acute_reported"] == (0, 1, False)  # resolved, not yet reported to the steering group
+    fire(eng, review, "publish_information", "police", comment="Publicerat på hoor.se")
+    fire(eng, acute, "report", "police")
+    status = _status(eng)
+    assert status["citizen_information"] == (1, 1, True)
+    assert status["acute_reported"] == (1, 1, True)
+
+
+def test_an_obligation_naming_an_unknown_state_is_a_config_error(eng: Engine) -> None:
+    from dataclasses import replace
+
+    from engine.app import build_engine
+    from engine.config import ObligationConfig
+    from engine.errors import ConfigError
+
+    bad = ObligationConfig("x", "x", "x", "monthly_review", ("publishd",), required=1)
+    with pytest.raises(ConfigError, match=r"obligations\[0\]\.states: monthly_review has no state 'publishd'"):
+        build_engine(replace(eng.config, obligations=(bad,)))

@@ -1,0 +1,143 @@
+"""The agreement's renewal season played day by day with an injected clock.
+
+The period in force at T0 runs 2026-10-15 .. 2027-10-15 (the end day not included), so
+the renewal is due by the end of 2027-10-14. It opens `renewal_lead_days` (120) before
+the end; reminders go at 08:00 on the working day 90, 30 and 7 days before the due day;
+escalations 1 and 7 days after it; the period lapses at midnight when it ends unsigned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from engine.app import Engine
+from engine.cases import fire
+from engine.clock import FixedClock
+from engine.due import run_due
+from engine.events import Event
+from engine.forecast import forecast
+from engine.models import CaseRow, Period
+
+STHLM = ZoneInfo("Europe/Stockholm")
+END = dt.date(2027, 10, 15)
+
+
+def local(y: int, m: int, d: int, h: int = 9) -> dt.datetime:
+    return dt.datetime(y, m, d, h, tzinfo=STHLM).astimezone(dt.UTC)
+
+
+def _record(eng: Engine) -> list[Event]:
+    seen: list[Event] = []
+    for kind in ("deadline", "period_lapsed", "opened"):
+        eng.listeners.subscribe(kind, lambda _s, e: seen.append(e))
+    return seen
+
+
+def _play(eng: Engine, clock: FixedClock, start: dt.datetime, days: int, on_day=None) -> None:
+    for i in range(days):
+        clock.at = start + dt.timedelta(days=i)
+        if on_day:
+            on_day(clock.at)
+        run_due(eng, clock.at)
+
+
+def _renewal(eng: Engine) -> CaseRow | None:
+    with eng.db.read() as s:
+        return s.exec(select(CaseRow).where(CaseRow.workflow == "agreement_renewal")).first()
+
+
+def _periods(eng: Engine) -> list[Period]:
+    with eng.db.read() as s:
+        return list(s.exec(select(Period).order_by(Period.number)).all())
+
+
+def test_unsigned_renewal_reminds_escalates_and_lapses(eng: Engine, clock: FixedClock) -> None:
+    events = _record(eng)
+    start = local(2027, 6, 7)  # 130 days before the end, at 09:00 local
+    _play(eng, clock, start, 141)  # through 2027-10-25
+
+    case = _renewal(eng)
+    assert case is not None
+    assert case.state == "opened"
+    assert case.occurrence_key == "agreement_renewal:hoor:18"
+    opened = [e for e in events if e.kind == "opened" and e.case_id == case.id]
+    assert [e.at.astimezone(STHLM).date() for e in opened] == [dt.date(2027, 6, 17)]  # 120 days before the end
+
+    mine = [e for e in events if e.kind == "deadline" and e.case_id == case.id]
+    fired = [(e.data["kind"], e.data["offset_days"], e.at.astimezone(STHLM).date()) for e in mine]
+    assert fired == [
+        ("reminder", 90, dt.date(2027, 7, 16)),
+        ("reminder", 30, dt.date(2027, 9, 14)),
+        ("reminder", 7, dt.date(2027, 10, 7)),
+        ("due", 0, dt.date(2027, 10, 15)),
+        ("escalation", 1, dt.date(2027, 10, 15)),
+        ("escalation", 7, dt.date(2027, 10, 21)),
+    ]
+    lapsed = [e for e in events if e.kind == "period_lapsed"]
+    assert len(lapsed) == 1
+    assert lapsed[0].case_id == case.id
+    assert lapsed[0].at.astimezone(STHLM).date() == END
+    assert [(p.number, p.status) for p in _periods(eng)] == [(18, "lapsed")]
+
+
+def test_signing_late_extends_the_lapsed_agreement_from_where_it_ended(eng: Engine, clock: FixedClock) -> None:
+    _play(eng, clock, local(2027, 10, 10), 8)  # opens late (the first tick), lapses on the 15th
+    case = _renewal(eng)
+    assert case is not None
+    assert _periods(eng)[-1].status == "lapsed"
+    for trigger, who, comment in [("schedule_discussion", "chair", None), ("hold_discussion", "chair", "Protokoll"),
+                                  ("sign", "police", None), ("sign", "chair", None)]:
+        fire(eng, case.id, trigger, who, comment=comment, now=clock.at)
+    periods = _periods(eng)
+    assert [(p.number, p.status, p.starts_on, p.ends_on) for p in periods] == [
+        (18, "extended", dt.date(2026, 10, 15), END),
+        (19, "active", END, dt.date(2028, 10, 15)),
+    ]
+
+
+def test_signed_renewal_stops_reminders_and_plans_the_next(eng: Engine, clock: FixedClock) -> None:
+    events = _record(eng)
+
+    def act(now: dt.datetime) -> None:
+        case = _renewal(eng)
+        if case and now.astimezone(STHLM).date() == dt.date(2027, 8, 20):
+            fire(eng, case.id, "schedule_discussion", "chair", now=now)
+            fire(eng, case.id, "hold_discussion", "police", comment="Förlängning utan ändringar.", now=now)
+            fire(eng, case.id, "sign", "chair", now=now)
+            fire(eng, case.id, "sign", "police", now=now)
+
+    _play(eng, clock, local(2027, 7, 7), 111, act)  # 100 days before the end .. 10 days after
+    case = _renewal(eng)
+    assert case is not None
+    assert case.state == "extended"
+    assert not case.is_open
+    kinds = [(e.data["kind"], e.data["offset_days"]) for e in events if e.kind == "deadline" and e.case_id == case.id]
+    assert kinds == [("reminder", 90)]  # 30 and 7 days before came after signing: retired, never sent
+    assert not [e for e in events if e.kind == "period_lapsed"]
+    assert [(p.number, p.status) for p in _periods(eng)] == [(18, "extended"), (19, "active")]
+    signatures = case.data["signatures"]
+    assert signatures["municipality"]["by"] == "chair"
+    assert signatures["police"]["by"] == "police"
+    upcoming = forecast(eng, clock.at, 400)
+    nxt = [i for i in upcoming if i["kind"] == "renewal_open"]
+    assert len(nxt) == 1
+    assert nxt[0]["period"] == 19
+    assert nxt[0]["at"].astimezone(STHLM).date() == dt.date(2028, 10, 15) - dt.timedelta(days=120)
+
+
+@pytest.mark.parametrize("signer", ["chair", "police"])
+def test_one_party_cannot_sign_twice(eng: Engine, clock: FixedClock, signer: str) -> None:
+    from engine.errors import TransitionNotAllowed
+
+    run_due(eng, local(2027, 9, 1))
+    case = _renewal(eng)
+    assert case is not None
+    fire(eng, case.id, "schedule_discussion", "chair", now=clock.at)
+    fire(eng, case.id, "hold_discussion", "chair", comment="Protokoll", now=clock.at)
+    fire(eng, case.id, "sign", signer, now=clock.at)
+    with pytest.raises(TransitionNotAllowed, match="already signed"):
+        fire(eng, case.id, "sign", signer, now=clock.at)
