@@ -1,29 +1,25 @@
-"""What runs beside the web server in `samverkan serve`: the scheduler (and its extra jobs)."""
+"""What runs beside the web server in `samverkan serve` (the scheduler hooks in here)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from engine.app import Engine
-from engine.scheduler import Scheduler
-
-__all__ = ["extra_jobs", "start_background"]
+__all__ = ["Background", "start_background"]
 
 
-def extra_jobs(eng: Engine) -> tuple[tuple[str, Any, float], ...]:
-    """Periodic jobs of the outer layers (notification delivery once it is installed)."""
-    try:
-        import notifications
-    except ImportError:  # pragma: no cover - notifications is part of this project
-        return ()
-    deliver = getattr(notifications, "deliver_pending", None)
-    if deliver is None:
-        return ()
-    return (("deliver", lambda: deliver(eng, eng.now()), 30.0),)
+class Background(Protocol):
+    def shutdown(self) -> None:
+        """Stop whatever was started."""
+        ...
 
 
-def start_background(eng: Engine) -> Scheduler:
-    """Start the scheduler in this process; call .shutdown() on the result to stop it."""
-    scheduler = Scheduler(eng, extra_jobs=extra_jobs(eng))
-    scheduler.start()
-    return scheduler
+class _Nothing:
+    """Nothing started yet; shutting down is a no-op."""
+
+    def shutdown(self) -> None:
+        """Nothing to stop."""
+
+
+def start_background(eng: Any) -> Background:
+    """Start the background work of a one-process deployment; returns an object with .shutdown()."""
+    return _Nothing()

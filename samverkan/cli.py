@@ -106,9 +106,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_schedule, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_schedule, cli_serve, cli_users, cli_workflows
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_serve):
         module.register(main)
 
 

@@ -1,0 +1,40 @@
+"""Composition: the WSGI module, `samverkan serve`, the background hook, the real agreement page."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from click.testing import CliRunner
+
+from samverkan.background import start_background
+from samverkan.cli import main
+
+
+def test_wsgi_app_builds_from_samverkan_config_without_touching_the_database(monkeypatch, tmp_path, config):
+    monkeypatch.setenv("SAMVERKAN_CONFIG", str(config.path))
+    monkeypatch.setenv("SAMVERKAN_SECRET_KEY", "test-secret")
+    sys.modules.pop("web.wsgi", None)
+    module = importlib.import_module("web.wsgi")
+    holder = module.app.extensions["samverkan"]
+    assert holder._engine is None  # built lazily, after a server forks
+    assert module.app.config["SESSION_COOKIE_HTTPONLY"] is True
+    sys.modules.pop("web.wsgi", None)
+
+
+def test_serve_is_a_command_with_host_and_port():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--host" in result.output
+    assert "--port" in result.output
+
+
+def test_background_hook_can_be_shut_down(eng):
+    background = start_background(eng)
+    background.shutdown()
+
+
+def test_agreement_page_with_the_real_engine(web):
+    web.login("official")
+    page = web.text("/agreement")
+    assert "Samverkansavtal mellan Höörs kommun och Polisen" in page or "inte tillgänglig" in page
