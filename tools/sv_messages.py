@@ -170,6 +170,7 @@ SV = {
         "igen om den fortfarande gäller.",
     "Reload the case": "Ladda om ärendet",
     "Your text": "Din text",
+    "Table": "Tabell",
     "Actions": "Åtgärder",
     "Comment for \"%(action)s\" (required)": "Kommentar till \"%(action)s\" (krävs)",
     "You cannot change the state of this case now.": "Du kan inte ändra ärendets status nu.",

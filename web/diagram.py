@@ -14,7 +14,7 @@ from engine.definitions import Definition
 
 __all__ = ["svg"]
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 170, 44, 40, 70, 20
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 170, 44, 90, 70, 20
 
 
 def _layers(d: Definition) -> list[list[str]]:
@@ -75,18 +75,23 @@ def _edge(a: tuple[float, float], b: tuple[float, float], d: Definition, trigger
                 f'stroke="#333" marker-end="url(#arrow)"/><text x="{x + 34}" y="{y + 4}" font-size="11" '
                 f'fill="#222">{label}</text>')
     x1, x2 = a[0] + BOX_W / 2, b[0] + BOX_W / 2
+    anchor, dx, dy = "start", 6, 0
     if b[1] > a[1]:
         y1, y2 = a[1] + BOX_H, b[1]
+        if x1 == x2:  # a straight drop: label on the left, back edges keep the right
+            x1 = x2 = x1 - 8
+            anchor, dx = "end", -6
     elif b[1] < a[1]:
         y1, y2 = a[1], b[1] + BOX_H
-        x1, x2 = x1 + 12, x2 + 12  # back edges beside forward ones
+        x1, x2 = x1 + 8, x2 + 8  # back edges beside forward ones
     else:
         y1 = y2 = a[1] + BOX_H / 2
         x1, x2 = (a[0] + BOX_W, b[0]) if b[0] > a[0] else (a[0], b[0] + BOX_W)
+        anchor, dx, dy = "middle", 0, -6
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2
     return (f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#333" '
-            f'marker-end="url(#arrow)"/><text x="{mx + 4:.0f}" y="{my:.0f}" font-size="11" fill="#222" '
-            f'paint-order="stroke" stroke="#fff" stroke-width="3">{label}</text>')
+            f'marker-end="url(#arrow)"/><text x="{mx + dx:.0f}" y="{my + dy:.0f}" font-size="11" fill="#222" '
+            f'text-anchor="{anchor}" paint-order="stroke" stroke="#fff" stroke-width="3">{label}</text>')
 
 
 def _box(d: Definition, key: str, x: float, y: float, current: bool, language: str, current_word: str) -> str:
