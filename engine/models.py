@@ -108,6 +108,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_due", "assignee_id", "due_at"),
         Index("ix_cases_group_due", "group_id", "due_at"),
         Index("ix_cases_open_due", "is_open", "due_at"),
+        # The unassigned queue and its count: one group's open cases without an assignee, by due time.
+        Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)

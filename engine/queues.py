@@ -16,7 +16,7 @@ from engine.models import CaseRow
 from engine.rules import Actor
 from engine.views import case_summary, names_for
 
-__all__ = ["QUEUES", "QueueFilter", "count_queues", "list_queue"]
+__all__ = ["QUEUES", "QueueFilter", "conditions", "count_queues", "list_queue"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -70,16 +70,36 @@ def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> list[A
     return conds
 
 
+def conditions(queue: str, actor: Actor, now: dt.datetime, filters: QueueFilter | None = None) -> list[Any]:
+    """The SQL conditions of a queue as `actor` sees it (for counts and read models elsewhere)."""
+    return _where(queue, actor, now, filters or QueueFilter())
+
+
+def _page(session: Session, conds: list[Any], limit: int, offset: int) -> list[CaseRow]:
+    """Cases with a due time first, in index order (due_at, id); those without one after, by id.
+
+    Two queries instead of ORDER BY due_at IS NULL, so that the (…, due_at) indexes give the
+    order and the database stops after `limit` rows instead of sorting the whole queue.
+    """
+    dated = list(session.exec(select(CaseRow).where(*conds, CaseRow.due_at.is_not(None))  # type: ignore[union-attr]
+                              .order_by(CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)).all())
+    if len(dated) == limit:
+        return dated
+    before = offset + len(dated) if dated else session.exec(
+        select(func.count()).select_from(CaseRow).where(*conds, CaseRow.due_at.is_not(None))).one()  # type: ignore[union-attr]
+    undated = session.exec(select(CaseRow).where(*conds, CaseRow.due_at.is_(None))  # type: ignore[union-attr]
+                           .order_by(CaseRow.id).limit(limit - len(dated)).offset(max(0, offset - before))).all()
+    return dated + list(undated)
+
+
 def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
                limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """One page of a queue, soonest due first (cases without a due time last)."""
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        rows = session.exec(select(CaseRow).where(*_where(queue, who, now, filters or QueueFilter()))
-                            .order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id)  # type: ignore[union-attr]
-                            .limit(limit).offset(offset)).all()
-        names = names_for(session, list(rows))
+        rows = _page(session, _where(queue, who, now, filters or QueueFilter()), limit, offset)
+        names = names_for(session, rows)
         return [case_summary(c, names, now) for c in rows]
 
 

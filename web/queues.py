@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import ValidationError
-from engine.overview import group_ids, queue_counts
+from engine.overview import COUNT_CAP, group_ids, queue_counts
 from engine.queues import QueueFilter, list_queue
 from web.support import actor, eng, now
 
@@ -29,7 +29,7 @@ def nav_counts() -> dict[str, int]:
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"nav_counts": nav_counts, "queue_names": QUEUE_NAMES}
+    return {"nav_counts": nav_counts, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
 
 
 def _day(name: str, errors: dict[str, str]) -> dt.date | None:

@@ -1,4 +1,4 @@
-"""login attempts for the web log-in throttle
+"""login attempts for the web log-in throttle; an index for the unassigned queue
 
 Revision ID: 0002_web
 Revises: 0001
@@ -25,8 +25,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_login_attempts_key_at", "login_attempts", ["key", "at"], unique=False)
+    op.create_index("ix_cases_group_unassigned", "cases", ["group_id", "assignee_id", "is_open", "due_at"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_group_unassigned", table_name="cases")
     op.drop_index("ix_login_attempts_key_at", table_name="login_attempts")
     op.drop_table("login_attempts")
