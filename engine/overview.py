@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from engine.app import Engine
 from engine.cases import as_actor
@@ -41,8 +41,8 @@ def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None
 def active_users(eng: Engine) -> list[tuple[str, str]]:
     """(user name, display name) of every user who may be given a case."""
     with eng.db.read() as session:
-        rows = session.exec(select(User.username, User.name).where(User.disabled == False)  # noqa: E712
-                            .order_by(User.name)).all()
+        rows = session.exec(select(User.username, User.name).where(col(User.disabled).is_(False))
+                            .order_by(col(User.name))).all()
         return [(u, n) for u, n in rows]
 
 
@@ -58,9 +58,8 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
         who = as_actor(session, actor)
         if not (who.is_system or who.roles & {"chair", "admin"}):
             raise Forbidden("The overview is for the chair; ask the chair for what you need.")
-        rows = session.exec(select(CaseRow).where(CaseRow.is_open == True, CaseRow.due_at < now,  # noqa: E712
-                                                  visible(who))  # type: ignore[operator]
-                            .order_by(CaseRow.due_at, CaseRow.id).limit(limit)).all()
+        rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
+                            .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()
         names = names_for(session, list(rows))
         out: dict[tuple[str, str | None], dict[str, Any]] = {}
         for case in rows:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, true
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.app import Engine
 from engine.cases import as_actor
@@ -59,10 +59,10 @@ def _queue(queue: str, actor: Actor, now: dt.datetime) -> Any:
 
 def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> list[Any]:
     conds = [_queue(queue, actor, now), visible(actor)]
-    for col, value in ((CaseRow.workflow, f.workflow), (CaseRow.state, f.state),
-                       (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id)):
+    for column, value in ((CaseRow.workflow, f.workflow), (CaseRow.state, f.state),
+                          (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id)):
         if value is not None:
-            conds.append(col == value)
+            conds.append(column == value)
     if f.due_before is not None:
         conds.append(CaseRow.due_at < f.due_before)  # type: ignore[operator]
     if f.due_after is not None:
@@ -81,14 +81,14 @@ def _page(session: Session, conds: list[Any], limit: int, offset: int) -> list[C
     Two queries instead of ORDER BY due_at IS NULL, so that the (…, due_at) indexes give the
     order and the database stops after `limit` rows instead of sorting the whole queue.
     """
-    dated = list(session.exec(select(CaseRow).where(*conds, CaseRow.due_at.is_not(None))  # type: ignore[union-attr]
-                              .order_by(CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)).all())
+    dated = list(session.exec(select(CaseRow).where(*conds, col(CaseRow.due_at).is_not(None))
+                              .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit).offset(offset)).all())
     if len(dated) == limit:
         return dated
     before = offset + len(dated) if dated else session.exec(
-        select(func.count()).select_from(CaseRow).where(*conds, CaseRow.due_at.is_not(None))).one()  # type: ignore[union-attr]
-    undated = session.exec(select(CaseRow).where(*conds, CaseRow.due_at.is_(None))  # type: ignore[union-attr]
-                           .order_by(CaseRow.id).limit(limit - len(dated)).offset(max(0, offset - before))).all()
+        select(func.count()).select_from(CaseRow).where(*conds, col(CaseRow.due_at).is_not(None))).one()
+    undated = session.exec(select(CaseRow).where(*conds, col(CaseRow.due_at).is_(None))
+                           .order_by(col(CaseRow.id)).limit(limit - len(dated)).offset(max(0, offset - before))).all()
     return dated + list(undated)
 
 
