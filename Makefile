@@ -6,7 +6,10 @@ CONFIG ?= config.toml
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test bench lint clean
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/samverkan
+WORKERS ?= 2
+
+.PHONY: install run test bench lint clean up-postgres
 
 # The stamp makes `install` cheap when pyproject.toml has not changed.
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +32,11 @@ test: install
 ## bench: benchmarks under bench/, each ending with one JSON line of its figures
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## up-postgres: the scaled layout on this machine (docs/deploy.md): PostgreSQL, gunicorn, 2 schedulers, deliverer
+up-postgres: install
+	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) init --create-database --demo
+	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) up --workers $(WORKERS) --schedulers 2 --port 8000
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from engine.config import Config
+from engine.config import AgreementConfig, Config
 from engine.models import Agreement, Group, Period
 
 __all__ = ["add_months", "current_period", "period_bounds", "sync_from_config"]
@@ -46,9 +46,12 @@ def current_period(session: Session, agreement_id: int, now: dt.datetime, tz: Zo
         Period.agreement_id == agreement_id, Period.starts_on <= today, Period.ends_on > today)).first()
 
 
-def sync_from_config(session: Session, config: Config, now: dt.datetime) -> Agreement:
-    """Create or update the agreement, its groups and its current period; idempotent."""
-    a = config.agreement
+def sync_from_config(session: Session, config: Config, now: dt.datetime) -> list[Agreement]:
+    """Create or update every configured agreement, its groups and its current period; idempotent."""
+    return [_sync_one(session, config, a, now) for a in config.agreements]
+
+
+def _sync_one(session: Session, config: Config, a: AgreementConfig, now: dt.datetime) -> Agreement:
     agreement = session.exec(select(Agreement).where(Agreement.key == a.key)).first()
     if agreement is None:
         agreement = Agreement(key=a.key, title=a.title, parties=list(a.parties), start_on=a.start,
@@ -56,18 +59,17 @@ def sync_from_config(session: Session, config: Config, now: dt.datetime) -> Agre
     agreement.title, agreement.parties = a.title, list(a.parties)
     agreement.start_on, agreement.period_months = a.start, a.period_months
     session.add(agreement)
-    for g in config.groups:
-        group = session.exec(select(Group).where(Group.key == g.key)).first()
-        group = group or Group(key=g.key, name_sv="", name_en="")
-        group.name_sv, group.name_en = g.sv, g.en
-        session.add(group)
     session.flush()
     assert agreement.id is not None
-    today = now.astimezone(config.tz).date()
-    number = _number_at(a.start, a.period_months, today)
-    exists = session.exec(select(Period.id).where(Period.agreement_id == agreement.id,
-                                                  Period.number == number)).first()
-    if exists is None:
+    for g in a.groups:
+        group = session.exec(select(Group).where(Group.key == g.key)).first()
+        group = group or Group(key=g.key, name_sv="", name_en="")
+        group.name_sv, group.name_en, group.agreement_id = g.sv, g.en, agreement.id
+        session.add(group)
+    # Only the first init places the period in force; after that periods follow renewals.
+    if session.exec(select(Period.id).where(Period.agreement_id == agreement.id)).first() is None:
+        number = _number_at(a.start, a.period_months, now.astimezone(config.tz).date())
         starts, ends = period_bounds(a.start, a.period_months, number)
         session.add(Period(agreement_id=agreement.id, number=number, starts_on=starts, ends_on=ends))
+        session.flush()
     return agreement

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from engine.clock import Clock, SystemClock
-from engine.config import Config
+from engine.config import AgreementConfig, Config
 from engine.db import Database
 from engine.errors import NotFound
 from engine.events import Event, Listeners
@@ -27,7 +27,7 @@ class Engine:
         self.tz = config.tz
         self.registry = DefinitionRegistry(config.workflows_dir, config.role_keys)
         self.listeners = Listeners()
-        self._agreement_id: int | None = None
+        self._agreement_ids: dict[str, int] = {}
 
     def now(self) -> dt.datetime:
         """The injected clock's time (UTC)."""
@@ -37,15 +37,22 @@ class Engine:
         """Dispatch a domain event inside the current transaction."""
         self.listeners.emit(session, event)
 
-    def agreement_id(self, session: Session) -> int:
-        """Id of the configured agreement's row (created by `samverkan init`)."""
-        if self._agreement_id is None:
-            found = session.exec(select(Agreement.id).where(
-                Agreement.key == self.config.agreement.key)).first()
+    def agreement_id(self, session: Session, key: str | None = None) -> int:
+        """Id of the row of agreement `key` (default: the default agreement), made by `samverkan init`."""
+        key = key or self.config.agreement.key
+        if key not in self._agreement_ids:
+            found = session.exec(select(Agreement.id).where(Agreement.key == key)).first()
             if found is None:
-                raise NotFound("The agreement is not in the database yet; run `samverkan init`.")
-            self._agreement_id = found
-        return self._agreement_id
+                raise NotFound(f"Agreement {key!r} is not in the database yet; run `samverkan init`.")
+            self._agreement_ids[key] = found
+        return self._agreement_ids[key]
+
+    def agreement_config(self, session: Session, agreement_id: int) -> AgreementConfig:
+        """The configuration of the agreement with row id `agreement_id`."""
+        for a in self.config.agreements:
+            if self.agreement_id(session, a.key) == agreement_id:
+                return a
+        raise NotFound(f"Agreement {agreement_id} is not in config.toml any more; add it back.")
 
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:

@@ -79,7 +79,8 @@ def planned_deadlines(eng: Engine, session: Session, case: CaseRow, state: str, 
     day = deadlines.due_date(rule, entered=now, opened=case.opened_at,
                              requested=case.requested_due_at, event=case.event_at,
                              period_end=_period_end(session, case), tz=eng.tz)
-    return deadlines.plan(rule, day, now, eng.tz, eng.config.agreement.renewal_reminder_days)
+    reminders = eng.agreement_config(session, case.agreement_id).renewal_reminder_days
+    return deadlines.plan(rule, day, now, eng.tz, reminders)
 
 
 def due_of(planned: list[deadlines.PlannedDeadline]) -> dt.datetime | None:

@@ -15,7 +15,7 @@ from engine.app import Engine
 from engine.cases import append_log, as_actor, due_of, load_visible, planned_deadlines
 from engine.errors import Conflict, Forbidden, ValidationError
 from engine.events import Event
-from engine.models import CaseComment, CaseRow, User
+from engine.models import CaseComment, CaseRow, Group, User
 from engine.rules import Actor
 from engine.users import group_id
 
@@ -85,14 +85,17 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     if req.parent_id is not None:
         load_visible(session, req.parent_id, actor)
     eng.registry.store(session, definition, now)
+    # The owning group decides which agreement the case belongs to.
+    agreement_id = session.exec(select(Group.agreement_id).where(Group.id == gid)).first() \
+        or eng.agreement_id(session)
     period_id = req.period_id
     if period_id is None:
-        period = current_period(session, eng.agreement_id(session), now, eng.tz)
+        period = current_period(session, agreement_id, now, eng.tz)
         period_id = period.id if period else None
     requested = (dt.datetime.combine(req.due, deadlines.END_OF_DAY, tzinfo=eng.tz)
                  if req.due is not None else None)
     case = CaseRow(
-        agreement_id=eng.agreement_id(session), period_id=period_id,
+        agreement_id=agreement_id, period_id=period_id,
         workflow=definition.key, definition_version=definition.version, title=req.title.strip(),
         description=req.description.strip(), state=definition.initial, assignee_id=assignee_id,
         group_id=gid, focus_area=req.focus_area, priority=req.priority,

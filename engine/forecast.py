@@ -20,29 +20,33 @@ __all__ = ["forecast", "next_wakeup"]
 
 def _recurring_items(eng: Engine, session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     out = []
-    for rec in eng.config.recurring:
-        mark = session.get(ScheduleMark, f"recurring:{rec.key}")
+    for a, rec in recurring.all_recurring(eng):
+        mark = session.get(ScheduleMark, recurring.mark_key(a, rec))
         since = mark.last_at if mark else start
         for occ in recurring.pending_occurrences(eng, rec, since, end):
             out.append({"at": max(occ.opens_at, start), "kind": "open", "workflow": rec.workflow,
-                        "title": rec.title_for(occ.at.astimezone(eng.tz)),
-                        "occurrence_key": recurring.occurrence_key(eng, rec, occ.at), "event_at": occ.at})
+                        "title": rec.title_for(occ.at.astimezone(eng.tz)), "agreement": a.key,
+                        "occurrence_key": recurring.occurrence_key(eng, a, rec, occ.at), "event_at": occ.at})
     return out
 
 
 def _agreement_items(eng: Engine, session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    period = renewal.latest_period(session, eng.agreement_id(session))
-    if period is None or period.status not in ("active", "lapsed"):
-        return []
     out = []
-    opens = renewal.renewal_opens_at(eng, period)
-    exists = session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == renewal.renewal_key(eng, period))).first()
-    if exists is None and opens <= end:
-        out.append({"at": max(opens, start), "kind": "renewal_open", "workflow": eng.config.agreement.renewal_workflow,
-                    "title": f"Renewal of period {period.number}", "period": period.number})
-    ends = renewal.period_ends_at(eng, period)
-    if period.status == "active" and start <= ends <= end:
-        out.append({"at": ends, "kind": "period_end", "title": f"Period {period.number} ends", "period": period.number})
+    for a in eng.config.agreements:
+        period = renewal.latest_period(session, eng.agreement_id(session, a.key))
+        if period is None or period.status not in ("active", "lapsed"):
+            continue
+        opens = renewal.renewal_opens_at(eng, a, period)
+        key = renewal.renewal_key(a, period)
+        exists = session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first()
+        if exists is None and opens <= end:
+            out.append({"at": max(opens, start), "kind": "renewal_open", "workflow": a.renewal_workflow,
+                        "title": f"Renewal of {a.key} period {period.number}", "period": period.number,
+                        "agreement": a.key})
+        ends = renewal.period_ends_at(eng, period)
+        if period.status == "active" and start <= ends <= end:
+            out.append({"at": ends, "kind": "period_end", "title": f"{a.key} period {period.number} ends",
+                        "period": period.number, "agreement": a.key})
     return out
 
 

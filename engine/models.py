@@ -60,8 +60,11 @@ class Period(SQLModel, table=True):
 
 
 class Group(SQLModel, table=True):
+    """A group of one agreement (keys are unique across the deployment)."""
+
     __tablename__ = "groups"
     id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int | None = Field(default=None, foreign_key="agreements.id", index=True)
     key: str = Field(unique=True, max_length=64)
     name_sv: str
     name_en: str

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from engine import renewal
 from engine.app import Engine
-from engine.config import ObligationConfig
+from engine.config import AgreementConfig, ObligationConfig
 from engine.errors import ConfigError
 from engine.models import Agreement, CaseRow, Period, TransitionLog
 
@@ -43,9 +43,14 @@ class AgreementStatus:
 
 def check_obligations(eng: Engine) -> None:
     """Every obligation names a known workflow and states of it; else a ConfigError."""
-    for i, ob in enumerate(eng.config.obligations):
+    for n, a in enumerate(eng.config.agreements):
+        _check(eng, a, "" if n == 0 else f"agreements[{n - 1}].")
+
+
+def _check(eng: Engine, a: AgreementConfig, prefix: str) -> None:
+    for i, ob in enumerate(a.obligations):
         definition = eng.registry.current.get(ob.workflow)
-        where = f"obligations[{i}]"
+        where = f"{prefix}obligations[{i}]"
         if definition is None:
             raise ConfigError(str(eng.config.path), f"{where}.workflow", f"unknown workflow {ob.workflow!r}")
         for state in (*ob.states, *([ob.required_state] if ob.required_state else [])):
@@ -84,18 +89,19 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
     return ObligationStatus(ob.key, ob.sv, ob.en, required, len(done), len(done) >= required, done)
 
 
-def agreement_status(eng: Engine, now: dt.datetime) -> AgreementStatus | None:
-    """The latest period of the configured agreement with its obligations; None before init."""
+def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None) -> AgreementStatus | None:
+    """The latest period of agreement `key` (default: the default one) and its obligations; None before init."""
+    a = eng.config.agreement_by_key(key) if key else eng.config.agreement
     with eng.db.read() as session:
-        agreement = session.exec(select(Agreement).where(Agreement.key == eng.config.agreement.key)).first()
+        agreement = session.exec(select(Agreement).where(Agreement.key == a.key)).first()
         if agreement is None or agreement.id is None:
             return None
         period = renewal.latest_period(session, agreement.id)
         if period is None:
             return None
-        case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(eng, period))).first()
+        case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
         today = now.astimezone(eng.tz).date()
-        obligations = [obligation_status(session, eng, period, ob) for ob in eng.config.obligations]
+        obligations = [obligation_status(session, eng, period, ob) for ob in a.obligations]
         return AgreementStatus(
             title=agreement.title, parties=list(agreement.parties), period_number=period.number,
             starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,

@@ -27,6 +27,7 @@ class QueueFilter:
     state: str | None = None
     focus_area: str | None = None
     group_id: int | None = None
+    agreement_id: int | None = None
     due_before: dt.datetime | None = None
     due_after: dt.datetime | None = None
 
@@ -60,7 +61,8 @@ def _queue(queue: str, actor: Actor, now: dt.datetime) -> Any:
 def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> list[Any]:
     conds = [_queue(queue, actor, now), visible(actor)]
     for column, value in ((CaseRow.workflow, f.workflow), (CaseRow.state, f.state),
-                          (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id)):
+                          (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id),
+                          (CaseRow.agreement_id, f.agreement_id)):
         if value is not None:
             conds.append(column == value)
     if f.due_before is not None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from engine.app import Engine
-from engine.config import RecurringConfig
+from engine.config import AgreementConfig, RecurringConfig
 from engine.cron import CronSchedule
 from engine.models import CaseRow, ScheduleMark
 from engine.rules import SYSTEM
@@ -23,7 +23,7 @@ from engine.sql import insert_ignore
 if TYPE_CHECKING:
     from engine.due import DueSummary
 
-__all__ = ["Occurrence", "occurrence_key", "pending_occurrences", "run", "schedule_of"]
+__all__ = ["Occurrence", "all_recurring", "mark_key", "occurrence_key", "pending_occurrences", "run", "schedule_of"]
 
 
 @lru_cache(maxsize=128)
@@ -32,9 +32,18 @@ def schedule_of(text: str) -> CronSchedule:
     return CronSchedule.parse(text)
 
 
-def occurrence_key(eng: Engine, rec: RecurringConfig, at: dt.datetime) -> str:
-    """E.g. "monthly_review:2027-03-01": the schedule key and the occurrence's local date."""
-    return f"{rec.key}:{at.astimezone(eng.tz).date().isoformat()}"
+def occurrence_key(eng: Engine, a: AgreementConfig, rec: RecurringConfig, at: dt.datetime) -> str:
+    """E.g. "monthly_review:2027-03-01": the schedule key and the occurrence's local date.
+
+    Agreements other than the default get their key in front ("eslov:monthly_review:...").
+    """
+    prefix = "" if a.key == eng.config.agreement.key else f"{a.key}:"
+    return f"{prefix}{rec.key}:{at.astimezone(eng.tz).date().isoformat()}"
+
+
+def mark_key(a: AgreementConfig, rec: RecurringConfig) -> str:
+    """The key of the schedule mark of `rec` in agreement `a`."""
+    return f"recurring:{a.key}:{rec.key}"
 
 
 class Occurrence:
@@ -58,10 +67,10 @@ def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime,
             if t - dt.timedelta(days=rec.lead_days) <= until]
 
 
-def _open(eng: Engine, session: Session, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
+def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
     from engine.casework import OpenRequest, open_in
 
-    key = occurrence_key(eng, occ.rec, occ.at)
+    key = occurrence_key(eng, a, occ.rec, occ.at)
     if session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first() is not None:
         return None
     local = occ.at.astimezone(eng.tz)
@@ -71,12 +80,17 @@ def _open(eng: Engine, session: Session, occ: Occurrence, now: dt.datetime) -> C
     return open_in(eng, session, req, SYSTEM, now)
 
 
+def all_recurring(eng: Engine) -> list[tuple[AgreementConfig, RecurringConfig]]:
+    """Every recurring obligation of every agreement."""
+    return [(a, rec) for a in eng.config.agreements for rec in a.recurring]
+
+
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
     """Open each occurrence whose time (less its lead) has come, once."""
-    for rec in eng.config.recurring:
-        mark = _mark(session, f"recurring:{rec.key}", now)
+    for a, rec in all_recurring(eng):
+        mark = _mark(session, mark_key(a, rec), now)
         for occ in pending_occurrences(eng, rec, mark.last_at, now):
-            case = _open(eng, session, occ, now)
+            case = _open(eng, session, a, occ, now)
             if case is not None:
                 summary.opened.append({"case_id": case.id, "workflow": case.workflow,
                                        "occurrence_key": case.occurrence_key})

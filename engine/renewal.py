@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from engine.agreements import period_bounds
 from engine.app import Engine
+from engine.config import AgreementConfig
 from engine.events import Event
 from engine.models import CaseRow, Period
 from engine.rules import SYSTEM
@@ -27,18 +28,18 @@ if TYPE_CHECKING:
 __all__ = ["install", "latest_period", "renewal_key", "renewal_opens_at", "run"]
 
 
-def renewal_key(eng: Engine, period: Period) -> str:
-    """The occurrence key of the renewal case for `period` (unique)."""
-    return f"{eng.config.agreement.renewal_workflow}:{eng.config.agreement.key}:{period.number}"
+def renewal_key(a: AgreementConfig, period: Period) -> str:
+    """The occurrence key of the renewal case for `period` of agreement `a` (unique)."""
+    return f"{a.renewal_workflow}:{a.key}:{period.number}"
 
 
 def _local_midnight(eng: Engine, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=eng.tz).astimezone(dt.UTC)
 
 
-def renewal_opens_at(eng: Engine, period: Period) -> dt.datetime:
+def renewal_opens_at(eng: Engine, a: AgreementConfig, period: Period) -> dt.datetime:
     """When the renewal case of `period` opens: lead_days before its end, at local midnight."""
-    return _local_midnight(eng, period.ends_on - dt.timedelta(days=eng.config.agreement.renewal_lead_days))
+    return _local_midnight(eng, period.ends_on - dt.timedelta(days=a.renewal_lead_days))
 
 
 def period_ends_at(eng: Engine, period: Period) -> dt.datetime:
@@ -58,28 +59,32 @@ def _renewal_case(session: Session, key: str) -> CaseRow | None:
     return session.exec(select(CaseRow).where(CaseRow.occurrence_key == key)).first()
 
 
-def _open_renewal(eng: Engine, session: Session, period: Period, now: dt.datetime) -> CaseRow:
+def _open_renewal(eng: Engine, session: Session, a: AgreementConfig, period: Period, now: dt.datetime) -> CaseRow:
     from engine.casework import OpenRequest, open_in
 
-    a = eng.config.agreement
     _, next_end = period_bounds(period.ends_on, a.period_months, 1)
     title = (f"Förlängning av samverkansavtalet: period {period.number + 1} "
              f"({period.ends_on.isoformat()} – {next_end.isoformat()})")
-    req = OpenRequest(a.renewal_workflow, title, group=a.renewal_group, occurrence_key=renewal_key(eng, period),
+    req = OpenRequest(a.renewal_workflow, title, group=a.renewal_group, occurrence_key=renewal_key(a, period),
                       period_id=period.id, description=f"Diskussion om förlängning och eventuell revidering "
                                                        f"inför ny avtalsperiod. {a.title}.")
     return open_in(eng, session, req, SYSTEM, now)
 
 
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
-    """Open the renewal when its time has come; mark the period lapsed when it ended unsigned."""
-    period = latest_period(session, eng.agreement_id(session), lock=True)
+    """For every agreement: open the renewal in time; mark the period lapsed if it ended unsigned."""
+    for a in eng.config.agreements:
+        _run_one(eng, session, a, now, summary)
+
+
+def _run_one(eng: Engine, session: Session, a: AgreementConfig, now: dt.datetime, summary: DueSummary) -> None:
+    period = latest_period(session, eng.agreement_id(session, a.key), lock=True)
     if period is None or period.status not in ("active", "lapsed"):
         return  # no agreement yet, or terminated
-    key = renewal_key(eng, period)
+    key = renewal_key(a, period)
     case = _renewal_case(session, key)
-    if case is None and now >= renewal_opens_at(eng, period):
-        case = _open_renewal(eng, session, period, now)
+    if case is None and now >= renewal_opens_at(eng, a, period):
+        case = _open_renewal(eng, session, a, period, now)
         summary.opened.append({"case_id": case.id, "workflow": case.workflow, "occurrence_key": key})
     if period.status == "active" and now >= period_ends_at(eng, period):
         period.status = "lapsed"
@@ -90,13 +95,16 @@ def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) ->
 
 
 def _on_transition(eng: Engine) -> object:
-    a = eng.config.agreement
+    workflows = {a.renewal_workflow for a in eng.config.agreements}
 
     def handle(session: Session, event: Event) -> None:
-        if event.data.get("workflow") != a.renewal_workflow or not event.data.get("terminal"):
+        if event.data.get("workflow") not in workflows or not event.data.get("terminal"):
             return
         case = session.get(CaseRow, event.case_id)
         if case is None or case.period_id is None:
+            return
+        a = eng.agreement_config(session, case.agreement_id)
+        if case.workflow != a.renewal_workflow:
             return
         period = session.get(Period, case.period_id)
         if period is None or period.status not in ("active", "lapsed"):

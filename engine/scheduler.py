@@ -32,7 +32,7 @@ from engine.due import DueSummary, run_due
 from engine.events import Event
 from engine.forecast import next_wakeup
 from engine.models import SchedulerHeartbeat
-from engine.recurring import schedule_of
+from engine.recurring import all_recurring, mark_key, schedule_of
 
 __all__ = ["OpeningTrigger", "Scheduler"]
 
@@ -66,6 +66,11 @@ class Scheduler:
         self.extra_jobs = extra_jobs
         self.last_summary: DueSummary | None = None
         self._lock = threading.Lock()
+        # APScheduler's shutdown holds its job-store lock while it waits for running jobs,
+        # and add_job needs that lock: a job re-planning the wake-up then would deadlock.
+        # So jobs are only added under _plan_lock while _stopping is unset.
+        self._plan_lock = threading.Lock()
+        self._stopping = False
         self._aps = BackgroundScheduler(
             timezone=dt.UTC,
             jobstores={"default": MemoryJobStore()},
@@ -77,9 +82,9 @@ class Scheduler:
         """Catch up on what is due now, then plan the jobs."""
         self._aps.add_job(self.run_once, IntervalTrigger(seconds=self.sweep_seconds, timezone=dt.UTC),
                           id="sweep", name="safety sweep")
-        for rec in self.eng.config.recurring:
-            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=f"recurring:{rec.key}",
-                              name=f"open {rec.key}")
+        for a, rec in all_recurring(self.eng):
+            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=mark_key(a, rec),
+                              name=f"open {a.key}/{rec.key}")
         for name, fn, seconds in self.extra_jobs:
             self._aps.add_job(fn, IntervalTrigger(seconds=seconds, timezone=dt.UTC), id=name, name=name)
         self.eng.listeners.subscribe("transitioned", self._on_change)
@@ -89,6 +94,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         """Stop the jobs; a run in progress finishes first."""
+        with self._plan_lock:
+            self._stopping = True
         if self._aps.running:
             self._aps.shutdown(wait=True)
 
@@ -116,12 +123,16 @@ class Scheduler:
         if at is None:
             return
         at = max(at, now + dt.timedelta(seconds=1))
-        self._aps.add_job(self.run_once, DateTrigger(run_date=at, timezone=dt.UTC), id="wake",
-                          name="next due time", replace_existing=True)
+        with self._plan_lock:
+            if not self._stopping:
+                self._aps.add_job(self.run_once, DateTrigger(run_date=at, timezone=dt.UTC), id="wake",
+                                  name="next due time", replace_existing=True)
 
     def _on_change(self, _session: object, _event: Event) -> None:
         # A new state may bring a nearer deadline: wake shortly after the change commits.
-        if self._aps.running:
+        with self._plan_lock:
+            if self._stopping or not self._aps.running:
+                return
             soon = self.eng.now() + dt.timedelta(seconds=2)
             job = self._aps.get_job("wake")
             if job is None or job.next_run_time is None or job.next_run_time > soon:

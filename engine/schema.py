@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 
 from engine.db import Database
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = ["alembic_config", "ensure_database", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,3 +26,24 @@ def alembic_config(db: Database) -> AlembicConfig:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Create or upgrade the schema to `revision`."""
     command.upgrade(alembic_config(db), revision)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database named in `url` if it does not exist; True if created."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql") or not parsed.database:
+        return False
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": parsed.database}).first()
+            if exists:
+                return False
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            return True
+    finally:
+        admin.dispose()

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -117,12 +118,15 @@ def set_password(session: Session, username: str, password: str) -> None:
 def check_password(user: User, password: str) -> bool:
     """True if `password` is the user's; constant work whether or not the user has one."""
     try:
-        return _hasher.verify(user.password_hash or _DUMMY_HASH, password) and bool(user.password_hash)
+        return _hasher.verify(user.password_hash or _dummy_hash(), password) and bool(user.password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
-_DUMMY_HASH = _hasher.hash("not-a-password-anyone-has")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made on first use, not at import: hashing costs ~0.3 s that every CLI call would pay.
+    return _hasher.hash("not-a-password-anyone-has")
 
 
 def disable_user(session: Session, username: str) -> None:

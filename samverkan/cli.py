@@ -51,6 +51,16 @@ def friendly(fn: F) -> F:
         except EngineError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            # A database that is missing, not initialised or unreachable is an operator's
+            # problem to fix, not a stack trace to read.
+            from sqlalchemy.exc import SQLAlchemyError
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            click.echo(f"error: the database cannot be used ({reason}); check [database] url in the "
+                       f"config and run `samverkan init`.", err=True)
+            sys.exit(1)
     return wrapper  # type: ignore[return-value]
 
 
@@ -81,14 +91,17 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also add demo role accounts and cases (printed password).")
+@click.option("--create-database", is_flag=True, help="Create the PostgreSQL database first if it is missing.")
 @click.pass_obj
 @friendly
-def init(state: State, demo: bool) -> None:
+def init(state: State, demo: bool, create_database: bool) -> None:
     """Create or upgrade the database and load groups and the agreement from the config."""
     from engine.agreements import sync_from_config
     from engine.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-    from engine.schema import upgrade
+    from engine.schema import ensure_database, upgrade
 
+    if create_database and ensure_database(state.config.database_url):
+        click.echo("Database created.")
     eng = state.engine
     upgrade(eng.db)
     now = eng.now()
@@ -106,9 +119,9 @@ def init(state: State, demo: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_schedule, cli_serve, cli_users, cli_workflows
+    from samverkan import cli_audit, cli_cases, cli_schedule, cli_serve, cli_users, cli_workflows, cluster
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_serve):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_serve, cluster):
         module.register(main)
 
 

@@ -58,5 +58,6 @@ def test_an_obligation_naming_an_unknown_state_is_a_config_error(eng: Engine) ->
     from engine.errors import ConfigError
 
     bad = ObligationConfig("x", "x", "x", "monthly_review", ("publishd",), required=1)
+    agreement = replace(eng.config.agreement, obligations=(bad,))
     with pytest.raises(ConfigError, match=r"obligations\[0\]\.states: monthly_review has no state 'publishd'"):
-        build_engine(replace(eng.config, obligations=(bad,)))
+        build_engine(replace(eng.config, agreements=(agreement,)))

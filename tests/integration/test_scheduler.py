@@ -37,8 +37,8 @@ def test_scheduler_catches_up_at_start_and_plans_the_next_wakeup(eng: Engine, op
         wake = sched._aps.get_job("wake")
         assert wake is not None
         assert wake.next_run_time == max(next_wakeup(eng, eng.now()), eng.now() + dt.timedelta(seconds=1))
-        for rec in eng.config.recurring:
-            job = sched._aps.get_job(f"recurring:{rec.key}")
+        for rec in eng.config.agreement.recurring:
+            job = sched._aps.get_job(f"recurring:hoor:{rec.key}")
             assert job is not None
             occurrence = job.next_run_time + dt.timedelta(days=rec.lead_days)
             assert schedule_of(rec.schedule).next_after(occurrence - dt.timedelta(minutes=1), eng.tz) == occurrence

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:42:38.208135
+Create Date: 2026-11-27 00:50:02.198923
 """
 from __future__ import annotations
 
@@ -28,14 +28,6 @@ def upgrade() -> None:
     sa.Column('parties', sa.JSON(), nullable=False),
     sa.Column('start_on', sa.Date(), nullable=False),
     sa.Column('period_months', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key')
-    )
-    op.create_table('groups',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('name_sv', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('name_en', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
@@ -72,19 +64,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key', 'version')
     )
-    op.create_table('memberships',
+    op.create_table('groups',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.Column('agreement_id', sa.Integer(), nullable=True),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('name_sv', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('name_en', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id', 'group_id', 'role')
+    sa.UniqueConstraint('key')
     )
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_memberships_group_id'), ['group_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_groups_agreement_id'), ['agreement_id'], unique=False)
 
     op.create_table('periods',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -141,6 +132,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_open_due', ['is_open', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_workflow'), ['workflow'], unique=False)
+
+    op.create_table('memberships',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'group_id', 'role')
+    )
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memberships_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
 
     op.create_table('comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,6 +241,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_comments_case_id'))
 
     op.drop_table('comments')
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
+        batch_op.drop_index(batch_op.f('ix_memberships_group_id'))
+
+    op.drop_table('memberships')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_workflow'))
         batch_op.drop_index(batch_op.f('ix_cases_parent_id'))
@@ -249,15 +259,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_periods_agreement_id'))
 
     op.drop_table('periods')
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
-        batch_op.drop_index(batch_op.f('ix_memberships_group_id'))
+    with op.batch_alter_table('groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_groups_agreement_id'))
 
-    op.drop_table('memberships')
+    op.drop_table('groups')
     op.drop_table('workflow_definitions')
     op.drop_table('users')
     op.drop_table('scheduler_heartbeats')
     op.drop_table('schedule_marks')
-    op.drop_table('groups')
     op.drop_table('agreements')
     # ### end Alembic commands ###

@@ -1,0 +1,96 @@
+"""Assigning and claiming: who may, what it records, and what it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from engine.app import Engine
+from engine.cases import fire
+from engine.casework import assign, claim
+from engine.errors import Conflict, Forbidden, ValidationError
+from engine.queues import list_queue
+from engine.users import disable_user
+from engine.views import get_case
+
+
+def test_group_member_claims_an_unassigned_case(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    assert case_id in {r["id"] for r in list_queue(eng, "member", "unassigned")}
+    claim(eng, case_id, "member")
+    view = get_case(eng, case_id, "member")
+    assert (view["assignee"], view["version"], view["state"]) == ("member", 2, "open")
+    assert view["history"][-1] | {"at": None} == {"seq": 2, "trigger": "@assign", "from": "open", "to": "open",
+                                                   "actor": "member", "at": None, "comment": "user:member"}
+    assert [r["id"] for r in list_queue(eng, "member", "mine")] == [case_id]
+    assert case_id not in {r["id"] for r in list_queue(eng, "member", "unassigned")}
+    # Now the guard of `assign` is met.
+    assert "assign" in view["allowed_triggers"]
+
+
+def test_claiming_someone_elses_case_is_a_conflict(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    claim(eng, case_id, "member")
+    with pytest.raises(Conflict, match="reload it and try again"):
+        claim(eng, case_id, "official")
+    assert get_case(eng, case_id, "chair")["assignee"] == "member"
+
+
+def test_claiming_again_is_harmless(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    claim(eng, case_id, "member")
+    claim(eng, case_id, "member")
+    assert get_case(eng, case_id, "chair")["assignee"] == "member"
+
+
+def test_only_the_owning_group_may_claim(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    with pytest.raises(Forbidden, match="group you belong to"):
+        claim(eng, case_id, "outsider")
+
+
+def test_assign_to_a_user_and_hand_over_to_a_group(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    assign(eng, case_id, "official", user="member")
+    assert get_case(eng, case_id, "chair")["assignee"] == "member"
+    assign(eng, case_id, "chair", group="kultur_fritid")
+    view = get_case(eng, case_id, "outsider")
+    assert (view["group"], view["assignee"], view["version"]) == ("kultur_fritid", None, 3)
+    assert [h["comment"] for h in view["history"]] == [None, "user:member", "group:kultur_fritid"]
+    # The new group now manages it; the old one no longer may.
+    assert case_id in {r["id"] for r in list_queue(eng, "outsider", "unassigned")}
+    with pytest.raises(Forbidden):
+        assign(eng, case_id, "member", user="member")
+
+
+def test_assign_refusals(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    with pytest.raises(Forbidden, match="owning group's members or the chair"):
+        assign(eng, case_id, "outsider", user="outsider")
+    with pytest.raises(ValidationError, match="No user 'nobody'"):
+        assign(eng, case_id, "chair", user="nobody")
+    with eng.db.write() as s:
+        disable_user(s, "official")
+    with pytest.raises(ValidationError, match="disabled; choose someone else"):
+        assign(eng, case_id, "chair", user="official")
+    with pytest.raises(ValidationError, match="Unknown group 'nowhere'"):
+        assign(eng, case_id, "chair", group="nowhere")
+    with pytest.raises(Conflict):
+        assign(eng, case_id, "chair", user="member", expected_version=7)
+    assert get_case(eng, case_id, "chair")["version"] == 1
+
+
+def test_closed_case_cannot_be_assigned(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action")
+    fire(eng, case_id, "cancel", "chair", comment="Dubblett.")
+    with pytest.raises(ValidationError, match="is closed"):
+        assign(eng, case_id, "chair", user="member")
+
+
+def test_disabled_user_may_not_act(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action", assignee="member")
+    with eng.db.write() as s:
+        disable_user(s, "member")
+    with pytest.raises(Forbidden, match="disabled"):
+        fire(eng, case_id, "assign", "member")

@@ -1,0 +1,62 @@
+"""`samverkan init` builds the schema with Alembic on an empty database, idempotently,
+and the migrated schema is exactly what engine.models declares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect
+from sqlmodel import select
+
+from engine.db import Database
+from engine.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
+from tests.conftest import backends
+from tests.support import empty_database, run_cli, write_config
+
+
+@pytest.fixture(params=backends())
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_init_migrates_an_empty_database_idempotently(empty_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, empty_url)
+    first = run_cli(config, "init", check=True)
+    assert first.stdout.startswith("Database ready: ")
+    db = Database(empty_url)
+    try:
+        with db.read() as s:
+            counts = [s.exec(select(func.count()).select_from(m)).one()
+                      for m in (Agreement, Group, Period, WorkflowDefinitionRow)]
+        assert counts == [1, 8, 1, 6]
+        run_cli(config, "init", check=True)
+        with db.read() as s:
+            again = [s.exec(select(func.count()).select_from(m)).one()
+                     for m in (Agreement, Group, Period, WorkflowDefinitionRow)]
+        assert again == counts, "a second init adds nothing"
+        with db.engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert ctx.get_current_revision() is not None
+            assert compare_metadata(ctx, metadata) == []
+        assert set(inspect(db.engine).get_table_names()) == {t.name for t in metadata.sorted_tables} | {
+            "alembic_version"}
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+def test_init_demo_then_audit(empty_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, empty_url)
+    demo = run_cli(config, "init", "--demo", check=True)
+    assert "Demo data added." in demo.stdout
+    assert "samverkan-demo" in demo.stdout
+    again = run_cli(config, "init", "--demo", check=True)
+    assert "Demo data already present." in again.stdout
+    audit = run_cli(config, "audit", "verify", check=True)
+    assert "every chain intact" in audit.stdout

@@ -1,0 +1,109 @@
+"""One deployment following two agreements, each with its own groups, period and obligations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from engine.agreements import sync_from_config
+from engine.app import Engine, build_engine
+from engine.casework import OpenRequest, open_case
+from engine.clock import FixedClock
+from engine.config import load_config
+from engine.due import run_due
+from engine.errors import ConfigError
+from engine.models import Agreement, CaseRow, Group
+from engine.obligations import agreement_status
+from engine.queues import QueueFilter, list_queue
+from engine.users import add_user
+from tests.conftest import ROOT, T0
+
+ESLOV = '''
+[[agreements]]
+key = "eslov"
+title = "Samverkansöverenskommelse Eslöv"
+parties = ["Eslövs kommun", "Polisen"]
+start = 2015-03-01
+period_months = 24
+renewal_lead_days = 90
+renewal_group = "eslov_rad"
+[[agreements.groups]]
+key = "eslov_rad"
+sv = "Brottsförebyggande rådet i Eslöv"
+en = "Crime prevention council, Eslöv"
+[[agreements.recurring]]
+key = "monthly_review"
+workflow = "monthly_review"
+schedule = "0 10 15 * *"
+lead_days = 7
+group = "eslov_rad"
+title = "Månadsgenomgång Eslöv {year}-{month}"
+[[agreements.obligations]]
+key = "monthly_reviews"
+sv = "Månadsgenomgångar"
+en = "Monthly reviews"
+workflow = "monthly_review"
+states = ["held"]
+required = 24
+'''
+
+
+@pytest.fixture
+def two(tmp_path: Path, db_url: str) -> Engine:
+    path = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
+        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
+    path.write_text(text + ESLOV, encoding="utf-8")
+    eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
+    with eng.db.write() as s:
+        sync_from_config(s, eng.config, T0)
+        add_user(s, eng.config, "eslovchair", name="E", email="e@example.org", now=T0,
+                 roles=[("chair", "eslov_rad")])
+        add_user(s, eng.config, "hoorchair", name="H", email="h@example.org", now=T0,
+                 roles=[("chair", "trygghetsgruppen")])
+    return eng
+
+
+def test_each_agreement_has_its_groups_period_cases_and_obligations(two: Engine) -> None:
+    with two.db.read() as s:
+        agreements = {a.key: a.id for a in s.exec(select(Agreement)).all()}
+        eslov_group = s.exec(select(Group).where(Group.key == "eslov_rad")).one()
+    assert set(agreements) == {"hoor", "eslov"}
+    assert eslov_group.agreement_id == agreements["eslov"]
+    case = open_case(two, OpenRequest("action", "Belysning i parken", group="eslov_rad"), "eslovchair")
+    assert case.agreement_id == agreements["eslov"]
+    eslov = agreement_status(two, T0, "eslov")
+    hoor = agreement_status(two, T0)
+    assert eslov is not None
+    assert hoor is not None
+    assert (eslov.starts_on, eslov.ends_on) == (dt.date(2025, 3, 1), dt.date(2027, 3, 1))
+    assert (hoor.starts_on, hoor.ends_on) == (dt.date(2026, 10, 15), dt.date(2027, 10, 15))
+    assert [o.key for o in eslov.obligations] == ["monthly_reviews"]
+    mine = list_queue(two, "eslovchair", "all", filters=QueueFilter(agreement_id=agreements["eslov"]))
+    assert [c["id"] for c in mine] == [case.id]
+    assert list_queue(two, "eslovchair", "all", filters=QueueFilter(agreement_id=agreements["hoor"])) == []
+
+
+def test_renewals_and_recurring_openings_are_per_agreement(two: Engine) -> None:
+    summary = run_due(two, T0)
+    keys = {o["occurrence_key"] for o in summary.opened}
+    # Eslöv's period ends 2027-03-01, so its renewal opened 90 days before; Höör's is not due yet.
+    assert "agreement_renewal:eslov:6" in keys
+    assert not any(k.startswith("agreement_renewal:hoor") for k in keys)
+    assert "eslov:monthly_review:2027-02-15" in keys
+    with two.db.read() as s:
+        renewal = s.exec(select(CaseRow).where(CaseRow.occurrence_key == "agreement_renewal:eslov:6")).one()
+        group = s.get(Group, renewal.group_id)
+    assert group is not None
+    assert group.key == "eslov_rad"
+
+
+def test_a_recurring_obligation_must_use_its_own_agreements_group(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    bad = ESLOV.replace('group = "eslov_rad"\ntitle', 'group = "trygghetsgruppen"\ntitle')
+    path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + bad, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"agreements\[0\]\.recurring\[0\]\.group: unknown group 'trygghetsgruppen'"):
+        load_config(path)

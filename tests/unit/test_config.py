@@ -1,0 +1,135 @@
+"""config.toml errors name the key and say what is expected; a good file loads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from engine.config import load_config
+from engine.errors import ConfigError
+
+SHIPPED = (Path(__file__).resolve().parents[2] / "config.toml").read_text(encoding="utf-8")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _load_broken(tmp_path: Path, old: str, new: str) -> ConfigError:
+    assert old in SHIPPED, f"the shipped config no longer holds {old!r}"
+    path = _write(tmp_path, SHIPPED.replace(old, new, 1))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: "), "the error names the file first"
+    return err.value
+
+
+def test_shipped_config_loads_into_typed_values(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, SHIPPED))
+    assert cfg.timezone == "Europe/Stockholm"
+    assert cfg.agreement.start == dt.date(2009, 10, 15)
+    assert cfg.agreement.period_months == 12
+    assert cfg.agreement.renewal_reminder_days == (90, 30, 7)
+    assert {"chair", "member", "official", "police", "security", "admin"} <= cfg.role_keys
+    assert {"trygghetsgruppen", "ksau", "polisen"} <= cfg.group_keys
+    assert len(cfg.focus_areas) == 6
+    # A relative SQLite path is relative to the config file, not to the working directory.
+    assert cfg.database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'samverkan.db'}"
+    assert cfg.workflows_dir == tmp_path.resolve() / "workflows"
+
+
+def test_config_is_frozen(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, SHIPPED))
+    with pytest.raises(AttributeError):
+        cfg.timezone = "UTC"  # type: ignore[misc]
+
+
+def test_overrides_replace_fields(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, SHIPPED), database_url="sqlite://", language="en")
+    assert (cfg.database_url, cfg.language) == ("sqlite://", "en")
+
+
+def test_bad_timezone_names_the_key_and_an_example(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'timezone = "Europe/Stockholm"', 'timezone = "Europe/Hoor"')
+    assert err.key == "timezone"
+    assert "unknown time zone 'Europe/Hoor'" in err.problem
+    assert "Europe/Stockholm" in err.problem
+
+
+def test_missing_agreement_start_is_named(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "start = 2009-10-15\n", "")
+    assert (err.key, err.problem) == ("agreement.start", "is missing")
+
+
+def test_agreement_start_must_be_a_date(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "start = 2009-10-15", 'start = "15 oktober 2009"')
+    assert err.key == "agreement.start"
+    assert "expected date" in err.problem
+
+
+def test_agreement_start_may_not_be_a_date_time(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "start = 2009-10-15", "start = 2009-10-15T10:00:00")
+    assert err.key == "agreement.start"
+    assert "not a date-time" in err.problem
+
+
+def test_unknown_top_level_key_lists_the_known_ones(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'language = "sv"', 'language = "sv"\ncolour = "blue"')
+    assert err.key == "colour"
+    assert "unknown key" in err.problem
+    assert "timezone" in err.problem
+    assert "agreement" in err.problem
+
+
+def test_unknown_key_inside_a_table_is_named_with_its_table(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'url = "sqlite:///var/samverkan.db"',
+                       'url = "sqlite:///var/samverkan.db"\npool_size = 5')
+    assert err.key == "database.pool_size"
+    assert "expected one of url" in err.problem
+
+
+def test_unknown_key_in_an_array_of_tables_names_the_index(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'key = "member"', 'key = "member"\ncolour = "red"')
+    assert err.key == "roles[1].colour"
+
+
+def test_wrong_type_says_what_is_expected(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "period_months = 12", 'period_months = "tolv"')
+    assert err.key == "agreement.period_months"
+    assert err.problem == "expected int, got 'tolv'"
+
+
+def test_period_must_be_positive(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "period_months = 12", "period_months = 0")
+    assert (err.key, err.problem) == ("agreement.period_months", "must be at least 1")
+
+
+def test_bad_language(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'language = "sv"', 'language = "de"')
+    assert err.key == "language"
+    assert '"sv" or "en"' in err.problem
+
+
+def test_bad_mail_security(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'security = "none"', 'security = "tls"')
+    assert err.key == "mail.security"
+
+
+def test_duplicate_group_key(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'key = "ksau"', 'key = "trygghetsgruppen"')
+    assert err.key == "groups[1].key"
+    assert "duplicate key 'trygghetsgruppen'" in err.problem
+
+
+def test_syntax_error_is_a_config_error(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'language = "sv"', "language = ")
+    assert err.key == "(syntax)"
+
+
+def test_missing_file_says_how_to_choose_another(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="pass --config PATH or set SAMVERKAN_CONFIG"):
+        load_config(tmp_path / "nowhere.toml")
