@@ -1,25 +1,29 @@
-"""What runs beside the web server in `samverkan serve` (the scheduler hooks in here)."""
+"""What runs beside the web server in `samverkan serve`: the scheduler (and its extra jobs)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
-__all__ = ["Background", "start_background"]
+from engine.app import Engine
+from engine.scheduler import Scheduler
 
-
-class Background(Protocol):
-    def shutdown(self) -> None:
-        """Stop whatever was started."""
-        ...
+__all__ = ["extra_jobs", "start_background"]
 
 
-class _Nothing:
-    """Nothing started yet; shutting down is a no-op."""
+def extra_jobs(eng: Engine) -> tuple[tuple[str, Any, float], ...]:
+    """Periodic jobs of the outer layers (notification delivery once it is installed)."""
+    try:
+        import notifications
+    except ImportError:  # pragma: no cover - notifications is part of this project
+        return ()
+    deliver = getattr(notifications, "deliver_pending", None)
+    if deliver is None:
+        return ()
+    return (("deliver", lambda: deliver(eng, eng.now()), 30.0),)
 
-    def shutdown(self) -> None:
-        """Nothing to stop."""
 
-
-def start_background(eng: Any) -> Background:
-    """Start the background work of a one-process deployment; returns an object with .shutdown()."""
-    return _Nothing()
+def start_background(eng: Engine) -> Scheduler:
+    """Start the scheduler in this process; call .shutdown() on the result to stop it."""
+    scheduler = Scheduler(eng, extra_jobs=extra_jobs(eng))
+    scheduler.start()
+    return scheduler

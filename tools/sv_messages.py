@@ -130,6 +130,7 @@ SV = {
     "Groups": "Grupper",
     "Create user": "Skapa användare",
     "Agreement": "Avtalet",
+    "Agreements": "Avtal",
     "The follow-up of the agreement period is not available yet.":
         "Uppföljningen av avtalsperioden är inte tillgänglig ännu.",
     "Active": "Gällande",

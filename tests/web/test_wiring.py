@@ -40,3 +40,8 @@ def test_agreement_page_with_the_real_engine(web):
     assert "Samverkansavtal mellan Höörs kommun och Polisen" in page
     assert "Dagar kvar" in page
     assert "Vad avtalet kräver den här perioden" in page
+
+
+def test_unknown_agreement_key_is_404(web):
+    web.login("official")
+    assert web.client.get("/agreement?agreement=nosuch").status_code == 404
