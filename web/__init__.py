@@ -44,10 +44,19 @@ def _secret_key(config: Config, testing: bool) -> str:
         return secrets.token_hex(32)
     path = Path(config.path).parent / "var" / "secret_key"
     if not path.exists():
+        # Several workers may start at once: write a private file, then link it into place;
+        # whoever links first wins and everyone reads that key.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

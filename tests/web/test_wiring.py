@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from samverkan.background import start_background
 from samverkan.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wsgi_app_builds_from_samverkan_config_without_touching_the_database(monkeypatch, tmp_path, config):
@@ -45,3 +48,18 @@ def test_agreement_page_with_the_real_engine(web):
 def test_unknown_agreement_key_is_404(web):
     web.login("official")
     assert web.client.get("/agreement?agreement=nosuch").status_code == 404
+
+
+def test_secret_key_is_made_once_and_kept_private(tmp_path, monkeypatch):
+    import shutil
+
+    from engine.config import load_config
+    from web import _secret_key
+
+    monkeypatch.delenv("SAMVERKAN_SECRET_KEY", raising=False)
+    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
+    cfg = load_config(tmp_path / "config.toml")
+    first, second = _secret_key(cfg, False), _secret_key(cfg, False)
+    assert first == second
+    assert len(first) == 64
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
