@@ -12,6 +12,7 @@ from engine.db import UTCDateTime
 
 __all__ = [
     "Agreement",
+    "CalendarToken",
     "CaseComment",
     "CaseRow",
     "Deadline",
@@ -19,6 +20,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Notice",
+    "NoticePreference",
     "Period",
     "ScheduleMark",
     "SchedulerHeartbeat",
@@ -197,6 +199,8 @@ class Notice(SQLModel, table=True):
     """Something a person must be told; delivered by notifications/ through the outbox."""
 
     __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_next", "status", "next_attempt_at"),
+                      Index("ix_notices_recipient_read", "recipient_id", "read_at"))
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
     kind: str = Field(max_length=32)
@@ -210,6 +214,28 @@ class Notice(SQLModel, table=True):
     sent_at: dt.datetime | None = _ts(nullable=True)
     read_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    # A deliverer that claimed the row holds it until then; a crashed one's claim expires.
+    claimed_until: dt.datetime | None = _ts(nullable=True)
+
+
+class NoticePreference(SQLModel, table=True):
+    """How a person wants their email: every notice at once, or one digest a day."""
+
+    __tablename__ = "notice_preferences"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    mode: str = Field(default="immediate", max_length=16)  # immediate | daily
+    updated_at: dt.datetime = _ts()
+
+
+class CalendarToken(SQLModel, table=True):
+    """A secret in a person's calendar feed URL; only its SHA-256 is stored."""
+
+    __tablename__ = "calendar_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: dt.datetime = _ts()
+    revoked_at: dt.datetime | None = _ts(nullable=True)
 
 
 class LoginAttempt(SQLModel, table=True):
