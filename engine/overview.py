@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from engine.app import Engine
 from engine.cases import as_actor
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.models import CaseRow, User
 from engine.queues import QUEUES, conditions, visible
 from engine.rules import Actor
@@ -18,7 +18,8 @@ from engine.views import case_summary, names_for
 
 COUNT_CAP = 100
 
-__all__ = ["COUNT_CAP", "active_users", "chair_overview", "group_ids", "queue_counts"]
+__all__ = ["COUNT_CAP", "active_users", "chair_overview", "group_ids", "mark_notices_read", "my_notices",
+           "queue_counts", "unread_notices"]
 
 
 def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
@@ -75,3 +76,33 @@ def group_ids(eng: Engine) -> dict[str, int]:
     from engine.models import Group
     with eng.db.read() as session:
         return {k: i for k, i in session.exec(select(Group.key, Group.id)).all() if i is not None}
+
+
+def _user_id(session: Any, username: str) -> int:
+    uid = session.exec(select(User.id).where(User.username == username)).first()
+    if uid is None:
+        raise NotFound(f"No user {username!r}.")
+    return int(uid)
+
+
+def unread_notices(eng: Engine, username: str) -> int:
+    """How many in-app notices of `username` are unread (the bell)."""
+    from engine.outbox import unread_count
+    with eng.db.read() as session:
+        return unread_count(session, _user_id(session, username))
+
+
+def my_notices(eng: Engine, username: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The person's notices, newest first."""
+    from engine.outbox import list_for_user
+    with eng.db.read() as session:
+        return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "created_at": n.created_at,
+                 "read": n.read_at is not None, "title": (n.payload or {}).get("title")}
+                for n in list_for_user(session, _user_id(session, username), limit=limit)]
+
+
+def mark_notices_read(eng: Engine, username: str, now: dt.datetime) -> int:
+    """Mark all of the person's notices read; returns how many changed."""
+    from engine.outbox import mark_read
+    with eng.db.write() as session:
+        return mark_read(session, _user_id(session, username), now)

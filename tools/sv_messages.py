@@ -160,6 +160,11 @@ SV = {
     "Overview": "Översikt",
     "Admin": "Administration",
     "Notifications": "Aviseringar",
+    "All notices are marked as read.": "Alla aviseringar är markerade som lästa.",
+    "Mark all as read": "Markera alla som lästa",
+    "New": "Ny",
+    "No notifications.": "Inga aviseringar.",
+    "%(n)s new": "%(n)s nya",
     "Log out": "Logga ut",
     "Follow-up of the cooperation agreement between the Police and the municipality.":
         "Uppföljning av samverkansavtalet mellan Polisen och kommunen.",

@@ -32,8 +32,18 @@ class EngineHolder:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = build_engine(self.config, clock=self._clock)
+                    self._engine = _with_notifications(build_engine(self.config, clock=self._clock))
         return self._engine
+
+
+def _with_notifications(eng: Engine) -> Engine:
+    """Subscribe the notice rules so changes made on the web tell the right people."""
+    try:
+        from notifications import install
+    except ImportError:  # pragma: no cover - notifications ships with the project
+        return eng
+    install(eng)
+    return eng
 
 
 def _secret_key(config: Config, testing: bool) -> str:
@@ -63,7 +73,7 @@ def _secret_key(config: Config, testing: bool) -> str:
 def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | None = None,
                testing: bool = False, overrides: dict[str, Any] | None = None) -> Flask:
     """The Flask application for one deployment; nothing touches the database until a request."""
-    from web import admin, agreement, auth, cases, chair, errors, formatting, newcase, queues
+    from web import admin, agreement, auth, cases, chair, errors, formatting, newcase, notices, queues
 
     app = Flask(__name__)
     https = config.mail.base_url.startswith("https://")
@@ -86,15 +96,21 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         PAGE_SIZE=25,
     )
     app.config.update(overrides or {})
-    app.extensions["samverkan"] = EngineHolder(config, engine, clock)
+    app.extensions["samverkan"] = EngineHolder(config, _with_notifications(engine) if engine else None, clock)
     CSRFProtect(app)
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
     assert newcase.NewCaseForm  # its routes live on the cases blueprint
     auth.init_login(app)
     formatting.init_app(app)
     errors.init_app(app)
-    for module in (auth, queues, cases, agreement, chair, admin):
+    for module in (auth, queues, cases, agreement, chair, admin, notices):
         app.register_blueprint(module.bp)
+    try:
+        from notifications.web_calendar import bp as calendar_bp
+    except ImportError:  # pragma: no cover - notifications ships with the project
+        pass
+    else:
+        app.register_blueprint(calendar_bp)
 
     @app.after_request
     def _headers(response: Any) -> Any:

@@ -11,7 +11,8 @@ from web import create_app
 
 PASSWORD = "a-long-test-password"
 PROTECTED = ["/", "/queues/mine", "/queues/group", "/queues/unassigned", "/queues/overdue", "/cases/1",
-             "/cases/new", "/agreement", "/chair", "/admin/users", "/admin/notifications/failed", "/settings"]
+             "/cases/new", "/agreement", "/chair", "/admin/users", "/admin/notifications/failed", "/settings",
+             "/notices"]
 
 
 @pytest.mark.parametrize("url", PROTECTED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -145,3 +146,20 @@ def test_failed_notifications_are_listed_read_only(web, eng, open_case, clock):
     page = web.text("/admin/notifications/failed")
     assert "SMTP 550 mailbox unavailable" in page
     assert "<form" not in page.split("<main")[1]
+
+
+def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clock):
+    from engine.users import actor_for
+    cid = open_case(title="Att göra")
+    with eng.db.write() as s:
+        uid = actor_for(s, "official").user_id
+        s.add(Notice(idempotency_key="bell-1", kind="reminder", case_id=cid, recipient_id=uid,
+                     created_at=clock.now(), payload={"title": "Att göra"}, status="sent"))
+    web.login("official")
+    # The notice rules may have told the official about the opening too; the bell counts both.
+    assert re.search(r'class="count">[1-9]\d* nya<', web.text("/queues/mine"))
+    page = web.text("/notices")
+    assert f'href="/cases/{cid}"' in page
+    assert "Ny:" in page
+    assert web.post("/notices/read").status_code == 302
+    assert " nya<" not in web.text("/queues/mine")
