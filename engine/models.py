@@ -18,6 +18,7 @@ __all__ = [
     "CaseRow",
     "Deadline",
     "Group",
+    "LoginAttempt",
     "Membership",
     "Notice",
     "NoticePreference",
@@ -113,6 +114,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_due", "assignee_id", "due_at"),
         Index("ix_cases_group_due", "group_id", "due_at"),
         Index("ix_cases_open_due", "is_open", "due_at"),
+        # The unassigned queue and its count: one group's open cases without an assignee, by due time.
+        Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)
@@ -234,6 +237,17 @@ class CalendarToken(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     created_at: dt.datetime = _ts()
     revoked_at: dt.datetime | None = _ts(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed log-in, kept for a while so the throttle holds across processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # "user:NAME" or "addr:ADDRESS"
+    key: str = Field(max_length=200)
+    at: dt.datetime = _ts()
 
 
 class ScheduleMark(SQLModel, table=True):

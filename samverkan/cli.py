@@ -133,6 +133,7 @@ def _register_groups() -> None:
         cli_notifications,
         cli_report,
         cli_schedule,
+        cli_serve,
         cli_tokens,
         cli_transfer,
         cli_users,
@@ -140,8 +141,8 @@ def _register_groups() -> None:
         cluster,
     )
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cluster, cli_notifications,
-                   cli_transfer, cli_report, cli_tokens):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_serve, cluster,
+                   cli_notifications, cli_transfer, cli_report, cli_tokens):
         module.register(main)
 
 
