@@ -1,0 +1,105 @@
+"""/healthz and /metrics: no log-in, no secrets, the engine's totals and this worker's request figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.app import Engine
+from engine.casework import OpenRequest, open_case
+from engine.models import SchedulerHeartbeat
+from tests.conftest import T0
+from web import create_app
+
+
+def _beat(eng: Engine, at: dt.datetime) -> None:
+    with eng.db.write() as s:
+        s.add(SchedulerHeartbeat(name="scheduler-test", beat_at=at, runs=3))
+
+
+def test_healthz_is_ok_when_a_scheduler_beat_recently(client: FlaskClient, eng: Engine) -> None:
+    _beat(eng, T0 - dt.timedelta(seconds=30))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {"status": "ok", "database": True, "scheduler_age_seconds": 30.0,
+                    "outbox_pending": 0, "outbox_failed": 0}
+
+
+def test_healthz_is_503_without_a_scheduler(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["scheduler_age_seconds"] is None
+
+
+def test_healthz_is_503_with_a_stale_scheduler(client: FlaskClient, eng: Engine) -> None:
+    _beat(eng, T0 - dt.timedelta(minutes=10))
+    assert client.get("/healthz").status_code == 503
+
+
+def test_healthz_is_503_and_tells_no_secrets_when_the_database_is_unreachable(eng: Engine, tmp_path) -> None:
+    from dataclasses import replace
+
+    url = "postgresql+psycopg://samverkan:hunter2@127.0.0.1:1/nowhere"
+    broken = create_app(replace(eng.config, database_url=url), testing=True)
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] is False
+    text = response.get_data(as_text=True)
+    assert "hunter2" not in text
+    assert "127.0.0.1" not in text
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = "^" + re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "") + r" (\S+)$"
+    found = re.search(pattern, text, re.MULTILINE)
+    assert found, f"no sample {name}{{{wanted}}} in:\n{text}"
+    return float(found.group(1))
+
+
+def test_metrics_report_engine_totals_by_status(client: FlaskClient, eng: Engine) -> None:
+    open_case(eng, OpenRequest("action", "Belysning", group="socialnamnden"), "chair")
+    _beat(eng, T0)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = response.get_data(as_text=True)
+    assert _sample(text, "samverkan_database_up") == 1
+    assert _sample(text, "samverkan_transitions_total") == 1
+    assert _sample(text, "samverkan_due_runs_total") == 3
+    assert _sample(text, "samverkan_deadlines", status="pending") >= 1
+    assert "# TYPE samverkan_deadlines gauge" in text
+
+
+def test_metrics_count_requests_by_endpoint_and_status_with_a_latency_histogram(client: FlaskClient) -> None:
+    for _ in range(3):
+        assert client.get("/login").status_code == 200
+    assert client.get("/queues/mine").status_code == 302  # not logged in: sent to the log-in page
+    assert client.get("/no/such/page").status_code == 404
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _sample(text, "samverkan_http_requests_total", endpoint="auth.login", method="GET", status="200") == 3
+    assert _sample(text, "samverkan_http_requests_total", endpoint="queues.queue", method="GET", status="302") == 1
+    assert _sample(text, "samverkan_http_requests_total", endpoint="unmatched", method="GET", status="404") == 1
+    name = "samverkan_http_request_duration_seconds"
+    assert _sample(text, f"{name}_count", endpoint="auth.login") == 3
+    assert _sample(text, f"{name}_bucket", endpoint="auth.login", le="+Inf") == 3
+    buckets = [float(v) for v in re.findall(rf'{name}_bucket\{{endpoint="auth.login",le="[^"]+"\}} (\S+)', text)]
+    assert buckets == sorted(buckets), "histogram buckets must be cumulative"
+    assert "/no/such/page" not in text
+
+
+def test_a_post_refused_by_csrf_is_counted(client: FlaskClient) -> None:
+    assert client.post("/login", data={"username": "chair", "password": "x"}).status_code == 400
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _sample(text, "samverkan_http_requests_total", endpoint="auth.login", method="POST", status="400") == 1
+
+
+def test_each_app_keeps_its_own_request_figures(app: Flask, eng: Engine) -> None:
+    other = create_app(eng.config, engine=eng, testing=True)
+    app.test_client().get("/login")
+    text = other.test_client().get("/metrics").get_data(as_text=True)
+    assert 'endpoint="auth.login"' not in text
