@@ -12,18 +12,18 @@ from engine.app import Engine
 from engine.cases import as_actor
 from engine.errors import Forbidden, NotFound
 from engine.models import CaseRow, User
-from engine.queues import QUEUES, conditions, visible
+from engine.queues import QUEUES, QueueFilter, conditions, visible
 from engine.rules import Actor
 from engine.views import case_summary, names_for
 
 COUNT_CAP = 100
 
-__all__ = ["COUNT_CAP", "active_users", "chair_overview", "group_ids", "mark_notices_read", "my_notices",
-           "queue_counts", "unread_notices"]
+__all__ = ["COUNT_CAP", "active_users", "agreement_ids", "chair_overview", "group_ids", "mark_notices_read",
+           "my_notices", "queue_counts", "unread_notices"]
 
 
 def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
-                 cap: int = COUNT_CAP) -> dict[str, int]:
+                 cap: int = COUNT_CAP, filters: QueueFilter | None = None) -> dict[str, int]:
     """How many cases each of the actor's queues holds, counted up to `cap` (the navigation shows "cap+").
 
     Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
@@ -33,7 +33,8 @@ def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None
     with eng.db.read() as session:
         who = as_actor(session, actor)
         counts = [select(func.count()).select_from(
-                      select(CaseRow.id).where(*conditions(q, who, now)).limit(cap).subquery()).scalar_subquery()
+                      select(CaseRow.id).where(*conditions(q, who, now, filters)).limit(cap).subquery()
+                  ).scalar_subquery()
                   for q in names]
         row = session.exec(select(*counts)).one()  # one round trip for every queue
         return dict(zip(names, row, strict=True))
@@ -76,6 +77,13 @@ def group_ids(eng: Engine) -> dict[str, int]:
     from engine.models import Group
     with eng.db.read() as session:
         return {k: i for k, i in session.exec(select(Group.key, Group.id)).all() if i is not None}
+
+
+def agreement_ids(eng: Engine) -> dict[str, int]:
+    """Agreement key → id, for filters that name an agreement."""
+    from engine.models import Agreement
+    with eng.db.read() as session:
+        return {k: i for k, i in session.exec(select(Agreement.key, Agreement.id)).all() if i is not None}
 
 
 def _user_id(session: Any, username: str) -> int:

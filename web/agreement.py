@@ -1,30 +1,79 @@
-"""The agreement page: the current period, days to its end, the renewal, each obligation's status."""
+"""The agreement page and the agreement selector of multi-agreement deployments.
+
+With more than one agreement in config.toml the header offers a selector; the choice is
+kept in the session, the queues show only that agreement's cases and the agreement page
+shows that agreement. "All agreements" (the start) filters nothing; a deployment with
+one agreement never shows the selector.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
-from web.support import eng, now
+from engine.overview import agreement_ids
+from web.support import eng, now, safe_next
 
 try:  # engine.obligations lands with the deadline issue; the page says so until then.
     from engine.obligations import agreement_status
 except ImportError:  # pragma: no cover - depends on what is merged
     agreement_status = None
 
-__all__ = ["bp"]
+__all__ = ["bp", "selected_agreement_id", "selected_key"]
 
 bp = Blueprint("agreement", __name__)
+SESSION_KEY = "agreement"
+
+
+def _agreements() -> tuple[Any, ...]:
+    return tuple(getattr(current_app.extensions["samverkan"].config, "agreements", ()))
+
+
+def selected_key() -> str | None:
+    """The agreement chosen in this session; None for all agreements (always None with only one)."""
+    agreements = _agreements()
+    key = session.get(SESSION_KEY)
+    if len(agreements) < 2 or key not in {a.key for a in agreements}:
+        return None
+    return str(key)
+
+
+def selected_agreement_id() -> int | None:
+    """The database id of the chosen agreement, for queue filters; None for all."""
+    key = selected_key()
+    return agreement_ids(eng()).get(key) if key else None
+
+
+@bp.app_context_processor
+def _selector() -> dict[str, Any]:
+    return {"agreement_choices": _agreements, "selected_agreement": selected_key}
+
+
+@bp.route("/agreement/select", methods=["POST"])
+@login_required
+def select() -> Any:
+    """Keep the chosen agreement (empty: all) in the session and go back where the person was."""
+    key = request.form.get("agreement", "")
+    back = safe_next(request.form.get("next"), url_for("queues.index"))
+    if key and key not in {a.key for a in _agreements()}:
+        flash(_("Unknown agreement; choose one from the list."), "error")
+        return redirect(back)
+    if key:
+        session[SESSION_KEY] = key
+    else:
+        session.pop(SESSION_KEY, None)
+    return redirect(back)
 
 
 @bp.route("/agreement")
 @login_required
 def show() -> Any:
     """What the agreement requires this period and whether it is met (?agreement=KEY for another one)."""
-    key = request.args.get("agreement") or None
-    agreements = getattr(eng().config, "agreements", ())
+    agreements = _agreements()
+    key = request.args.get("agreement") or selected_key()
     if key is not None and key not in {a.key for a in agreements}:
         abort(404)
     if agreement_status is None:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from engine.errors import ValidationError
 from engine.overview import COUNT_CAP, group_ids, queue_counts
 from engine.queues import QueueFilter, list_queue
+from web.agreement import selected_agreement_id
 from web.support import actor, eng, now
 
 __all__ = ["QUEUE_NAMES", "bp", "nav_counts"]
@@ -23,7 +24,8 @@ QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
 def nav_counts() -> dict[str, int]:
     """Queue counts for the navigation, read once per request."""
     if "nav_counts" not in g:
-        g.nav_counts = queue_counts(eng(), actor(), now()) if current_user.is_authenticated else {}
+        g.nav_counts = (queue_counts(eng(), actor(), now(), filters=QueueFilter(agreement_id=selected_agreement_id()))
+                        if current_user.is_authenticated else {})
     return g.nav_counts  # type: ignore[no-any-return]
 
 
@@ -59,7 +61,7 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
     start, end = _day("due_from", errors), _day("due_to", errors)
     return QueueFilter(
         workflow=workflow, state=args.get("state") or None, focus_area=args.get("focus_area") or None,
-        group_id=gid,
+        group_id=gid, agreement_id=selected_agreement_id(),
         due_after=dt.datetime.combine(start, dt.time(), tzinfo=tz) if start else None,
         due_before=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz) if end else None,
     )

@@ -1,0 +1,95 @@
+"""Several agreements in one deployment: the header's selector, kept in the session, filters the queues
+and picks what the agreement page shows; with one agreement there is no selector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.agreements import sync_from_config
+from engine.app import Engine, build_engine
+from engine.casework import OpenRequest, open_case
+from engine.clock import FixedClock
+from engine.config import load_config
+from engine.users import add_user
+from tests.conftest import ROOT, T0
+from tests.integration.test_multi_agreement import ESLOV
+from tests.web.conftest import Web
+from web import create_app
+
+
+@pytest.fixture
+def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
+    path = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
+        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
+    path.write_text(text + ESLOV, encoding="utf-8")
+    eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
+    with eng.db.write() as s:
+        sync_from_config(s, eng.config, T0)
+        add_user(s, eng.config, "regionchair", name="R", email="r@example.org", now=T0,
+                 roles=[("chair", "trygghetsgruppen"), ("chair", "eslov_rad")])
+    open_case(eng, OpenRequest("action", "Belysning i Höör", group="trygghetsgruppen"), "regionchair")
+    open_case(eng, OpenRequest("action", "Klotter i Eslöv", group="eslov_rad"), "regionchair")
+    yield eng
+    eng.db.dispose()
+
+
+@pytest.fixture
+def region(two: Engine) -> Web:
+    web = Web(create_app(two.config, engine=two, clock=FixedClock(T0), testing=True).test_client(), two)
+    assert web.login("regionchair").status_code == 302
+    return web
+
+
+def test_one_agreement_shows_no_selector(web: Web) -> None:
+    web.login("chair")
+    assert 'name="agreement"' not in web.text("/queues/mine")
+
+
+def test_all_agreements_at_first(region: Web) -> None:
+    page = region.text("/queues/unassigned")
+    assert 'id="agreement-select"' in page
+    assert "Belysning i Höör" in page
+    assert "Klotter i Eslöv" in page
+
+
+def test_choosing_an_agreement_filters_the_queues_and_their_counts(region: Web) -> None:
+    response = region.post("/agreement/select", {"agreement": "eslov", "next": "/queues/unassigned"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/queues/unassigned")
+    page = region.text("/queues/unassigned")
+    assert "Klotter i Eslöv" in page
+    assert "Belysning i Höör" not in page
+    assert '<option value="eslov" selected>' in page
+    assert "(1)" in page.split('href="/queues/unassigned"')[1].split("</a>")[0]  # the navigation counts Eslöv only
+
+    region.post("/agreement/select", {"agreement": ""})  # back to all
+    page = region.text("/queues/unassigned")
+    assert "Belysning i Höör" in page
+    assert "Klotter i Eslöv" in page
+
+
+def test_the_agreement_page_shows_the_chosen_agreement(region: Web) -> None:
+    assert "Samverkansöverenskommelse Eslöv</h2>" not in region.text("/agreement")
+    region.post("/agreement/select", {"agreement": "eslov"})
+    page = region.text("/agreement")
+    assert "Samverkansöverenskommelse Eslöv</h2>" in page
+    assert "2025-03-01 – 2027-03-01" in page
+
+
+def test_an_unknown_agreement_is_refused_and_keeps_the_choice(region: Web) -> None:
+    region.post("/agreement/select", {"agreement": "eslov"})
+    response = region.post("/agreement/select", {"agreement": "nowhere"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Okänt avtal; välj ett i listan." in page
+    assert '<option value="eslov" selected>' in page
+
+
+def test_choosing_needs_a_log_in(two: Engine) -> None:
+    web = Web(create_app(two.config, engine=two, clock=FixedClock(T0), testing=True).test_client(), two)
+    response = web.client.post("/agreement/select", data={"agreement": "eslov", "csrf_token": web.token("/login")})
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
