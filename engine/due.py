@@ -7,16 +7,26 @@ transaction that locks the case first and the deadline row second (the same orde
 person's action takes, so the two never deadlock), re-checks that the row is still
 pending, fires it and marks it done. A crash rolls back the unfinished row, which
 falls due again when its lease ends; two processes never fire the same row twice.
+
+A lost database connection (the server restarted, an administrator terminated the
+backend, a network blip) is not the row's fault: the claim or the row's transaction is
+retried on a fresh connection after a short pause instead of being counted as a failure
+and leased away for minutes. Retrying is safe because the row is re-checked under its
+lock: if the lost transaction had in fact committed, the retry finds it done.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from engine.app import Engine
@@ -31,6 +41,8 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 ITEMS_KEPT = 1000  # a summary lists this many rows; a long catch-up only counts the rest
+_T = TypeVar("_T")
+RECONNECT_PAUSES = (0.1, 0.5, 1.0, 2.0, 4.0)  # seconds; about as long as a PostgreSQL restart takes
 
 
 @dataclass
@@ -153,6 +165,41 @@ def _openings(eng: Engine, session: Session, now: dt.datetime, summary: DueSumma
     recurring.run(eng, session, now, summary)
 
 
+def _connection_lost(exc: Exception) -> bool:
+    """The database went away (not a problem with the row): worth a retry on a new connection."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _on_fresh_connection(work: Callable[[], _T], what: str) -> _T:
+    """`work()`, run again after a pause if the database connection was lost meanwhile."""
+    for pause in RECONNECT_PAUSES:
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not _connection_lost(exc):
+                raise
+            log.warning("database connection lost during %s; retrying in %.1f s: %s", what, pause,
+                        str(exc).splitlines()[0])
+            time.sleep(pause)
+    return work()
+
+
+def _claim_batch(eng: Engine, now: dt.datetime, batch: int) -> list[int]:
+    with eng.db.write() as session:
+        return claim(session, now, batch)
+
+
+def _process_one(eng: Engine, deadline_id: int, now: dt.datetime, summary: DueSummary) -> None:
+    # Counted apart and added only after the commit, so a retried row is counted once.
+    this = DueSummary(at=now)
+    with eng.db.write() as session:
+        _process(eng, session, deadline_id, now, this)
+    for name in ("reminders", "due", "escalations", "timeouts", "retired", "skipped"):
+        setattr(summary, name, getattr(summary, name) + getattr(this, name))
+    for item in this.items:
+        summary.note(item)
+
+
 class _DryRun(Exception):
     pass
 
@@ -173,14 +220,12 @@ def run_due(eng: Engine, now: dt.datetime, *, batch: int = 200, dry_run: bool = 
     with eng.db.write() as session:
         _openings(eng, session, now, summary)
     while True:
-        with eng.db.write() as session:
-            ids = claim(session, now, batch)
+        ids = _on_fresh_connection(partial(_claim_batch, eng, now, batch), "the claim")
         if not ids:
             break
         for deadline_id in ids:
             try:
-                with eng.db.write() as session:
-                    _process(eng, session, deadline_id, now, summary)
+                _on_fresh_connection(partial(_process_one, eng, deadline_id, now, summary), f"deadline {deadline_id}")
             except Exception as exc:  # one broken row must not block the whole run
                 log.exception("deadline %s failed", deadline_id)
                 _record_failure(eng, deadline_id, now, exc, summary)

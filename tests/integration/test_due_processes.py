@@ -163,32 +163,52 @@ def test_two_runs_at_once_fire_each_deadline_once_and_share_the_work(config: Con
 def test_two_scheduler_processes_fire_each_deadline_once(config: Config, tmp_path: Path) -> None:
     now = dt.datetime.now(dt.UTC)  # real schedulers read the real clock
     ids = seed(config, 300, now=now - dt.timedelta(hours=2), runs_at=now)
-    root = Path(__file__).resolve().parents[2]
-    text = (root / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('workflows_dir = "workflows"', f'workflows_dir = {json.dumps(str(root / "workflows"))}')
-    text = text.replace('url = "sqlite:///var/samverkan.db"', f"url = {json.dumps(config.database_url)}")
-    assert config.database_url in text
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(text, encoding="utf-8")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
-    procs = [subprocess.Popen([sys.executable, str(CHILD), "--scheduler", "--config", str(cfg), "scheduler",
-                               "--sweep-seconds", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env) for _ in range(2)]
+    procs = start_schedulers(scheduler_config(config.database_url, tmp_path), 2)
     db = Database(config.database_url)
     try:
         wait_until(lambda: count_done(db) == len(ids) or any(p.poll() is not None for p in procs),
                    "the schedulers to fire every deadline", timeout=30)
-        assert all(p.poll() is None for p in procs), "a scheduler died"
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        outputs = [p.communicate(timeout=30) for p in procs]
-        for p, (out, err) in zip(procs, outputs, strict=True):
-            assert p.returncode == 0, err
-            assert "Scheduler stopped." in out
+        stop_schedulers(procs)
         assert_each_fired_once(db, ids)
     finally:
-        for p in procs:
-            if p.poll() is None:  # hung: the fault handler prints every thread's stack
-                p.send_signal(signal.SIGABRT)
-                print(p.communicate(timeout=TIMEOUT)[1])
+        abort_hung(procs)
         db.dispose()
+
+
+def scheduler_config(url: str, tmp_path: Path) -> Path:
+    """The shipped config.toml with its workflows found from anywhere and the database at `url`."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('workflows_dir = "workflows"', f'workflows_dir = {json.dumps(str(root / "workflows"))}')
+    text = text.replace('url = "sqlite:///var/samverkan.db"', f"url = {json.dumps(url)}")
+    assert url in text
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+def start_schedulers(cfg: Path, n: int) -> list[subprocess.Popen[str]]:
+    """`n` real `samverkan scheduler` processes (sweeping every second) that count their firings."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    return [subprocess.Popen([sys.executable, str(CHILD), "--scheduler", "--config", str(cfg), "scheduler",
+                              "--sweep-seconds", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env) for _ in range(n)]
+
+
+def stop_schedulers(procs: list[subprocess.Popen[str]]) -> None:
+    """SIGTERM each; each must stop cleanly."""
+    assert all(p.poll() is None for p in procs), "a scheduler died"
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    outputs = [p.communicate(timeout=30) for p in procs]
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err
+        assert "Scheduler stopped." in out
+
+
+def abort_hung(procs: list[subprocess.Popen[str]]) -> None:
+    """A scheduler still running here hung: the fault handler prints every thread's stack."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGABRT)
+            print(p.communicate(timeout=TIMEOUT)[1])
