@@ -78,6 +78,8 @@ def render_message(items: list[OutboxItem], mail: MailConfig, tz: ZoneInfo, now:
     msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id([i.key for i in items])
+    # Which outbox rows this message carries, so a mail log can be reconciled with the outbox.
+    msg["X-Samverkan-Notices"] = " ".join(str(i.id) for i in items)
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = lang
     msg.attach(MIMEText(_env().get_template("message.txt").render(context), "plain", _UTF8_QP))

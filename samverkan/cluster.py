@@ -16,10 +16,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from samverkan.cli import State, friendly
+if TYPE_CHECKING:
+    from samverkan.cli import State
 
 __all__ = ["Cluster", "register"]
 
@@ -103,6 +105,7 @@ class Cluster:
 
 def register(main: click.Group) -> None:
     """Add `up` to `main`."""
+    from samverkan.cli import friendly  # here, not at the top: the CLI imports this module to register it
 
     @main.command()
     @click.option("--database-url", envvar="SAMVERKAN_DATABASE_URL", required=True,
