@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, current_app, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import Forbidden, NotFound
 
@@ -15,6 +17,17 @@ __all__ = ["init_app"]
 
 def _page(status: int, title: str, message: str) -> Any:
     return render_template("error.html", title=title, message=message, status=status), status
+
+
+def _page_without_database(status: int, title: str, message: str) -> Any:
+    """The error page when the database may be what failed: the header must not ask it again."""
+    g.nav_counts, g.unread = {}, 0
+    try:
+        return _page(status, title, message)
+    except Exception:  # e.g. the logged-in user cannot be loaded either: a bare page still says what to do
+        return Response(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title></head>"
+                        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>", status,
+                        mimetype="text/html")
 
 
 def init_app(app: Flask) -> None:
@@ -45,7 +58,13 @@ def init_app(app: Flask) -> None:
     def _method(_exc: Exception) -> Any:
         return _page(405, _("Not allowed"), _("This address cannot be used that way. Go back and use the form."))
 
+    @app.errorhandler(OperationalError)
+    def _database_away(exc: Exception) -> Any:
+        current_app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
+        return _page_without_database(503, _("Try again in a moment"), _(
+            "The database is not answering just now (it may be restarting). Wait a minute and try again."))
+
     @app.errorhandler(500)
     def _server_error(_exc: Exception) -> Any:
-        return _page(500, _("Something went wrong"), _("An unexpected error occurred and was logged. "
+        return _page_without_database(500, _("Something went wrong"), _("An unexpected error occurred and was logged. "
                                                           "Try again; if it persists, tell an administrator."))

@@ -103,3 +103,20 @@ def test_each_app_keeps_its_own_request_figures(app: Flask, eng: Engine) -> None
     app.test_client().get("/login")
     text = other.test_client().get("/metrics").get_data(as_text=True)
     assert 'endpoint="auth.login"' not in text
+
+
+def test_a_database_that_does_not_answer_gives_a_503_page_that_says_to_wait(eng: Engine) -> None:
+    from dataclasses import replace
+
+    from tests.web.conftest import _TOKEN
+
+    broken = create_app(replace(eng.config, database_url="postgresql+psycopg://x:hunter2@127.0.0.1:1/db"), testing=True)
+    client = broken.test_client()
+    token = _TOKEN.search(client.get("/login").get_data(as_text=True))
+    assert token
+    response = client.post("/login", data={"username": "chair", "password": "pw", "csrf_token": token.group(1)})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Databasen svarar inte just nu" in page
+    assert "hunter2" not in page
+    assert "Traceback" not in page
