@@ -271,7 +271,7 @@ def pg_restart() -> str:
     versions = sorted(p.name for p in Path("/etc/postgresql").iterdir()) if Path("/etc/postgresql").exists() else []
     if not versions or not shutil.which("pg_ctlcluster"):
         return "skipped: no pg_ctlcluster"
-    done = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"],
+    done = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", "-m", "fast", versions[-1], "main", "restart"],
                           capture_output=True, text=True, timeout=60)
     return "restarted" if done.returncode == 0 else f"failed: {done.stderr.strip()[:200]}"
 

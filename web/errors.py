@@ -19,12 +19,16 @@ def _page(status: int, title: str, message: str) -> Any:
     return render_template("error.html", title=title, message=message, status=status), status
 
 
-def _page_without_database(status: int, title: str, message: str) -> Any:
-    """The error page when the database may be what failed: the header must not ask it again."""
+def _without_database() -> None:
+    """The database may be what failed: this request's page must not ask it again who is logged in."""
+    g._login_user = current_app.login_manager.anonymous_user()  # Flask-Login's per-request cache
     g.nav_counts, g.unread = {}, 0
+
+
+def _safe_page(status: int, title: str, message: str) -> Any:
     try:
         return _page(status, title, message)
-    except Exception:  # e.g. the logged-in user cannot be loaded either: a bare page still says what to do
+    except Exception:  # a bare page still says what to do
         return Response(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title></head>"
                         f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>", status,
                         mimetype="text/html")
@@ -60,11 +64,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_away(exc: Exception) -> Any:
+        _without_database()
         current_app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
-        return _page_without_database(503, _("Try again in a moment"), _(
+        return _safe_page(503, _("Try again in a moment"), _(
             "The database is not answering just now (it may be restarting). Wait a minute and try again."))
 
     @app.errorhandler(500)
     def _server_error(_exc: Exception) -> Any:
-        return _page_without_database(500, _("Something went wrong"), _("An unexpected error occurred and was logged. "
+        _without_database()
+        return _safe_page(500, _("Something went wrong"), _("An unexpected error occurred and was logged. "
                                                           "Try again; if it persists, tell an administrator."))

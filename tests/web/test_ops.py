@@ -120,3 +120,20 @@ def test_a_database_that_does_not_answer_gives_a_503_page_that_says_to_wait(eng:
     assert "Databasen svarar inte just nu" in page
     assert "hunter2" not in page
     assert "Traceback" not in page
+
+
+def test_a_logged_in_person_gets_the_503_page_when_the_database_goes_away(web, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from web import auth
+
+    web.login("official")
+    assert web.client.get("/queues/mine").status_code == 200
+
+    def gone(*_args: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("FATAL: the database system is shutting down"))
+
+    monkeypatch.setattr(auth, "session_user", gone)
+    response = web.client.get("/queues/mine")
+    assert response.status_code == 503
+    assert "Databasen svarar inte just nu" in response.get_data(as_text=True)
