@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ heads sys.path, and bench/transitions.py would shadow the
+# `transitions` library the engine imports: look up imports from the project root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
