@@ -160,10 +160,14 @@ def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    user = _user(session, username)
-    if user.disabled:
+    # One query for the user and their memberships: this runs on every action.
+    rows = session.execute(select(User.id, User.disabled, Membership.group_id, Membership.role)
+                           .outerjoin(Membership, col(Membership.user_id) == User.id)
+                           .where(User.username == username)).all()
+    if not rows:
+        raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
+    if rows[0][1]:
         raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
-    rows = session.exec(select(Membership.group_id, Membership.role)
-                        .where(Membership.user_id == user.id)).all()
-    return Actor(username=user.username, user_id=user.id,
-                 roles=frozenset(r for _, r in rows), group_ids=frozenset(g for g, _ in rows))
+    members = [(g, r) for _, _, g, r in rows if g is not None]
+    return Actor(username=username, user_id=rows[0][0],
+                 roles=frozenset(r for _, r in members), group_ids=frozenset(g for g, _ in members))

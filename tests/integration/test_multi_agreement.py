@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ required = 24
 
 
 @pytest.fixture
-def two(tmp_path: Path, db_url: str) -> Engine:
+def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
     path = tmp_path / "config.toml"
     text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
         'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
@@ -64,7 +65,8 @@ def two(tmp_path: Path, db_url: str) -> Engine:
                  roles=[("chair", "eslov_rad")])
         add_user(s, eng.config, "hoorchair", name="H", email="h@example.org", now=T0,
                  roles=[("chair", "trygghetsgruppen")])
-    return eng
+    yield eng
+    eng.db.dispose()  # else PostgreSQL connections are left open (a ResourceWarning, an error here)
 
 
 def test_each_agreement_has_its_groups_period_cases_and_obligations(two: Engine) -> None:
