@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from engine.config import Config
@@ -156,14 +156,17 @@ def list_users(session: Session) -> list[UserInfo]:
                      tuple(ms.get(u.id or 0, []))) for u in users]
 
 
+_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
+# One query for the user and their memberships, built once: this runs on every action.
+_ACTOR = (select(_U.c.id, _U.c.disabled, _M.c.group_id, _M.c.role)
+          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)).where(_U.c.username == bindparam("b_username")))
+
+
 def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    # One query for the user and their memberships: this runs on every action.
-    rows = session.execute(select(User.id, User.disabled, Membership.group_id, Membership.role)
-                           .outerjoin(Membership, col(Membership.user_id) == User.id)
-                           .where(User.username == username)).all()
+    rows = session.execute(_ACTOR, {"b_username": username}).all()
     if not rows:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0][1]:
