@@ -31,7 +31,7 @@ test: install
 
 ## bench: benchmarks under bench/, each ending with one JSON line of its figures
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -P $$b || exit 1; done
 
 ## up-postgres: the scaled layout on this machine (docs/deploy.md): PostgreSQL, gunicorn, 2 schedulers, deliverer
 up-postgres: install

@@ -59,13 +59,15 @@ def verify_chain(session: Session) -> AuditResult:
     rows = session.exec(select(TransitionLog).order_by(col(TransitionLog.case_id), col(TransitionLog.seq))
                         .execution_options(yield_per=2000))
     total, seen = 0, set()
-    for case_id, group in groupby(rows, key=lambda r: r.case_id):
-        chain = list(group)
-        total += len(chain)
-        seen.add(case_id)
-        broken = _check_case(case_id, states.get(case_id), chain)
-        if broken:
-            return AuditResult(False, len(states), total, case_id, broken[0], broken[1])
+    # Closed on an early return too: PostgreSQL streams through a server-side cursor.
+    with rows:
+        for case_id, group in groupby(rows, key=lambda r: r.case_id):
+            chain = list(group)
+            total += len(chain)
+            seen.add(case_id)
+            broken = _check_case(case_id, states.get(case_id), chain)
+            if broken:
+                return AuditResult(False, len(states), total, case_id, broken[0], broken[1])
     for case_id in sorted(set(states) - seen):
         return AuditResult(False, len(states), total, case_id, 0, "has no log rows")
     return AuditResult(True, len(states), total)

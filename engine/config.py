@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +18,7 @@ __all__ = [
     "Config",
     "Labelled",
     "MailConfig",
+    "NotificationsConfig",
     "ObligationConfig",
     "RecurringConfig",
     "load_config",
@@ -47,6 +48,22 @@ class MailConfig:
     password_env: str = "SAMVERKAN_SMTP_PASSWORD"
     from_address: str = "samverkan@localhost"
     base_url: str = "http://127.0.0.1:5000"
+    # Delivery attempts before a notice is marked failed, and the first retry's delay
+    # (doubled after each further failure).
+    max_attempts: int = 8
+    backoff_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    """Who is told what beyond roles, and when digests go out (local time)."""
+
+    # User name of the chief administrative officer (kanslichef), told about renewals.
+    chief_administrative_officer: str = ""
+    # Local hour at which daily digests are sent.
+    digest_hour: int = 7
+    # ISO weekday (1 = Monday) of the chair's weekly digest of overdue cases; 0 = never.
+    weekly_digest_weekday: int = 1
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,7 @@ class Config:
     roles: tuple[Labelled, ...]
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
     @property
     def agreement(self) -> AgreementConfig:
@@ -183,6 +201,17 @@ def _database_url(path: Path, url: str) -> str:
     return url
 
 
+def _notifications(r: Reader) -> NotificationsConfig:
+    r.check_unknown(set(NotificationsConfig.__dataclass_fields__))
+    hour = r.get("digest_hour", int, 7)
+    if not 0 <= hour <= 23:
+        raise r.err("digest_hour", "expected an hour from 0 to 23")
+    weekday = r.get("weekly_digest_weekday", int, 1)
+    if not 0 <= weekday <= 7:
+        raise r.err("weekly_digest_weekday", "expected 1 (Monday) to 7 (Sunday), or 0 for never")
+    return NotificationsConfig(r.get("chief_administrative_officer", str, ""), hour, weekday)
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     """Read and check config.toml; `overrides` replace top-level Config fields (tests)."""
     p = Path(path) if path is not None else default_config_path()
@@ -194,7 +223,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement", "agreements",
-                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations", "notifications"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -220,6 +249,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         roles=tuple(read_labelled(t) for t in r.tables("roles")),
         focus_areas=tuple(read_labelled(t) for t in r.tables("focus_areas")),
         mail=read_mail(r),
+        notifications=_notifications(r.table("notifications") if "notifications" in raw
+                                     else Reader(p, {}, "notifications.")),
     )
     check_references(r, cfg)
     if overrides:

@@ -69,6 +69,9 @@ def read_mail(r: Reader) -> MailConfig:
     mail.check_unknown(set(MailConfig.__dataclass_fields__))
     if mail.get("security", str, "none") not in ("none", "starttls", "ssl"):
         raise mail.err("security", "expected \"none\", \"starttls\" or \"ssl\"")
+    for key in ("max_attempts", "backoff_seconds"):
+        if mail.get(key, int, 1) < 1:
+            raise mail.err(key, "must be at least 1")
     defaults = MailConfig()
     return MailConfig(**{k: mail.get(k, type(getattr(defaults, k))) for k in mail.data})
 

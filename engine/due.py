@@ -16,7 +16,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Row, bindparam, or_, select, text, update
 from sqlmodel import Session
 
 from engine.app import Engine
@@ -30,6 +30,7 @@ __all__ = ["DueSummary", "claim", "run_due"]
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5
+ITEMS_KEPT = 1000  # a summary lists this many rows; a long catch-up only counts the rest
 
 
 @dataclass
@@ -47,6 +48,14 @@ class DueSummary:
     opened: list[dict[str, Any]] = field(default_factory=list)
     lapsed: list[int] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
+    items_dropped: int = 0
+
+    def note(self, item: dict[str, Any]) -> None:
+        """List what happened to one row; past ITEMS_KEPT only count it, so memory stays flat."""
+        if len(self.items) < ITEMS_KEPT:
+            self.items.append(item)
+        else:
+            self.items_dropped += 1
 
     @property
     def fired(self) -> int:
@@ -77,33 +86,44 @@ def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
     return [r[0] for r in sorted(session.execute(stmt).all(), key=lambda r: (r[1], r[0]))]
 
 
+_DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+# Built once: per row, plain Core statements cost a fraction of ORM loads and a flush.
+_LOCK_CASE = (select(_CASES.c.id, _CASES.c.state, _CASES.c.is_open, _CASES.c.due_at, _CASES.c.workflow)
+              .where(_CASES.c.id == select(_DEADLINES.c.case_id).where(_DEADLINES.c.id == bindparam("d"))
+                     .scalar_subquery()).with_for_update())
+_LOCK_ROW = (select(_DEADLINES.c.id, _DEADLINES.c.status, _DEADLINES.c.state, _DEADLINES.c.kind,
+                    _DEADLINES.c.offset_days, _DEADLINES.c.due_at, _DEADLINES.c.trigger)
+             .where(_DEADLINES.c.id == bindparam("d")).with_for_update())
+_FINISH = (update(_DEADLINES).where(_DEADLINES.c.id == bindparam("d"))
+           .values(status=bindparam("status"), fired_at=bindparam("fired_at")))
+
+
 def _process(eng: Engine, session: Session, deadline_id: int, now: dt.datetime, summary: DueSummary) -> None:
-    case_id = session.execute(select(Deadline.case_id).where(Deadline.id == deadline_id)).scalar_one()
-    case = session.execute(select(CaseRow).where(CaseRow.id == case_id).with_for_update()).scalars().one()
-    row = session.execute(select(Deadline).where(Deadline.id == deadline_id).with_for_update()).scalars().one()
+    case = session.execute(_LOCK_CASE, {"d": deadline_id}).one()  # the row's case: locked first
+    row = session.execute(_LOCK_ROW, {"d": deadline_id}).one()
     if row.status != "pending":
         return  # someone else fired it, or the case moved on, while it was leased
     outcome = _outcome(row, case, now)
     if outcome in ("retired", "skipped"):
-        row.status = outcome
         setattr(summary, outcome, getattr(summary, outcome) + 1)
     else:
         if row.kind == "due" and row.trigger:
-            fire_in(eng, session, case, row.trigger, SYSTEM, now, f"Deadline passed ({row.due_at.isoformat()})")
+            loaded = session.get_one(CaseRow, case.id)  # already locked above
+            fire_in(eng, session, loaded, row.trigger, SYSTEM, now, f"Deadline passed ({row.due_at.isoformat()})")
             summary.timeouts += 1
         eng.emit(session, Event("deadline", case.id, SYSTEM.username, now, {
             "deadline_id": row.id, "kind": row.kind, "offset_days": row.offset_days, "state": row.state,
             "due_at": row.due_at.isoformat(), "workflow": case.workflow}))
-        row.status = "done"
         attr = {"reminder": "reminders", "due": "due", "escalation": "escalations"}[row.kind]
         setattr(summary, attr, getattr(summary, attr) + 1)
-    row.fired_at = now
-    session.add(row)
-    summary.items.append({"deadline_id": row.id, "case_id": case.id, "kind": row.kind,
+    # After fire_in, which retires the case's pending rows (this one too): it fired, so done.
+    session.execute(_FINISH, {"d": deadline_id, "status": "done" if outcome == "fired" else outcome, "fired_at": now})
+    summary.note({"deadline_id": row.id, "case_id": case.id, "kind": row.kind,
                           "offset_days": row.offset_days, "due_at": row.due_at.isoformat(), "outcome": outcome})
 
 
-def _outcome(row: Deadline, case: CaseRow, now: dt.datetime) -> str:
+def _outcome(row: Row[Any], case: Row[Any], now: dt.datetime) -> str:
     if case.state != row.state or not case.is_open:
         return "retired"  # the case left the state the row belonged to
     if row.kind == "reminder" and case.due_at is not None and case.due_at <= now:
@@ -123,7 +143,7 @@ def _record_failure(eng: Engine, deadline_id: int, now: dt.datetime, error: Exce
         row.claimed_until = now + min(dt.timedelta(minutes=2 ** row.attempts), dt.timedelta(hours=6))
         session.add(row)
     summary.failed += 1
-    summary.items.append({"deadline_id": deadline_id, "outcome": "error", "error": row.last_error})
+    summary.note({"deadline_id": deadline_id, "outcome": "error", "error": row.last_error})
 
 
 def _openings(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:

@@ -12,12 +12,16 @@ from engine.db import UTCDateTime
 
 __all__ = [
     "Agreement",
+    "ApiToken",
+    "CalendarToken",
     "CaseComment",
     "CaseRow",
     "Deadline",
     "Group",
+    "LoginAttempt",
     "Membership",
     "Notice",
+    "NoticePreference",
     "Period",
     "ScheduleMark",
     "SchedulerHeartbeat",
@@ -110,6 +114,8 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_due", "assignee_id", "due_at"),
         Index("ix_cases_group_due", "group_id", "due_at"),
         Index("ix_cases_open_due", "is_open", "due_at"),
+        # The unassigned queue and its count: one group's open cases without an assignee, by due time.
+        Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)
@@ -194,6 +200,8 @@ class Notice(SQLModel, table=True):
     """Something a person must be told; delivered by notifications/ through the outbox."""
 
     __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_next", "status", "next_attempt_at"),
+                      Index("ix_notices_recipient_read", "recipient_id", "read_at"))
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
     kind: str = Field(max_length=32)
@@ -207,6 +215,39 @@ class Notice(SQLModel, table=True):
     sent_at: dt.datetime | None = _ts(nullable=True)
     read_at: dt.datetime | None = _ts(nullable=True)
     last_error: str | None = None
+    # A deliverer that claimed the row holds it until then; a crashed one's claim expires.
+    claimed_until: dt.datetime | None = _ts(nullable=True)
+
+
+class NoticePreference(SQLModel, table=True):
+    """How a person wants their email: every notice at once, or one digest a day."""
+
+    __tablename__ = "notice_preferences"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    mode: str = Field(default="immediate", max_length=16)  # immediate | daily
+    updated_at: dt.datetime = _ts()
+
+
+class CalendarToken(SQLModel, table=True):
+    """A secret in a person's calendar feed URL; only its SHA-256 is stored."""
+
+    __tablename__ = "calendar_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: dt.datetime = _ts()
+    revoked_at: dt.datetime | None = _ts(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed log-in, kept for a while so the throttle holds across processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # "user:NAME" or "addr:ADDRESS"
+    key: str = Field(max_length=200)
+    at: dt.datetime = _ts()
 
 
 class ScheduleMark(SQLModel, table=True):
@@ -224,3 +265,18 @@ class SchedulerHeartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=128)
     beat_at: dt.datetime = _ts()
     runs: int = 0
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: only its SHA-256 is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)
+    # The first characters, so a person can tell their tokens apart without the secret.
+    prefix: str = Field(max_length=16)
+    created_at: dt.datetime = _ts()
+    last_used_at: dt.datetime | None = _ts(nullable=True)
+    revoked_at: dt.datetime | None = _ts(nullable=True)

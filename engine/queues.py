@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, true
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.app import Engine
 from engine.cases import as_actor
@@ -16,7 +16,7 @@ from engine.models import CaseRow
 from engine.rules import Actor
 from engine.views import case_summary, names_for
 
-__all__ = ["QUEUES", "QueueFilter", "count_queues", "list_queue"]
+__all__ = ["QUEUES", "QueueFilter", "conditions", "count_queues", "list_queue"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -60,16 +60,38 @@ def _queue(queue: str, actor: Actor, now: dt.datetime) -> Any:
 
 def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> list[Any]:
     conds = [_queue(queue, actor, now), visible(actor)]
-    for col, value in ((CaseRow.workflow, f.workflow), (CaseRow.state, f.state),
-                       (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id),
-                       (CaseRow.agreement_id, f.agreement_id)):
+    for column, value in ((CaseRow.workflow, f.workflow), (CaseRow.state, f.state),
+                          (CaseRow.focus_area, f.focus_area), (CaseRow.group_id, f.group_id),
+                          (CaseRow.agreement_id, f.agreement_id)):
         if value is not None:
-            conds.append(col == value)
+            conds.append(column == value)
     if f.due_before is not None:
         conds.append(CaseRow.due_at < f.due_before)  # type: ignore[operator]
     if f.due_after is not None:
         conds.append(CaseRow.due_at >= f.due_after)  # type: ignore[operator]
     return conds
+
+
+def conditions(queue: str, actor: Actor, now: dt.datetime, filters: QueueFilter | None = None) -> list[Any]:
+    """The SQL conditions of a queue as `actor` sees it (for counts and read models elsewhere)."""
+    return _where(queue, actor, now, filters or QueueFilter())
+
+
+def _page(session: Session, conds: list[Any], limit: int, offset: int) -> list[CaseRow]:
+    """Cases with a due time first, in index order (due_at, id); those without one after, by id.
+
+    Two queries instead of ORDER BY due_at IS NULL, so that the (…, due_at) indexes give the
+    order and the database stops after `limit` rows instead of sorting the whole queue.
+    """
+    dated = list(session.exec(select(CaseRow).where(*conds, col(CaseRow.due_at).is_not(None))
+                              .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit).offset(offset)).all())
+    if len(dated) == limit:
+        return dated
+    before = offset + len(dated) if dated else session.exec(
+        select(func.count()).select_from(CaseRow).where(*conds, col(CaseRow.due_at).is_not(None))).one()
+    undated = session.exec(select(CaseRow).where(*conds, col(CaseRow.due_at).is_(None))
+                           .order_by(col(CaseRow.id)).limit(limit - len(dated)).offset(max(0, offset - before))).all()
+    return dated + list(undated)
 
 
 def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
@@ -78,10 +100,8 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        rows = session.exec(select(CaseRow).where(*_where(queue, who, now, filters or QueueFilter()))
-                            .order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id)  # type: ignore[union-attr]
-                            .limit(limit).offset(offset)).all()
-        names = names_for(session, list(rows))
+        rows = _page(session, _where(queue, who, now, filters or QueueFilter()), limit, offset)
+        names = names_for(session, rows)
         return [case_summary(c, names, now) for c in rows]
 
 

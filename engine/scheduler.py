@@ -66,6 +66,11 @@ class Scheduler:
         self.extra_jobs = extra_jobs
         self.last_summary: DueSummary | None = None
         self._lock = threading.Lock()
+        # APScheduler's shutdown holds its job-store lock while it waits for running jobs,
+        # and add_job needs that lock: a job re-planning the wake-up then would deadlock.
+        # So jobs are only added under _plan_lock while _stopping is unset.
+        self._plan_lock = threading.Lock()
+        self._stopping = False
         self._aps = BackgroundScheduler(
             timezone=dt.UTC,
             jobstores={"default": MemoryJobStore()},
@@ -89,6 +94,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         """Stop the jobs; a run in progress finishes first."""
+        with self._plan_lock:
+            self._stopping = True
         if self._aps.running:
             self._aps.shutdown(wait=True)
 
@@ -102,8 +109,8 @@ class Scheduler:
             self._heartbeat(now)
             if summary.fired or summary.opened or summary.failed:
                 log.info("due run: %s", {k: v for k, v in summary.as_dict().items() if k != "items"})
-            self.last_summary = summary
             self._plan_wakeup(now)
+            self.last_summary = summary  # set last: a run is over once its wake-up is planned
             return summary
         except Exception:  # the next sweep retries; never let the job die silently
             log.exception("due run failed")
@@ -116,12 +123,16 @@ class Scheduler:
         if at is None:
             return
         at = max(at, now + dt.timedelta(seconds=1))
-        self._aps.add_job(self.run_once, DateTrigger(run_date=at, timezone=dt.UTC), id="wake",
-                          name="next due time", replace_existing=True)
+        with self._plan_lock:
+            if not self._stopping:
+                self._aps.add_job(self.run_once, DateTrigger(run_date=at, timezone=dt.UTC), id="wake",
+                                  name="next due time", replace_existing=True)
 
     def _on_change(self, _session: object, _event: Event) -> None:
         # A new state may bring a nearer deadline: wake shortly after the change commits.
-        if self._aps.running:
+        with self._plan_lock:
+            if self._stopping or not self._aps.running:
+                return
             soon = self.eng.now() + dt.timedelta(seconds=2)
             job = self._aps.get_job("wake")
             if job is None or job.next_run_time is None or job.next_run_time > soon:

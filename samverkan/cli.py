@@ -34,8 +34,15 @@ class State:
         if self._engine is None:
             from engine.app import build_engine
             from engine.config import load_config
+            from notifications import install
             self._engine = build_engine(load_config(self.config_path))
+            install(self._engine)
         return self._engine
+
+    def close(self) -> None:
+        """Release the engine's pooled connections when the command ends."""
+        if self._engine is not None:
+            self._engine.db.dispose()
 
 
 def friendly(fn: F) -> F:
@@ -87,6 +94,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Samverkan: follow up the cooperation agreement between the Police and the municipality."""
     ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -119,9 +127,22 @@ def init(state: State, demo: bool, create_database: bool) -> None:
 
 
 def _register_groups() -> None:
-    from samverkan import cli_audit, cli_cases, cli_schedule, cli_users, cli_workflows, cluster
+    from samverkan import (
+        cli_audit,
+        cli_cases,
+        cli_notifications,
+        cli_report,
+        cli_schedule,
+        cli_serve,
+        cli_tokens,
+        cli_transfer,
+        cli_users,
+        cli_workflows,
+        cluster,
+    )
 
-    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cluster):
+    for module in (cli_cases, cli_users, cli_workflows, cli_audit, cli_schedule, cli_serve, cluster,
+                   cli_notifications, cli_transfer, cli_report, cli_tokens):
         module.register(main)
 
 

@@ -1,0 +1,124 @@
+"""The web interface: `create_app(config)` wires Flask, log-in, CSRF, language and the blueprints."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from engine.app import Engine, build_engine
+from engine.clock import Clock
+from engine.config import Config
+
+__all__ = ["EngineHolder", "create_app"]
+
+
+class EngineHolder:
+    """Builds the engine on first use, so a forking server creates it in each worker."""
+
+    def __init__(self, config: Config, engine: Engine | None, clock: Clock | None) -> None:
+        self.config, self._engine, self._clock = config, engine, clock
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of this process."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = _with_notifications(build_engine(self.config, clock=self._clock))
+        return self._engine
+
+
+def _with_notifications(eng: Engine) -> Engine:
+    """Subscribe the notice rules so changes made on the web tell the right people."""
+    try:
+        from notifications import install
+    except ImportError:  # pragma: no cover - notifications ships with the project
+        return eng
+    install(eng)
+    return eng
+
+
+def _secret_key(config: Config, testing: bool) -> str:
+    """SAMVERKAN_SECRET_KEY, else a key kept in var/secret_key beside the config (made once)."""
+    if os.environ.get("SAMVERKAN_SECRET_KEY"):
+        return os.environ["SAMVERKAN_SECRET_KEY"]
+    if testing:
+        return secrets.token_hex(32)
+    path = Path(config.path).parent / "var" / "secret_key"
+    if not path.exists():
+        # Several workers may start at once: write a private file, then link it into place;
+        # whoever links first wins and everyone reads that key.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | None = None,
+               testing: bool = False, overrides: dict[str, Any] | None = None) -> Flask:
+    """The Flask application for one deployment; nothing touches the database until a request."""
+    from web import admin, agreement, auth, cases, chair, errors, formatting, newcase, notices, queues
+
+    app = Flask(__name__)
+    https = config.mail.base_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=_secret_key(config, testing),
+        TESTING=testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_NAME="samverkan_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE=config.language,
+        BABEL_DEFAULT_TIMEZONE=config.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        PAGE_SIZE=25,
+    )
+    app.config.update(overrides or {})
+    app.extensions["samverkan"] = EngineHolder(config, _with_notifications(engine) if engine else None, clock)
+    CSRFProtect(app)
+    Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
+    assert newcase.NewCaseForm  # its routes live on the cases blueprint
+    auth.init_login(app)
+    formatting.init_app(app)
+    errors.init_app(app)
+    for module in (auth, queues, cases, agreement, chair, admin, notices):
+        app.register_blueprint(module.bp)
+    try:
+        from notifications.web_calendar import bp as calendar_bp
+    except ImportError:  # pragma: no cover - notifications ships with the project
+        pass
+    else:
+        app.register_blueprint(calendar_bp)
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+        return response
+
+    return app

@@ -66,7 +66,7 @@ def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
         add_user(s, eng.config, "hoorchair", name="H", email="h@example.org", now=T0,
                  roles=[("chair", "trygghetsgruppen")])
     yield eng
-    eng.db.dispose()  # else PostgreSQL connections are left open (a ResourceWarning, an error here)
+    eng.db.dispose()  # else PostgreSQL connections outlive the test and warn in a later one
 
 
 def test_each_agreement_has_its_groups_period_cases_and_obligations(two: Engine) -> None:

@@ -1,0 +1,108 @@
+"""Read models for the web's navigation, forms and the chair's overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from engine.app import Engine
+from engine.cases import as_actor
+from engine.errors import Forbidden, NotFound
+from engine.models import CaseRow, User
+from engine.queues import QUEUES, conditions, visible
+from engine.rules import Actor
+from engine.views import case_summary, names_for
+
+COUNT_CAP = 100
+
+__all__ = ["COUNT_CAP", "active_users", "chair_overview", "group_ids", "mark_notices_read", "my_notices",
+           "queue_counts", "unread_notices"]
+
+
+def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
+                 cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many cases each of the actor's queues holds, counted up to `cap` (the navigation shows "cap+").
+
+    Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
+    """
+    now = now or eng.now()
+    names = [q for q in QUEUES if q != "all"]
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        counts = [select(func.count()).select_from(
+                      select(CaseRow.id).where(*conditions(q, who, now)).limit(cap).subquery()).scalar_subquery()
+                  for q in names]
+        row = session.exec(select(*counts)).one()  # one round trip for every queue
+        return dict(zip(names, row, strict=True))
+
+
+def active_users(eng: Engine) -> list[tuple[str, str]]:
+    """(user name, display name) of every user who may be given a case."""
+    with eng.db.read() as session:
+        rows = session.exec(select(User.username, User.name).where(col(User.disabled).is_(False))
+                            .order_by(col(User.name))).all()
+        return [(u, n) for u, n in rows]
+
+
+def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
+                   limit: int = 500) -> list[dict[str, Any]]:
+    """Overdue open cases grouped by (group, focus area), oldest due first, with who holds them.
+
+    Returns [{"group": key, "focus_area": key|None, "cases": [summary, ...]}], groups ordered
+    by their oldest case.
+    """
+    now = now or eng.now()
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        if not (who.is_system or who.roles & {"chair", "admin"}):
+            raise Forbidden("The overview is for the chair; ask the chair for what you need.")
+        rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
+                            .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()
+        names = names_for(session, list(rows))
+        out: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for case in rows:
+            summary = case_summary(case, names, now)
+            summary["days_overdue"] = (now - case.due_at).days if case.due_at else 0
+            key = (summary["group"], case.focus_area)
+            out.setdefault(key, {"group": key[0], "focus_area": key[1], "cases": []})["cases"].append(summary)
+        return list(out.values())
+
+
+def group_ids(eng: Engine) -> dict[str, int]:
+    """Group key → id, for filters that name a group."""
+    from engine.models import Group
+    with eng.db.read() as session:
+        return {k: i for k, i in session.exec(select(Group.key, Group.id)).all() if i is not None}
+
+
+def _user_id(session: Any, username: str) -> int:
+    uid = session.exec(select(User.id).where(User.username == username)).first()
+    if uid is None:
+        raise NotFound(f"No user {username!r}.")
+    return int(uid)
+
+
+def unread_notices(eng: Engine, username: str) -> int:
+    """How many in-app notices of `username` are unread (the bell)."""
+    from engine.outbox import unread_count
+    with eng.db.read() as session:
+        return unread_count(session, _user_id(session, username))
+
+
+def my_notices(eng: Engine, username: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The person's notices, newest first."""
+    from engine.outbox import list_for_user
+    with eng.db.read() as session:
+        return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "created_at": n.created_at,
+                 "read": n.read_at is not None, "title": (n.payload or {}).get("title")}
+                for n in list_for_user(session, _user_id(session, username), limit=limit)]
+
+
+def mark_notices_read(eng: Engine, username: str, now: dt.datetime) -> int:
+    """Mark all of the person's notices read; returns how many changed."""
+    from engine.outbox import mark_read
+    with eng.db.write() as session:
+        return mark_read(session, _user_id(session, username), now)

@@ -1,0 +1,50 @@
+"""The chair's weekly digest of overdue cases, grouped by group and focus area."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from typing import Any
+
+from engine import outbox
+from engine.app import Engine
+
+__all__ = ["enqueue_weekly_digests"]
+
+
+def _sections(eng: Engine, cases: list[outbox.CaseBrief]) -> list[dict[str, Any]]:
+    groups = {g.key: g for g in eng.config.groups}
+    areas = {f.key: f for f in eng.config.focus_areas}
+    out = []
+    for (gkey, focus), items in groupby(cases, key=lambda c: (c.group_key, c.focus_area)):
+        g, f = groups.get(gkey), areas.get(focus or "")
+        out.append({
+            "group": {"sv": g.sv if g else gkey, "en": g.en if g else gkey},
+            "focus": {"sv": f.sv, "en": f.en} if f else None,
+            "items": [{"case_id": c.id} if c.confidential else
+                      {"case_id": c.id, "title": c.title, "due_at": c.due_at.isoformat() if c.due_at else None}
+                      for c in items],
+        })
+    return out
+
+
+def enqueue_weekly_digests(eng: Engine, now: dt.datetime) -> int:
+    """On the configured weekday (local time), queue one digest per chair for the ISO week; returns how many."""
+    weekday = eng.config.notifications.weekly_digest_weekday
+    local = now.astimezone(eng.tz)
+    if weekday == 0 or local.isoweekday() != weekday or local.hour < eng.config.notifications.digest_hour:
+        return 0
+    year, week, _ = local.isocalendar()
+    made = 0
+    with eng.db.write() as session:
+        cases = outbox.overdue_cases(session, now)
+        by_agreement: dict[int | None, list[outbox.CaseBrief]] = {}
+        for c in cases:
+            by_agreement.setdefault(c.agreement_id, []).append(c)
+        for agreement_id, items in sorted(by_agreement.items(), key=lambda kv: kv[0] or 0):
+            payload = {"count": len(items), "week": f"{year}-W{week:02d}", "sections": _sections(eng, items)}
+            for uid in outbox.user_ids_with_role(session, "chair", agreement_id):
+                made += outbox.enqueue(session, key=f"weekly_digest:{year}-W{week:02d}:{agreement_id}:{uid}",
+                                       kind="weekly_digest", case_id=None, recipient_id=uid, payload=payload,
+                                       now=now, deliver_at=now)
+    return made

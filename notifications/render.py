@@ -1,0 +1,85 @@
+"""Turning one person's notices into one email: plain text and HTML from templates."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from email.charset import QP, Charset
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from engine.config import MailConfig
+from engine.outbox import OutboxItem
+from notifications.texts import UI, entry_for
+
+__all__ = ["message_id", "render_message"]
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail client's "show source", unlike base64
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(["html"]), keep_trailing_newline=True,
+                       auto_reload=False)
+
+
+def _header(text: str) -> str:
+    """`text` as an RFC 2047 header value: ASCII as is, else base64 encoded words of at most 75 characters.
+
+    The email package's own Header class measures every character for every candidate
+    line; this is the same result for a fraction of the cost.
+    """
+    if text.isascii():
+        return text
+    words, chunk = [], ""
+    for ch in text:
+        if len((chunk + ch).encode()) > 45:  # 45 bytes -> 60 base64 characters
+            words.append(chunk)
+            chunk = ""
+        chunk += ch
+    words.append(chunk)
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+
+
+def message_id(keys: list[str]) -> str:
+    """A Message-ID derived from the notices' idempotency keys, so a resend carries the same one."""
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:40]
+    return f"<{digest}@samverkan>"
+
+
+def render_message(items: list[OutboxItem], mail: MailConfig, tz: ZoneInfo, now: dt.datetime) -> Message:
+    """One message to the recipient of `items` (all to the same person), in their language.
+
+    Built with the compat32 MIME classes: four times cheaper to build and flatten than
+    EmailMessage, which matters when a run sends thousands.
+    """
+    first = items[0]
+    lang = first.language if first.language in UI else "sv"
+    ui = UI[lang]
+    base = mail.base_url.rstrip("/")
+    entries = [entry_for(i.kind, i.payload, lang, base, tz) for i in items]
+    subject = ui["prefix"] + entries[0].headline if len(entries) == 1 else ui["digest"].format(n=len(entries))
+    context = {"entries": entries, "ui": ui, "name": first.name, "lang": lang, "subject": subject}
+    msg = MIMEMultipart("alternative")
+    msg["From"] = mail.from_address
+    msg["To"] = formataddr((_header(first.name), first.email)) if not first.name.isascii() else \
+        formataddr((first.name, first.email))
+    msg["Subject"] = _header(subject)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id([i.key for i in items])
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = lang
+    msg.attach(MIMEText(_env().get_template("message.txt").render(context), "plain", _UTF8_QP))
+    msg.attach(MIMEText(_env().get_template("message.html").render(context), "html", _UTF8_QP))
+    return msg

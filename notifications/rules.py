@@ -1,0 +1,153 @@
+"""Who is told what: listeners on the engine's events that write notices to the outbox.
+
+Each listener runs inside the transaction of the change, so a notice exists exactly when
+the change does. Idempotency keys name the cause and the recipient, so an event seen twice
+(a retried tick, a replayed deadline) makes no second notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session
+
+from engine import outbox
+from engine.app import Engine
+from engine.events import Event
+from engine.outbox import CaseBrief
+
+__all__ = ["Rules", "case_payload", "next_digest_at"]
+
+
+def next_digest_at(now: dt.datetime, tz: Any, hour: int) -> dt.datetime:
+    """The next daily digest time (`hour`:00 local) strictly after `now`, in UTC."""
+    local = now.astimezone(tz)
+    at = dt.datetime.combine(local.date(), dt.time(hour), tzinfo=tz)
+    if at <= local:
+        at = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(hour), tzinfo=tz)
+    return at.astimezone(dt.UTC)
+
+
+def case_payload(brief: CaseBrief, **extra: Any) -> dict[str, Any]:
+    """What a message may say about a case; a confidential case gives only its number."""
+    payload: dict[str, Any] = {"case_id": brief.id, "workflow": brief.workflow, "confidential": brief.confidential}
+    if not brief.confidential:
+        payload.update(title=brief.title, state=brief.state, group=brief.group_key, focus_area=brief.focus_area,
+                       due_at=brief.due_at.isoformat() if brief.due_at else None)
+    payload.update(extra)
+    return payload
+
+
+class Rules:
+    """The notice rules for one engine; `install` subscribes them."""
+
+    def __init__(self, eng: Engine) -> None:
+        self.eng = eng
+
+    def install(self) -> None:
+        """Subscribe every rule to its event kind."""
+        for kind, fn in (("opened", self.on_opened), ("assigned", self.on_assigned),
+                         ("deadline", self.on_deadline), ("period_lapsed", self.on_period_lapsed),
+                         ("manual_reminder", self.on_manual_reminder)):
+            self.eng.listeners.subscribe(kind, fn)
+
+    # --- recipients -------------------------------------------------------------------
+
+    def _responsible(self, session: Session, brief: CaseBrief) -> list[int]:
+        """The assignee, or the owning group's members while nobody is assigned."""
+        if brief.assignee_id is not None:
+            return [brief.assignee_id]
+        return outbox.group_member_ids(session, brief.group_id)
+
+    def _renewal_people(self, session: Session, agreement_id: int | None) -> list[int]:
+        """The chair, the police representative (of the agreement) and the chief administrative officer."""
+        ids = (set(outbox.user_ids_with_role(session, "chair", agreement_id))
+               | set(outbox.user_ids_with_role(session, "police", agreement_id)))
+        cao = self.eng.config.notifications.chief_administrative_officer
+        if cao and (uid := outbox.user_id_by_name(session, cao)) is not None:
+            ids.add(uid)
+        return sorted(ids)
+
+    def _tell(self, session: Session, event: Event, recipients: Iterable[int], *, kind: str, key: str,
+              payload: dict[str, Any], skip_actor: bool = True) -> None:
+        ids = set(recipients)
+        if skip_actor and event.actor != "system":
+            actor_id = outbox.user_id_by_name(session, event.actor, active=False)
+            ids.discard(actor_id)  # type: ignore[arg-type]
+        if not ids:
+            return
+        cfg = self.eng.config
+        daily = next_digest_at(event.at, cfg.tz, cfg.notifications.digest_hour)
+        for uid, mode in sorted(outbox.delivery_modes(session, ids).items()):
+            outbox.enqueue(session, key=f"{key}:{uid}", kind=kind, case_id=event.case_id, recipient_id=uid,
+                           payload=payload, now=event.at, deliver_at=daily if mode == "daily" else event.at)
+
+    # --- rules ------------------------------------------------------------------------
+
+    def on_opened(self, session: Session, event: Event) -> None:
+        """Opened with an assignee: tell them. Opened for another group by a person: tell that group."""
+        assignee = event.data.get("assignee_id")
+        brief = outbox.case_brief(session, event.case_id or 0)
+        if brief is None:
+            return
+        if assignee is not None:
+            self._tell(session, event, [assignee], kind="assigned", key=f"assigned:{brief.id}:opened",
+                       payload=case_payload(brief, actor=event.actor))
+            return
+        if event.actor == "system":
+            return  # recurring openings: the group hears at the reminders, not every month
+        members = outbox.group_member_ids(session, brief.group_id)
+        if outbox.user_id_by_name(session, event.actor, active=False) in members:
+            return  # opened within one's own group: it is in the group's queue already
+        self._tell(session, event, members, kind="assigned_group", key=f"assigned_group:{brief.id}:opened",
+                   payload=case_payload(brief, actor=event.actor))
+
+    def on_assigned(self, session: Session, event: Event) -> None:
+        """Assigned to a person: tell them; handed to a group: tell its members."""
+        brief = outbox.case_brief(session, event.case_id or 0)
+        if brief is None:
+            return
+        kind = "assigned" if event.data.get("assignee_id") is not None else "assigned_group"
+        self._tell(session, event, self._responsible(session, brief), kind=kind,
+                   key=f"{kind}:{brief.id}:{event.at.isoformat()}", payload=case_payload(brief, actor=event.actor))
+
+    def on_deadline(self, session: Session, event: Event) -> None:
+        """Reminders and due to the responsible; escalations to the chair; renewals to the three."""
+        brief = outbox.case_brief(session, event.case_id or 0)
+        if brief is None:
+            return
+        step = str(event.data.get("kind", "due"))
+        renewals = {a.renewal_workflow for a in self.eng.config.agreements}
+        if event.data.get("workflow", brief.workflow) in renewals:
+            recipients = set(self._renewal_people(session, brief.agreement_id))
+            if brief.assignee_id is not None:
+                recipients.add(brief.assignee_id)
+            kind = f"renewal_{step}"
+        elif step == "escalation":
+            recipients, kind = set(outbox.user_ids_with_role(session, "chair", brief.agreement_id)), "escalation"
+        else:
+            recipients, kind = set(self._responsible(session, brief)), step
+        payload = case_payload(brief, offset_days=int(event.data.get("offset_days", 0)), step=step)
+        if brief.due_at is None and not brief.confidential and event.data.get("due_at"):
+            payload["due_at"] = event.data["due_at"]
+        self._tell(session, event, recipients, kind=kind, skip_actor=False, payload=payload,
+                   key=f"deadline:{event.data.get('deadline_id')}:{step}")
+
+    def on_period_lapsed(self, session: Session, event: Event) -> None:
+        """The agreement period ended unsigned: tell the chair, the police and the kanslichef."""
+        period_id = event.data.get("period_id")
+        payload = {"case_id": event.case_id, "ends_on": event.data.get("ends_on"), "period_id": period_id}
+        agreement = outbox.agreement_of_period(session, int(period_id)) if period_id is not None else None
+        self._tell(session, event, self._renewal_people(session, agreement), kind="period_lapsed", skip_actor=False,
+                   key=f"period_lapsed:{event.data.get('period_id')}", payload=payload)
+
+    def on_manual_reminder(self, session: Session, event: Event) -> None:
+        """The chair reminds the responsible of a case."""
+        brief = outbox.case_brief(session, event.case_id or 0)
+        if brief is None:
+            return
+        self._tell(session, event, self._responsible(session, brief), kind="manual_reminder",
+                   key=f"manual_reminder:{brief.id}:{event.at.isoformat()}",
+                   payload=case_payload(brief, actor=event.actor))

@@ -1,0 +1,102 @@
+"""The email channel: one SMTP connection per delivery run, errors sorted into retry or give up."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from email.message import Message
+from types import TracebackType
+
+from engine.config import MailConfig
+
+__all__ = ["PermanentError", "SmtpChannel", "TransientError"]
+
+
+class TransientError(Exception):
+    """The message could not be sent now; try again later."""
+
+    def __init__(self, message: str, *, connection: bool = False) -> None:
+        super().__init__(message)
+        self.connection = connection  # the server is unreachable: the rest of the run would fail too
+
+
+class PermanentError(Exception):
+    """The server refused the message for good (5xx): retrying will not help."""
+
+
+def _smtp_code_error(code: int, text: str) -> Exception:
+    return PermanentError(f"{code} {text}") if 500 <= code < 600 else TransientError(f"{code} {text}")
+
+
+class SmtpChannel:
+    """Sends messages through the [mail] server; connects on first use, reconnects once if dropped."""
+
+    def __init__(self, mail: MailConfig, timeout: float = 30.0) -> None:
+        self.mail = mail
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpChannel:
+        return self
+
+    def __exit__(self, *exc: object | TracebackType) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        m = self.mail
+        smtp: smtplib.SMTP | None = None
+        try:
+            if m.security == "ssl":
+                smtp = smtplib.SMTP_SSL(m.host, m.port, timeout=self.timeout, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(m.host, m.port, timeout=self.timeout)
+                if m.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if m.user:
+                smtp.login(m.user, os.environ.get(m.password_env, ""))
+        except (OSError, smtplib.SMTPException) as exc:
+            if smtp is not None:  # connected, but TLS or the log-in failed: do not leak the socket
+                smtp.close()
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise TransientError(f"mail server {m.host}:{m.port} refused the log-in as {m.user!r}; check "
+                                     f"[mail] user and the {m.password_env} variable: {exc}", connection=True) from None
+            raise TransientError(f"cannot reach mail server {m.host}:{m.port}: {exc}", connection=True) from None
+        return smtp
+
+    def send(self, msg: Message) -> None:
+        """Send `msg`; raises TransientError or PermanentError when it was not accepted."""
+        for attempt in (1, 2):
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                self._send(self._smtp, msg)
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as exc:
+                self.close()
+                if attempt == 2:
+                    raise TransientError(f"mail server dropped the connection: {exc}", connection=True) from None
+
+    @staticmethod
+    def _send(smtp: smtplib.SMTP, msg: Message) -> None:
+        try:
+            refused = smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            raise _smtp_code_error(code, text.decode(errors="replace")) from None
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            raise _smtp_code_error(exc.smtp_code, exc.smtp_error.decode(errors="replace")) from None
+        except smtplib.SMTPResponseException as exc:
+            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from None
+        if refused:  # only some recipients refused; we send to one, so this is rare
+            code, text = next(iter(refused.values()))
+            raise _smtp_code_error(code, text.decode(errors="replace"))
+
+    def close(self) -> None:
+        """Say QUIT if connected; never raises."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None

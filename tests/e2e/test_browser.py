@@ -1,0 +1,65 @@
+"""In a real browser: an official works an action from opening to verified; the chair reminds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def test_official_opens_assigns_and_closes_an_action(page: Any, login: Any, check_page: Any) -> None:
+    login("socialchef")
+    check_page("queue-mine")
+    page.get_by_role("link", name="Nytt ärende").click()
+    check_page("new-case")
+    page.get_by_label("Typ av ärende", exact=True).select_option("action")
+    page.get_by_label("Rubrik", exact=True).fill("Trygghetsvandring i centrum")
+    page.get_by_label("Ägande grupp", exact=True).select_option("socialnamnden")
+    page.get_by_label("Fokusområde", exact=True).select_option("safety")
+    page.get_by_role("button", name="Öppna ärendet").click()
+    page.wait_for_url(re.compile(r".*/cases/\d+$"))
+    check_page("case-open")
+
+    page.get_by_label("Handläggare", exact=True).select_option("socialchef")
+    page.get_by_role("button", name="Spara handläggare").click()
+    page.get_by_role("button", name="Tilldela").click()
+    page.get_by_role("button", name="Påbörja").click()
+    page.get_by_label('Kommentar till "Markera som utförd" (krävs)').fill("Vandring genomförd med föräldrar.")
+    page.get_by_role("button", name="Markera som utförd").click()
+    page.get_by_role("button", name="Godkänn").click()
+    assert page.locator(".case-state strong").inner_text() == "Godkänd"
+    assert "Vandring genomförd med föräldrar." in page.locator("#h-history + ol").inner_text()
+    check_page("case-verified")
+
+
+def test_chair_finds_an_overdue_item_and_reminds(page: Any, login: Any, check_page: Any) -> None:
+    login("ordforande")
+    page.get_by_role("link", name="Översikt").click()
+    check_page("chair-overview")
+    row = page.locator("tr", has_text="Kartlägg mopedbuskörning").first
+    assert "polis" in row.inner_text()
+    row.get_by_role("button", name="Påminn").click()
+    page.wait_for_url("**/chair")
+    assert "En påminnelse är skickad" in page.locator(".flashes").inner_text()
+
+
+def test_every_other_page_passes_axe(page: Any, login: Any, check_page: Any) -> None:
+    page.goto("/login")
+    check_page("login")
+    login("admin")
+    for path, name in [("/queues/group", "queue-group"), ("/queues/unassigned", "queue-unassigned"),
+                       ("/queues/overdue", "queue-overdue"), ("/agreement", "agreement"),
+                       ("/admin/users", "admin-users"), ("/admin/notifications/failed", "admin-failed"),
+                       ("/settings", "settings")]:
+        page.goto(path)
+        check_page(name)
+
+
+def test_phone_sized_screen_keeps_the_case_page_usable(browser: Any, base_url: str, login: Any,
+                                                       page: Any, check_page: Any) -> None:
+    page.set_viewport_size({"width": 375, "height": 740})
+    login("polis")
+    page.get_by_role("link", name=re.compile("Kartlägg mopedbuskörning")).first.click()
+    check_page("case-phone")
+    # Keyboard: the skip link is the first stop and moves to the main content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"

@@ -1,0 +1,48 @@
+"""Fixtures for the notifications: a real SMTP server, and an engine with the rules installed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from smtp_sink import SmtpSink
+
+from engine.app import Engine
+from engine.events import Event
+from engine.users import add_user
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback that records the messages it accepts."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def notify_eng(eng: Engine, smtp: SmtpSink) -> Engine:
+    """The test engine with the notice rules installed, mailing to `smtp`, and a kanslichef."""
+    from notifications import install
+
+    mail = dataclasses.replace(eng.config.mail, port=smtp.port, max_attempts=3, backoff_seconds=60,
+                               base_url="https://samverkan.example.org")
+    eng.config = dataclasses.replace(eng.config, mail=mail)
+    with eng.db.write() as s:
+        add_user(s, eng.config, "kanslichef", name="Lars Dahl", email="kanslichef@example.org",
+                 now=eng.now(), roles=[("official", "forvaltningen")])
+        add_user(s, eng.config, "anna", name="Anna Andersson", email="anna@example.org", now=eng.now(),
+                 roles=[("official", "socialnamnden")], language="en")
+    install(eng)
+    return eng
+
+
+@pytest.fixture
+def emit(notify_eng: Engine) -> Callable[..., None]:
+    """Factory: emit an engine event in its own transaction, as run_due or the web would."""
+    def fire(kind: str, case_id: int | None, data: dict[str, Any], actor: str = "system") -> None:
+        with notify_eng.db.write() as s:
+            notify_eng.emit(s, Event(kind, case_id, actor, notify_eng.now(), data))
+    return fire

@@ -1,0 +1,57 @@
+"""With several agreements, escalations and renewals go to the chair and police of the case's agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.agreements import sync_from_config
+from engine.app import build_engine
+from engine.casework import OpenRequest, open_case
+from engine.clock import FixedClock
+from engine.config import load_config
+from engine.events import Event
+from engine.outbox import list_notices
+from engine.users import add_user
+from notifications import install
+from tests.conftest import ROOT, T0
+
+SECOND = '''
+[[agreements]]
+key = "eslov"
+title = "Samverkansöverenskommelse Eslöv"
+parties = ["Eslövs kommun", "Polisen"]
+start = 2015-03-01
+period_months = 24
+renewal_group = "eslov_rad"
+[[agreements.groups]]
+key = "eslov_rad"
+sv = "Brottsförebyggande rådet i Eslöv"
+en = "Crime prevention council, Eslöv"
+'''
+
+
+def test_escalation_and_renewal_reach_the_people_of_the_cases_agreement(tmp_path: Path, db_url: str) -> None:
+    path = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
+        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
+    path.write_text(text + SECOND, encoding="utf-8")
+    eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
+    install(eng)
+    with eng.db.write() as s:
+        sync_from_config(s, eng.config, T0)
+        for name, roles in (("eslovchair", [("chair", "eslov_rad")]), ("eslovpolis", [("police", "eslov_rad")]),
+                            ("hoorchair", [("chair", "trygghetsgruppen")]), ("hoorpolis", [("police", "polisen")])):
+            add_user(s, eng.config, name, name=name, email=f"{name}@example.org", now=T0, roles=roles)
+    action = open_case(eng, OpenRequest("action", "Klotter i Eslöv", group="eslov_rad"), "eslovchair").id
+    renewal = open_case(eng, OpenRequest("agreement_renewal", "Förnyelse Eslöv", group="eslov_rad"), "eslovchair").id
+    with eng.db.write() as s:
+        eng.emit(s, Event("deadline", action, "system", T0, {"deadline_id": 1, "kind": "escalation",
+                                                              "offset_days": 1, "workflow": "action"}))
+        eng.emit(s, Event("deadline", renewal, "system", T0, {"deadline_id": 2, "kind": "reminder",
+                                                               "offset_days": 30, "workflow": "agreement_renewal"}))
+    with eng.db.read() as s:
+        told = sorted((n.kind, n.username) for n in list_notices(s))
+    eng.db.dispose()
+    # kanslichef is configured but not a user in this deployment, so only the roles are told.
+    assert told == [("escalation", "eslovchair"), ("renewal_reminder", "eslovchair"),
+                    ("renewal_reminder", "eslovpolis")]

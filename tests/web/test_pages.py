@@ -1,0 +1,165 @@
+"""The agreement page, the chair's overview and administration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from engine.models import Notice
+
+
+@dataclass
+class FakeObligation:
+    key: str
+    label_sv: str
+    label_en: str
+    required: int
+    done: int
+    met: bool
+    case_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FakeStatus:
+    title: str
+    parties: list[str]
+    period_number: int
+    starts_on: dt.date
+    ends_on: dt.date
+    days_left: int
+    status: str
+    renewal_case_id: int | None
+    renewal_state: str | None
+    obligations: list[FakeObligation]
+
+
+def _fake_status(_eng, _now):
+    return FakeStatus("Samverkansavtal", ["Höörs kommun", "Polisen"], 18, dt.date(2026, 10, 15),
+                      dt.date(2027, 10, 15), 247, "active", None, None,
+                      [FakeObligation("police_annual_report", "Polisens information till KSAU",
+                                      "Police information to KSAU", 1, 1, True, [7]),
+                       FakeObligation("safety_group_meeting", "Trygghetsgruppens möten", "Safety group meetings",
+                                      3, 1, False, [3])])
+
+
+def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypatch):
+    import web.agreement as page_module
+    monkeypatch.setattr(page_module, "agreement_status", _fake_status)
+    web.login("official")
+    page = web.text("/agreement")
+    assert "247" in page
+    assert "Polisens information till KSAU" in page
+    assert "1 av 3" in page
+    assert "Inte uppfyllt ännu" in page
+    assert "Uppfyllt" in page
+    assert 'href="/cases/7"' in page
+
+
+def test_agreement_page_without_the_obligations_module_says_so(web, monkeypatch):
+    import web.agreement as page_module
+    monkeypatch.setattr(page_module, "agreement_status", None)
+    web.login("official")
+    assert "inte tillgänglig ännu" in web.text("/agreement")
+
+
+def test_chair_overview_lists_overdue_by_group_and_focus_area_oldest_first(web, open_case, clock):
+    older = open_case(title="Äldst", focus_area="traffic", assignee="official", due=dt.date(2027, 2, 20))
+    newer = open_case(title="Nyare", focus_area="traffic", due=dt.date(2027, 3, 1))
+    other = open_case(title="Annan grupp", group="kultur_fritid", as_user="chair", due=dt.date(2027, 2, 25))
+    clock.advance(days=30)
+    web.login("chair")
+    page = web.text("/chair")
+    # Groups come in the order of their oldest case; within a group, oldest first.
+    assert page.index("Socialnämnden · Trafik") < page.index(f"#{older} ") < page.index(f"#{newer} ")
+    assert page.index(f"#{newer} ") < page.index("Kultur- och fritidsnämnden") < page.index(f"#{other} ")
+    assert "official" in page
+    assert "ingen (gruppen)" in page
+    assert page.count("Påminn</button>") == 3
+
+
+def test_chair_overview_is_for_the_chair(web):
+    web.login("official")
+    assert web.client.get("/chair").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/admin/users", "/admin/notifications/failed"])
+def test_admin_pages_are_for_administrators(web, url):
+    web.login("official")
+    assert web.client.get(url).status_code == 403
+
+
+def test_admin_creates_a_user_who_can_log_in(web, make_web):
+    web.login("admin")
+    r = web.post("/admin/users", {"username": "anna", "name": "Anna A", "email": "anna@hoor.se",
+                                  "password": "ett-langt-losenord", "language": "sv",
+                                  "roles": "official:socialnamnden"})
+    assert r.status_code == 302
+    assert "Anna A" in web.text("/admin/users")
+    other = make_web()
+    assert other.login("anna", "ett-langt-losenord").status_code == 302
+
+
+def test_admin_form_errors_are_next_to_the_fields(web):
+    web.login("admin")
+    r = web.post("/admin/users", {"username": "anna", "name": "Anna", "email": "not-an-address",
+                                  "password": "short", "language": "sv", "roles": ""})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert 'id="email-error"' in page
+    assert 'id="password-error"' in page
+    assert 'value="anna"' in page
+
+
+def test_admin_unknown_role_is_reported_at_the_roles_field(web):
+    web.login("admin")
+    r = web.post("/admin/users", {"username": "bo", "name": "Bo", "email": "bo@hoor.se",
+                                  "password": "ett-langt-losenord", "language": "sv", "roles": "king:ksau"})
+    assert r.status_code == 400
+    assert 'id="roles-error"' in r.get_data(as_text=True)
+
+
+def test_admin_disables_resets_and_changes_roles(web, make_web, eng):
+    from engine.admin import users
+    official = make_web()
+    official.login("official")
+    web.login("admin")
+    assert web.post("/admin/users/official/roles", {"roles": "member:ksau"}).status_code == 302
+    info = {u.username: u for u in users(eng, "admin")}
+    assert info["official"].memberships == (("ksau", "member"),)
+    assert web.post("/admin/users/official/password", {"password": "helt-nytt-losenord"}).status_code == 302
+    assert official.client.get("/queues/mine").status_code == 302  # the old session ended
+    assert make_web().login("official", "helt-nytt-losenord").status_code == 302
+    assert web.post("/admin/users/official/disable").status_code == 302
+    assert make_web().login("official", "helt-nytt-losenord").status_code == 401
+    assert web.post("/admin/users/nosuchuser/disable").status_code == 404
+
+
+def test_failed_notifications_are_listed_read_only(web, eng, open_case, clock):
+    cid = open_case()
+    with eng.db.write() as s:
+        s.add(Notice(idempotency_key="x1", kind="reminder", case_id=cid, recipient_id=None,
+                     created_at=clock.now(), status="failed", attempts=5, last_error="SMTP 550 mailbox unavailable"))
+    web.login("admin")
+    page = web.text("/admin/notifications/failed")
+    assert "SMTP 550 mailbox unavailable" in page
+    assert "<form" not in page.split("<main")[1]
+
+
+def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clock):
+    from engine.users import actor_for
+    cid = open_case(title="Att göra")
+    with eng.db.write() as s:
+        uid = actor_for(s, "official").user_id
+        s.add(Notice(idempotency_key="bell-1", kind="reminder", case_id=cid, recipient_id=uid,
+                     created_at=clock.now(), payload={"title": "Att göra"}, status="sent"))
+    web.login("official")
+    # The notice rules may have told the official about the opening too; the bell counts both.
+    assert re.search(r'class="count">[1-9]\d* nya<', web.text("/queues/mine"))
+    page = web.text("/notices")
+    assert f'href="/cases/{cid}"' in page
+    assert "Ny:" in page
+    assert web.post("/notices/read").status_code == 302
+    assert " nya<" not in web.text("/queues/mine")

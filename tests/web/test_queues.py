@@ -1,0 +1,92 @@
+"""Queues: what a person sees, counts in the navigation, filters, pages, overdue marks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from web import create_app
+
+
+def _ids(page: str) -> list[int]:
+    return [int(x) for x in re.findall(r'href="/cases/(\d+)"', page)]
+
+
+def test_my_queue_lists_my_cases_soonest_due_first(web, open_case):
+    later = open_case(title="Senare", assignee="official", due=dt.date(2027, 6, 1))
+    sooner = open_case(title="Tidigare", assignee="official", due=dt.date(2027, 3, 1))
+    open_case(title="Någon annans", assignee="member")
+    web.login("official")
+    page = web.text("/queues/mine")
+    assert _ids(page) == [sooner, later]
+    assert "Mina ärenden <span class=\"count\">(2)</span>" in page
+
+
+def test_group_and_unassigned_queues(web, open_case):
+    mine = open_case(title="Gruppens", group="socialnamnden")
+    open_case(title="Andras", group="kultur_fritid")
+    web.login("member")
+    assert _ids(web.text("/queues/group")) == [mine]
+    assert _ids(web.text("/queues/unassigned")) == [mine]
+
+
+def test_overdue_is_marked_in_words_not_only_colour(web, open_case, clock):
+    cid = open_case(title="Sen", assignee="official")
+    clock.advance(days=40)
+    web.login("official")
+    page = web.text("/queues/overdue")
+    assert _ids(page) == [cid]
+    assert "⚠ </span>försenad" in page
+    assert "Försenade <span class=\"count\">(1)</span>" in page
+
+
+def test_due_soon_is_marked(web, open_case, clock):
+    open_case(title="Snart", assignee="official", due=dt.date(2027, 2, 11))
+    web.login("official")
+    assert "förfaller snart" in web.text("/queues/mine")
+
+
+def test_filters_by_focus_area_workflow_and_due_range(web, open_case):
+    traffic = open_case(title="Trafik", focus_area="traffic", due=dt.date(2027, 3, 1))
+    open_case(title="Droger", focus_area="drugs", due=dt.date(2027, 5, 1))
+    web.login("member")
+    assert _ids(web.text("/queues/group?focus_area=traffic")) == [traffic]
+    assert _ids(web.text("/queues/group?due_from=2027-02-20&due_to=2027-03-05")) == [traffic]
+    assert _ids(web.text("/queues/group?workflow=acute_matter")) == []
+    assert _ids(web.text("/queues/group?group=socialnamnden&state=open")) != []
+
+
+def test_bad_filter_values_are_explained(web):
+    web.login("member")
+    page = web.text("/queues/group?due_from=1%20mars")
+    assert "Skriv datumet som ÅÅÅÅ-MM-DD" in page
+
+
+def test_unknown_queue_is_404(web):
+    web.login("member")
+    assert web.client.get("/queues/everything").status_code == 404
+
+
+def test_queue_is_paginated_on_the_server(eng, clock, open_case, make_web):
+    app = create_app(eng.config, engine=eng, clock=clock, testing=True, overrides={"PAGE_SIZE": 2})
+    ids = [open_case(title=f"Ärende {i}", due=dt.date(2027, 3, i + 1)) for i in range(3)]
+    web = make_web(app)
+    web.login("member")
+    first = web.text("/queues/group?focus_area=")
+    assert _ids(first) == ids[:2]
+    assert "rel=\"next\"" in first
+    second = web.text("/queues/group?page=2")
+    assert _ids(second) == ids[2:]
+    assert "rel=\"next\"" not in second
+
+
+@pytest.mark.parametrize("queue", ["overdue", "group", "unassigned", "mine"])
+def test_confidential_cases_never_show_for_outsiders(web, open_case, clock, queue):
+    open_case(title="Hemlig sak", confidential=True, group="socialnamnden")
+    clock.advance(days=40)
+    web.login("outsider")
+    page = web.text(f"/queues/{queue}")
+    assert "Hemlig sak" not in page
+    assert "Försenade <span class=\"count\">(0)</span>" in page

@@ -1,0 +1,126 @@
+"""Log-in, log-out and the user's settings; Flask-Login with a per-user session nonce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired
+
+from engine.auth import LoginRefused, SessionUser, end_sessions, log_in, session_user, set_language
+from engine.errors import ValidationError
+from web.formatting import choices
+from web.support import eng, now, safe_next
+
+__all__ = ["WebUser", "bp", "init_login"]
+
+bp = Blueprint("auth", __name__)
+
+
+class WebUser(UserMixin):  # type: ignore[misc]
+    """The logged-in person; the session id includes the nonce so old cookies die with it."""
+
+    def __init__(self, user: SessionUser) -> None:
+        self.user = user
+        self.id, self.username, self.name = user.id, user.username, user.name
+        self.language, self.roles = user.language, user.roles
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.nonce}"
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the user holds any of `roles` in some group."""
+        return bool(self.roles & set(roles))
+
+
+def init_login(app: Flask) -> None:
+    """Set up Flask-Login: strong session protection, no remember-me."""
+    manager = LoginManager(app)
+    manager.session_protection = "strong"
+    manager.login_view = "auth.login"
+    manager.login_message = None
+
+    @manager.user_loader
+    def _load(user_id: str) -> WebUser | None:
+        uid, _sep, nonce = user_id.partition(":")
+        if not uid.isdigit():
+            return None
+        found = session_user(eng(), int(uid), nonce)
+        return WebUser(found) if found else None
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    username = StringField("username", validators=[DataRequired()])
+    password = PasswordField("password", validators=[DataRequired()])
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The log-in form; `next` is followed only within this site."""
+    target = safe_next(request.values.get("next"), url_for("queues.queue", name="mine"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            user = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
+        except LoginRefused as exc:
+            error = (_("Too many failed log-ins. Wait 15 minutes and try again, or ask an administrator.")
+                     if exc.reason == "throttled" else
+                     _("Wrong user name or password, or the account is disabled. Check them and try again."))
+            status = 429 if exc.reason == "throttled" else 401
+        else:
+            session.clear()
+            login_user(WebUser(user))
+            return redirect(target)
+    elif request.method == "POST":
+        error, status = _("Fill in both user name and password."), 400
+    return render_template("login.html", form=form, error=error, next=target), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    """End this and every other session of the user (a copied cookie stops working)."""
+    end_sessions(eng(), current_user.id)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang", methods=["POST"])
+def choose_language() -> Any:
+    """Choose the language before logging in."""
+    lang = request.form.get("lang", "sv")
+    session["lang"] = lang if lang in ("sv", "en") else "sv"
+    return redirect(url_for("auth.login"))
+
+
+class SettingsForm(FlaskForm):  # type: ignore[misc]
+    language = SelectField("language", choices=choices([("sv", "Svenska"), ("en", "English")]))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    """The user's own settings: interface language."""
+    form = SettingsForm(language=current_user.language)
+    if form.validate_on_submit():
+        try:
+            set_language(eng(), current_user.id, form.language.data)
+        except ValidationError as exc:
+            form.language.errors.append(str(exc))
+        else:
+            flash(_("Your settings are saved."), "info")
+            return redirect(url_for("auth.settings"))
+    return render_template("settings.html", form=form)

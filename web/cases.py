@@ -1,0 +1,153 @@
+"""The case page and its actions (fire, assign, claim, comment, remind), and opening new cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from engine import casework
+from engine.cases import fire
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
+from engine.overview import active_users
+from engine.reminders import remind
+from engine.views import get_case
+from web.diagram import svg
+from web.formatting import language
+from web.support import actor, eng, now
+
+__all__ = ["bp"]
+
+bp = Blueprint("cases", __name__)
+
+
+def _actions(case: dict[str, Any]) -> list[dict[str, Any]]:
+    definition = eng().registry.get(case["workflow"])
+    out = []
+    for trigger in case["allowed_triggers"]:
+        cands = definition.candidates(case["state"], trigger)
+        out.append({"trigger": trigger, "label": definition.trigger_label(trigger, language()),
+                    "comment_required": any(t.comment_required for t in cands)})
+    return out
+
+
+def _may_manage(case: dict[str, Any]) -> bool:
+    return bool(set(case.get("your_roles", [])) & {"group_member", "chair", "admin"}) or \
+        current_user.has_role("chair", "admin")
+
+
+def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
+    """The case page; `extra` carries errors and the text the user typed, kept on a refusal."""
+    case = get_case(eng(), case_id, actor(), now=now())
+    definition = eng().registry.get(case["workflow"])
+    diagram = Markup(svg(definition, case["state"], language(), _("current"),
+                         _("Workflow diagram; the current state is marked.")))
+    return render_template("case.html", case=case, actions=_actions(case), diagram=diagram,
+                           users=active_users(eng()), may_manage=_may_manage(case), now=now(),
+                           cfg=eng().config, **extra), status
+
+
+@bp.route("/cases/<int:case_id>")
+@login_required
+def show(case_id: int) -> Any:
+    """One case: fields, history, actions, comments, children and the diagram."""
+    return render_case(case_id)
+
+
+def _expected() -> int | None:
+    raw = request.form.get("expected_version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _refused(case_id: int, exc: EngineError, **kept: Any) -> Any:
+    """Re-show the case page after a refusal, keeping what the user typed."""
+    if isinstance(exc, NotFound):
+        raise exc
+    if isinstance(exc, Forbidden):
+        return render_case(case_id, 403, action_error=_("Your role does not allow this action on this case."),
+                           **kept)
+    if isinstance(exc, Conflict):
+        return render_case(case_id, 409, conflict=True, **kept)
+    if isinstance(exc, ValidationError):
+        return render_case(case_id, 400, field_errors={exc.field: _(str(exc))}, **kept)
+    if isinstance(exc, TransitionNotAllowed):
+        return render_case(case_id, 409, action_error=_("This action is not possible in the case's current "
+                                                          "state. The page now shows the current state."), **kept)
+    raise exc
+
+
+@bp.route("/cases/<int:case_id>/fire", methods=["POST"])
+@login_required
+def fire_trigger(case_id: int) -> Any:
+    """Take one of the allowed actions."""
+    trigger = request.form.get("trigger", "")
+    text = request.form.get("comment", "")
+    try:
+        fire(eng(), case_id, trigger, actor(), comment=text or None, expected_version=_expected(), now=now())
+    except EngineError as exc:
+        return _refused(case_id, exc, kept_trigger=trigger, kept_comment=text)
+    flash(_("Done: the case is updated."), "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/assign", methods=["POST"])
+@login_required
+def assign(case_id: int) -> Any:
+    """Give the case to a person."""
+    user = request.form.get("user", "").strip()
+    try:
+        if not user:
+            raise ValidationError("assignee", "Choose a person to assign the case to.")
+        casework.assign(eng(), case_id, actor(), user=user, expected_version=_expected(), now=now())
+    except EngineError as exc:
+        return _refused(case_id, exc, kept_user=user)
+    flash(_("The case is assigned."), "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/claim", methods=["POST"])
+@login_required
+def claim(case_id: int) -> Any:
+    """Take the case oneself."""
+    try:
+        casework.claim(eng(), case_id, actor(), expected_version=_expected(), now=now())
+    except EngineError as exc:
+        return _refused(case_id, exc)
+    flash(_("You now hold the case."), "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/comment", methods=["POST"])
+@login_required
+def comment(case_id: int) -> Any:
+    """Add a comment."""
+    body = request.form.get("body", "")
+    try:
+        casework.comment(eng(), case_id, actor(), body, now=now())
+    except EngineError as exc:
+        if isinstance(exc, ValidationError):
+            exc = ValidationError("body", str(exc))
+        return _refused(case_id, exc, kept_body=body)
+    flash(_("Your comment is saved."), "info")
+    return redirect(url_for("cases.show", case_id=case_id) + "#comments")
+
+
+@bp.route("/cases/<int:case_id>/remind", methods=["POST"])
+@login_required
+def send_reminder(case_id: int) -> Any:
+    """Remind whoever holds the case (the chair's one click)."""
+    try:
+        remind(eng(), case_id, actor(), now())
+    except EngineError as exc:
+        if isinstance(exc, NotFound):
+            abort(404)
+        if isinstance(exc, Forbidden):
+            abort(403)
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("A reminder is sent about case %(id)s.", id=case_id), "info")
+    back = request.form.get("back", "")
+    return redirect(back if back in ("/chair", f"/cases/{case_id}") else url_for("cases.show", case_id=case_id))

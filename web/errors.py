@@ -1,0 +1,51 @@
+"""Engine errors and HTTP errors turned into short, clear pages (never a stack trace)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from engine.errors import Forbidden, NotFound
+
+__all__ = ["init_app"]
+
+
+def _page(status: int, title: str, message: str) -> Any:
+    return render_template("error.html", title=title, message=message, status=status), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages."""
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def _not_found(_exc: Exception) -> Any:
+        return _page(404, _("Not found"), _("There is nothing here that you may see. "
+                                              "Check the address, or go back to your queues."))
+
+    @app.errorhandler(Forbidden)
+    @app.errorhandler(403)
+    def _forbidden(_exc: Exception) -> Any:
+        return _page(403, _("Not allowed"), _("Your role does not allow this. Ask the case's owning group "
+                                                "or the chair."))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> Any:
+        return _page(400, _("The form has expired"), _("The form was too old or not sent from this site. "
+                                                        "Reload the page and try again."))
+
+    @app.errorhandler(400)
+    def _bad_request(_exc: Exception) -> Any:
+        return _page(400, _("Bad request"), _("The request could not be understood. Go back and try again."))
+
+    @app.errorhandler(405)
+    def _method(_exc: Exception) -> Any:
+        return _page(405, _("Not allowed"), _("This address cannot be used that way. Go back and use the form."))
+
+    @app.errorhandler(500)
+    def _server_error(_exc: Exception) -> Any:
+        return _page(500, _("Something went wrong"), _("An unexpected error occurred and was logged. "
+                                                          "Try again; if it persists, tell an administrator."))

@@ -1,0 +1,85 @@
+"""Opening a new matter or action: a form whose errors appear next to the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from engine.casework import OpenRequest, open_case
+from engine.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.overview import active_users
+from web.cases import bp
+from web.formatting import choices, focus_label, group_label, workflow_label
+from web.support import actor, eng, now
+
+__all__ = ["NewCaseForm"]
+
+# What people open by hand; the others are opened by the schedule or the agreement.
+OPENABLE = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report")
+
+
+class NewCaseForm(FlaskForm):  # type: ignore[misc]
+    workflow = SelectField(_l("Kind of case"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the case a title.")), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    group = SelectField(_l("Owning group"), validators=[DataRequired()])
+    focus_area = SelectField(_l("Focus area"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), default="normal")
+    assignee = SelectField(_l("Case officer"), validators=[Optional()])
+    due = DateField(_l("Due date"), validators=[Optional()])
+    confidential = BooleanField(_l("Confidential (only the owning group, the case officer and the chair see it)"))
+    parent_id = IntegerField(validators=[Optional()])
+
+
+def _choices(form: NewCaseForm) -> None:
+    cfg, reg = eng().config, eng().registry
+    form.workflow.choices = choices([(k, workflow_label(k)) for k in OPENABLE if k in reg.current])
+    form.group.choices = choices([(g.key, group_label(g.key)) for g in cfg.groups])
+    form.focus_area.choices = choices([("", _("(none)"))] + [(f.key, focus_label(f.key)) for f in cfg.focus_areas])
+    form.priority.choices = choices([("low", _("Low")), ("normal", _("Normal")), ("high", _("High"))])
+    form.assignee.choices = choices([("", _("(nobody yet)"))] + [(u, f"{n} ({u})") for u, n in active_users(eng())])
+
+
+def _request(form: NewCaseForm) -> OpenRequest:
+    return OpenRequest(
+        workflow=form.workflow.data, title=form.title.data or "", group=form.group.data,
+        description=form.description.data or "", focus_area=form.focus_area.data or None,
+        priority=form.priority.data or "normal", assignee=form.assignee.data or None,
+        confidential=bool(form.confidential.data), parent_id=form.parent_id.data, due=form.due.data,
+    )
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """The form for a new case; re-shown with the values and the errors when something is wrong."""
+    form = NewCaseForm()
+    _choices(form)
+    if request.method == "GET":
+        form.workflow.data = request.args.get("workflow", "action")
+        form.parent_id.data = request.args.get("parent", type=int)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            case = open_case(eng(), _request(form), actor(), now=now())
+        except (ValidationError, Forbidden, NotFound) as exc:
+            field = exc.field if isinstance(exc, ValidationError) else (
+                "group" if isinstance(exc, Forbidden) else "parent_id")
+            target = getattr(form, field, None) or form.title
+            target.errors = [*target.errors, _(str(exc))]
+            status = 400
+        except EngineError as exc:
+            form.title.errors = [_(str(exc))]
+            status = 400
+        else:
+            return redirect(url_for("cases.show", case_id=case.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("new_case.html", form=form), status

@@ -1,0 +1,44 @@
+"""The bell: a person's in-app notices (written by notifications/), and marking them read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.overview import mark_notices_read, my_notices, unread_notices
+from web.support import actor, eng, now
+
+__all__ = ["bp", "unread"]
+
+bp = Blueprint("notices", __name__)
+
+
+def unread() -> int:
+    """Unread notices of the user, read once per request."""
+    if "unread" not in g:
+        g.unread = unread_notices(eng(), actor()) if current_user.is_authenticated else 0
+    return g.unread  # type: ignore[no-any-return]
+
+
+@bp.app_context_processor
+def _bell() -> dict[str, Any]:
+    return {"unread_notices": unread}
+
+
+@bp.route("/notices")
+@login_required
+def index() -> Any:
+    """The user's notices, newest first."""
+    return render_template("notices.html", rows=my_notices(eng(), actor()))
+
+
+@bp.route("/notices/read", methods=["POST"])
+@login_required
+def read_all() -> Any:
+    """Mark every notice read."""
+    mark_notices_read(eng(), actor(), now())
+    flash(_("All notices are marked as read."), "info")
+    return redirect(url_for("notices.index"))

@@ -1,0 +1,38 @@
+"""What every view needs: the engine, the acting user's name, the request's time, safe redirects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_login import current_user
+
+from engine.app import Engine
+
+__all__ = ["actor", "eng", "now", "safe_next"]
+
+
+def eng() -> Engine:
+    """The engine of this process (built on first use)."""
+    return current_app.extensions["samverkan"].engine  # type: ignore[no-any-return]
+
+
+def now() -> dt.datetime:
+    """The time of this request, from the engine's clock."""
+    return eng().now()
+
+
+def actor() -> str:
+    """The user name the engine acts as for this request."""
+    return str(current_user.username)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return default
+    return target
