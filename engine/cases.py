@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import deadlines
 from engine.app import Engine
@@ -78,7 +78,8 @@ def append_log(session: Session, case_id: int, trigger: str, from_state: str | N
 def _period_end(session: Session, case: CaseRow) -> dt.date | None:
     if case.period_id is None:
         return None
-    return session.exec(select(Period.ends_on).where(Period.id == case.period_id)).first()
+    ends: dt.date | None = session.exec(select(col(Period.ends_on)).where(col(Period.id) == case.period_id)).first()
+    return ends
 
 
 def planned_deadlines(eng: Engine, session: Session, case: CaseRow, state: str, definition: Definition,
