@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -382,3 +383,46 @@ def test_every_api_route_is_in_the_document(app: Flask):
     documented = {("/api/v1" + path.replace("{case_id}", "<int:case_id>").replace("{key}", "<key>"), m.upper())
                   for path, ops in doc["paths"].items() for m in ops}
     assert routed == documented
+
+
+# --- schemathesis: generated requests against the served document ----------------------------------
+
+# SAMVERKAN_API_FUZZ=N: N random (not derandomized) examples per operation, for a longer hunt by hand.
+_FUZZ = int(os.environ.get("SAMVERKAN_API_FUZZ", "0") or 0)
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_generated_requests_get_no_server_error_and_answers_match_the_document(eng, clock, make_token, open_case,
+                                                                                 mode):
+    """Requests generated from /api/v1/openapi.json, in-process over WSGI, with a chair's token.
+
+    Bounded (15 examples per operation, derandomized) so it runs in seconds in CI.
+    """
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    for n in range(3):
+        open_case(title=f"Existing {n}", assignee="official")
+    open_case(confidential=True, group="polisen", as_user="police")
+    app = create_app(eng.config, engine=eng, clock=clock, testing=True, overrides={"API_RATE_LIMIT": 0})
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers = {"Authorization": f"Bearer {make_token('chair')}"}
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 9
+
+    for operation in operations:
+        @settings(max_examples=_FUZZ or 15, deadline=None, database=None, derandomize=not _FUZZ,
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=generation))
+        def run(case: Any) -> None:
+            case.call_and_validate(headers=headers, checks=checks)
+
+        run()
