@@ -105,8 +105,7 @@ def _authenticate() -> str:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiProblem(401, "Send a personal API token as 'Authorization: Bearer smv_...'.", headers=_WWW)
-        with eng().db.write() as session:
-            who = tokens.authenticate(session, token, now())
+        who = tokens.actor_for_token(eng(), token, now())
         if who is None:
             raise ApiProblem(401, "The API token is unknown, revoked or its owner is disabled; "
                                   "create a new one with `samverkan token create`.", headers=_WWW)
