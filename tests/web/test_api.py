@@ -92,7 +92,7 @@ def test_the_browser_session_reads_and_must_send_the_csrf_header_to_write(web, o
     web.login("official")
     assert web.client.get(f"/api/v1/cases/{case_id}").get_json()["id"] == case_id
     refused = web.client.post(f"/api/v1/cases/{case_id}/comments", json={"body": "from the page"})
-    assert _problem(refused, 403)["type"].endswith("/csrf")
+    assert _problem(refused, 403)["type"] == "urn:samverkan:problem:csrf"
     done = web.client.post(f"/api/v1/cases/{case_id}/comments", json={"body": "from the page"},
                            headers={"X-CSRFToken": web.token()})
     assert done.status_code == 201
@@ -197,6 +197,13 @@ def test_malformed_json_and_wrong_media_type(api):
     _problem(caller.client.post("/api/v1/cases", data="[1, 2]", headers=headers), 400)
     _problem(caller.client.post("/api/v1/cases", data="title=x", headers={**caller._headers(),
              "Content-Type": "application/x-www-form-urlencoded"}), 415)
+
+
+def test_a_body_over_the_size_limit_is_413(api):
+    caller = api()
+    huge = '{"workflow": "action", "title": "' + "x" * (2 * 1024 * 1024) + '"}'
+    _problem(caller.client.post("/api/v1/cases", data=huge, headers={**caller._headers(),
+                                                                      "Content-Type": "application/json"}), 413)
 
 
 def test_opening_for_a_group_one_is_not_in_is_403(api):

@@ -48,7 +48,7 @@ def problem(status: int, detail: str, *, field: str | None = None, kind: str | N
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
     """A problem response; `kind` names the `type` URI's last part (default: the status's title)."""
     slug = kind or TITLES.get(status, "error").lower().replace(" ", "-")
-    body: dict[str, Any] = {"type": f"/api/v1/problems/{slug}", "title": TITLES.get(status, "Error"),
+    body: dict[str, Any] = {"type": f"urn:samverkan:problem:{slug}", "title": TITLES.get(status, "Error"),
                             "status": status, "detail": detail}
     if field is not None:
         body["field"] = field
