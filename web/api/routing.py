@@ -91,9 +91,10 @@ def caller() -> Actor | str:
 
 
 def _limiter() -> RateLimiter:
+    """The app's limiter, made on first use from `API_RATE_LIMIT` (requests a minute, default 120; 0 = off)."""
     ext = current_app.extensions
     if "samverkan_api_limiter" not in ext:
-        ext["samverkan_api_limiter"] = RateLimiter(int(current_app.config.get("API_RATE_LIMIT", 120)))
+        ext.setdefault("samverkan_api_limiter", RateLimiter(int(current_app.config.get("API_RATE_LIMIT", 120))))
     return ext["samverkan_api_limiter"]  # type: ignore[no-any-return]
 
 
