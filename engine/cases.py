@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import deadlines
 from engine.app import Engine
@@ -50,24 +50,36 @@ def as_actor(session: Session, actor: Actor | str) -> Actor:
     return actor if isinstance(actor, Actor) else actor_for(session, actor)
 
 
+_LOG = TransitionLog.__table__  # type: ignore[attr-defined]
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+# Built once: these run on every transition, and building a statement costs more than
+# running it. On the tables rather than the mapped classes, for the same reason.
+_LAST_LOG = (select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.case_id == bindparam("b_case"))
+             .order_by(_LOG.c.seq.desc()).limit(1))
+_INSERT_LOG = insert(_LOG)
+_LOG_COLUMNS = tuple(c.name for c in _LOG.columns if c.name != "id")
+_UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_version"))
+
+
 def append_log(session: Session, case_id: int, trigger: str, from_state: str | None,
-                to_state: str, actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
-    last = session.exec(select(TransitionLog.seq, TransitionLog.hash)
-                        .where(TransitionLog.case_id == case_id)
-                        .order_by(TransitionLog.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+               to_state: str, actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
+    """Append the case's next log row, chained to the previous one; the row as written."""
+    last = session.execute(_LAST_LOG, {"b_case": case_id}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     row = TransitionLog(case_id=case_id, seq=seq, trigger=trigger, from_state=from_state,
                         to_state=to_state, actor=actor, at=now, comment=comment or None,
                         prev_hash=prev, hash="")
     row.hash = row_hash(row)
-    session.add(row)
+    result = session.execute(_INSERT_LOG, {k: getattr(row, k) for k in _LOG_COLUMNS})
+    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
     return row
 
 
 def _period_end(session: Session, case: CaseRow) -> dt.date | None:
     if case.period_id is None:
         return None
-    return session.exec(select(Period.ends_on).where(Period.id == case.period_id)).first()
+    ends: dt.date | None = session.exec(select(col(Period.ends_on)).where(col(Period.id) == case.period_id)).first()
+    return ends
 
 
 def planned_deadlines(eng: Engine, session: Session, case: CaseRow, state: str, definition: Definition,
@@ -76,10 +88,13 @@ def planned_deadlines(eng: Engine, session: Session, case: CaseRow, state: str, 
     rule = definition.states[state].deadline
     if rule is None or definition.states[state].terminal:
         return []
+    # The period and the agreement's reminder days matter only to period-end deadlines:
+    # reading them for every other transition would cost a query each.
+    by_period = rule.anchor == "period_end"
     day = deadlines.due_date(rule, entered=now, opened=case.opened_at,
                              requested=case.requested_due_at, event=case.event_at,
-                             period_end=_period_end(session, case), tz=eng.tz)
-    reminders = eng.agreement_config(session, case.agreement_id).renewal_reminder_days
+                             period_end=_period_end(session, case) if by_period else None, tz=eng.tz)
+    reminders = eng.agreement_config(session, case.agreement_id).renewal_reminder_days if by_period else ()
     return deadlines.plan(rule, day, now, eng.tz, reminders)
 
 
@@ -132,8 +147,8 @@ def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: A
     values = {"state": adapter.state, "version": version + 1, "data": adapter.data,
               "updated_at": now, "is_open": not terminal, "closed_at": now if terminal else None,
               "due_at": due_of(planned)}
-    done = session.execute(update(CaseRow).where(CaseRow.id == case.id, CaseRow.version == version)
-                           .values(**values))
+    # The loaded row is brought up to date below, so no ORM bookkeeping is needed here.
+    done = session.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": version, **values})
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(case.id, version, version + 1)
     for key, value in values.items():

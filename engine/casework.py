@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine import deadlines
 from engine.agreements import current_period
@@ -49,6 +49,7 @@ def _active_user_id(session: Session, username: str, field: str) -> int:
         raise ValidationError(field, f"No user {username!r}; check the user name.")
     if row[1]:
         raise ValidationError(field, f"User {username!r} is disabled; choose someone else.")
+    assert row[0] is not None
     return row[0]
 
 
@@ -131,7 +132,7 @@ def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetim
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
     values = {**values, "version": case.version + 1, "updated_at": now}
-    done = session.execute(update(CaseRow).where(CaseRow.id == case.id, CaseRow.version == case.version)
+    done = session.execute(update(CaseRow).where(col(CaseRow.id) == case.id, col(CaseRow.version) == case.version)
                            .values(**values))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(case.id, expected, case.version + 1)

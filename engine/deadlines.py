@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session
 
 from engine.calendar import add_working_days, is_working_day
 from engine.definitions import DeadlineRule
@@ -79,14 +79,23 @@ def plan(rule: DeadlineRule, day: dt.date, now: dt.datetime, tz: ZoneInfo,
 
 def retire_pending(session: Session, case_id: int) -> None:
     """Retire the case's pending rows: it left the state they belonged to."""
-    session.execute(update(Deadline).where(col(Deadline.case_id) == case_id, col(Deadline.status) == "pending")
-                    .values(status="retired"))
+    # On the table, not the mapped class: every transition runs this, and the ORM's
+    # bulk-update bookkeeping would cost more than the UPDATE itself.
+    session.execute(_RETIRE, {"b_case": case_id})
 
 
 def add_rows(session: Session, case: CaseRow, planned: list[PlannedDeadline]) -> None:
-    """Insert the planned rows for the case's current state and version."""
+    """Insert the planned rows for the case's current state and version (one executemany)."""
     assert case.id is not None
-    for p in planned:
-        session.add(Deadline(case_id=case.id, state=case.state, case_version=case.version,
-                             kind=p.kind, offset_days=p.offset_days, due_at=p.due_at,
-                             trigger=p.trigger))
+    if not planned:
+        return
+    session.execute(insert(_DEADLINES), [
+        {"case_id": case.id, "state": case.state, "case_version": case.version, "kind": p.kind,
+         "offset_days": p.offset_days, "due_at": p.due_at, "trigger": p.trigger, "status": "pending",
+         "attempts": 0}
+        for p in planned])
+
+
+_DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
+_RETIRE = (update(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("b_case"), _DEADLINES.c.status == "pending")
+           .values(status="retired"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,7 @@ from engine.models import CaseRow
 from engine.rules import Actor
 from engine.views import case_summary, names_for
 
-__all__ = ["QUEUES", "QueueFilter", "conditions", "count_queues", "list_queue"]
+__all__ = ["QUEUES", "QueueFilter", "conditions", "count_queues", "list_queue", "queue_page"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -103,6 +106,66 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
         rows = _page(session, _where(queue, who, now, filters or QueueFilter()), limit, offset)
         names = names_for(session, rows)
         return [case_summary(c, names, now) for c in rows]
+
+
+def _encode(case: CaseRow) -> str:
+    raw = json.dumps([case.due_at.isoformat() if case.due_at else None, case.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
+    """The (due_at, id) a cursor points after, or a ValidationError naming `cursor`."""
+    try:
+        due, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when = dt.datetime.fromisoformat(due) if due is not None else None
+        if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
+            raise ValueError(cursor)
+        return when, case_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
+
+
+def _after(session: Session, conds: list[Any], limit: int, after: tuple[dt.datetime | None, int] | None,
+           ) -> list[CaseRow]:
+    """Up to `limit` cases strictly after `after` in the queue order (the keyset twin of `_page`)."""
+    rows: list[CaseRow] = []
+    due_at, case_id = after if after is not None else (None, None)
+    if after is None or due_at is not None:
+        dated = [*conds, col(CaseRow.due_at).is_not(None)]
+        if due_at is not None:
+            dated.append(or_(col(CaseRow.due_at) > due_at,
+                             and_(col(CaseRow.due_at) == due_at, col(CaseRow.id) > case_id)))
+        rows = list(session.exec(select(CaseRow).where(*dated).order_by(col(CaseRow.due_at), col(CaseRow.id))
+                                 .limit(limit)).all())
+        if len(rows) == limit:
+            return rows
+        case_id = None
+    undated = [*conds, col(CaseRow.due_at).is_(None)]
+    if case_id is not None:
+        undated.append(col(CaseRow.id) > case_id)
+    return rows + list(session.exec(select(CaseRow).where(*undated).order_by(col(CaseRow.id))
+                                    .limit(limit - len(rows))).all())
+
+
+def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
+               limit: int = 50, cursor: str | None = None,
+               now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a queue in `list_queue`'s order after an opaque `cursor`; and the cursor of the next page.
+
+    A keyset cursor (due time and id of the last case shown) rather than an offset, so a page
+    does not skip or repeat cases when others are opened or closed meanwhile.
+    """
+    if not 1 <= limit <= 1000:
+        raise ValidationError("limit", "The limit is between 1 and 1000.")
+    after = _decode(cursor) if cursor else None
+    now = now or eng.now()
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        rows = _after(session, _where(queue, who, now, filters or QueueFilter()), limit + 1, after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        names = names_for(session, rows)
+        return [case_summary(c, names, now) for c in rows], _encode(rows[-1]) if more and rows else None
 
 
 def count_queues(session: Session, actor: Actor, now: dt.datetime) -> dict[str, int]:

@@ -109,8 +109,8 @@ class Scheduler:
             self._heartbeat(now)
             if summary.fired or summary.opened or summary.failed:
                 log.info("due run: %s", {k: v for k, v in summary.as_dict().items() if k != "items"})
-            self.last_summary = summary
             self._plan_wakeup(now)
+            self.last_summary = summary  # set last: a run is over once its wake-up is planned
             return summary
         except Exception:  # the next sweep retries; never let the job die silently
             log.exception("due run failed")

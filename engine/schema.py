@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 
 from engine.db import Database
 
-__all__ = ["alembic_config", "ensure_database", "upgrade"]
+__all__ = ["alembic_config", "ensure_database", "upgrade", "upgrade_if_ours"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,6 +26,15 @@ def alembic_config(db: Database) -> AlembicConfig:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Create or upgrade the schema to `revision`."""
     command.upgrade(alembic_config(db), revision)
+
+
+def upgrade_if_ours(db: Database) -> None:
+    """Upgrade a database that is empty or already managed by our migrations; leave others alone."""
+    from sqlalchemy import inspect
+
+    names = set(inspect(db.engine).get_table_names())
+    if not names or "alembic_version" in names:
+        upgrade(db)
 
 
 def ensure_database(url: str) -> bool:

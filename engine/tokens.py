@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from engine.app import Engine
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import ApiToken, User
 from engine.rules import Actor
 from engine.users import actor_for
 
-__all__ = ["PREFIX", "TokenInfo", "authenticate", "create_token", "hash_token", "list_tokens", "revoke_token"]
+__all__ = ["PREFIX", "TokenInfo", "actor_for_token", "authenticate", "create_token", "hash_token", "list_tokens",
+           "revoke_token"]
 
 PREFIX = "smv_"
 
@@ -107,3 +109,11 @@ def authenticate(session: Session, token: str, now: dt.datetime) -> Actor | None
     row.last_used_at = now
     session.add(row)
     return actor_for(session, user.username)
+
+
+def actor_for_token(eng: Engine, token: str, now: dt.datetime) -> Actor | None:
+    """`authenticate` in its own transaction (it records when the token was last used)."""
+    if not token.startswith(PREFIX):
+        return None
+    with eng.db.write() as session:
+        return authenticate(session, token, now)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from engine.config import Config
@@ -156,14 +156,21 @@ def list_users(session: Session) -> list[UserInfo]:
                      tuple(ms.get(u.id or 0, []))) for u in users]
 
 
+_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
+# One query for the user and their memberships, built once: this runs on every action.
+_ACTOR = (select(_U.c.id, _U.c.disabled, _M.c.group_id, _M.c.role)
+          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)).where(_U.c.username == bindparam("b_username")))
+
+
 def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    user = _user(session, username)
-    if user.disabled:
+    rows = session.execute(_ACTOR, {"b_username": username}).all()
+    if not rows:
+        raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
+    if rows[0][1]:
         raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
-    rows = session.exec(select(Membership.group_id, Membership.role)
-                        .where(Membership.user_id == user.id)).all()
-    return Actor(username=user.username, user_id=user.id,
-                 roles=frozenset(r for _, r in rows), group_ids=frozenset(g for g, _ in rows))
+    members = [(g, r) for _, _, g, r in rows if g is not None]
+    return Actor(username=username, user_id=rows[0][0],
+                 roles=frozenset(r for _, r in members), group_ids=frozenset(g for g, _ in members))

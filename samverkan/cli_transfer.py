@@ -9,14 +9,9 @@ from samverkan.cli import State, friendly
 
 def _prepare_schema(state: State) -> None:
     """Create the schema on a brand-new database; leave an existing one to the emptiness check."""
-    from sqlalchemy import inspect
+    from engine.schema import upgrade_if_ours
 
-    from engine.schema import upgrade
-
-    db = state.engine.db
-    names = set(inspect(db.engine).get_table_names())
-    if not names or "alembic_version" in names:
-        upgrade(db)
+    upgrade_if_ours(state.engine.db)
 
 
 def register(main: click.Group) -> None:

@@ -73,7 +73,7 @@ def _secret_key(config: Config, testing: bool) -> str:
 def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | None = None,
                testing: bool = False, overrides: dict[str, Any] | None = None) -> Flask:
     """The Flask application for one deployment; nothing touches the database until a request."""
-    from web import admin, agreement, auth, cases, chair, errors, formatting, newcase, notices, ops, queues
+    from web import admin, agreement, api, auth, cases, chair, errors, formatting, newcase, notices, ops, queues
 
     app = Flask(__name__)
     https = config.mail.base_url.startswith("https://")
@@ -103,6 +103,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     auth.init_login(app)
     formatting.init_app(app)
     errors.init_app(app)
+    api.init_app(app)
     for module in (auth, queues, cases, agreement, chair, admin, notices, ops):
         app.register_blueprint(module.bp)
     try:

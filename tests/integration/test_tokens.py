@@ -76,8 +76,6 @@ def test_a_token_needs_a_name(eng: Engine) -> None:
 def test_cli_creates_lists_and_revokes(eng: Engine, tmp_path: Path) -> None:
     from tests.integration.test_transfer import _config_file
 
-    if eng.db.dialect != "sqlite":
-        pytest.skip("the command line is the same on both; its engine is not disposed, which psycopg warns about")
     cfg = str(_config_file(tmp_path, eng.config.database_url))
     runner = CliRunner()
     made = runner.invoke(main, ["--config", cfg, "token", "create", "official", "--name", "GIS"])

@@ -1,0 +1,190 @@
+"""Cases through the API: queues with cursors, one case, open, fire, assign, comment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine import casework
+from engine.cases import fire
+from engine.errors import NotFound, ValidationError
+from engine.overview import group_ids
+from engine.queues import QUEUES, QueueFilter, queue_page
+from engine.views import get_case
+from web.api.routing import Param, caller, endpoint
+from web.api.schemas import ID, VERSION, nullable, ref
+from web.support import eng, now
+
+__all__: list[str] = []
+
+_TEXT = {"type": "string", "maxLength": 10_000}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
+_CASE_ID = Param("case_id", "path", ID, "The case's id.", required=True)
+
+_LIST_PARAMS = (
+    Param("queue", "query", {"type": "string", "enum": list(QUEUES), "default": "mine"},
+          "Which queue: your cases, your groups', unassigned, overdue, or all you may see."),
+    Param("workflow", "query", {"type": "string"}, "Only cases of this workflow key."),
+    Param("state", "query", {"type": "string"}, "Only cases in this state."),
+    Param("focus_area", "query", {"type": "string"}, "Only cases in this focus area."),
+    Param("group", "query", {"type": "string"}, "Only cases owned by this group key."),
+    Param("due_before", "query", {"type": "string", "format": "date"}, "Due before this day (exclusive)."),
+    Param("due_after", "query", {"type": "string", "format": "date"}, "Due on or after this day."),
+    Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+          "Cases per page."),
+    Param("cursor", "query", {"type": "string"}, "The `next_cursor` of the previous page."),
+)
+
+
+def _filters(workflow: str | None, state: str | None, focus_area: str | None, group: str | None,
+             due_before: dt.date | None, due_after: dt.date | None) -> QueueFilter:
+    tz = eng().tz
+    gid = None
+    if group is not None:
+        gid = group_ids(eng()).get(group)
+        if gid is None:
+            raise ValidationError("group", f"Unknown group {group!r}; use a group key, e.g. "
+                                           f"{', '.join(sorted(group_ids(eng()))[:3])}.")
+    if workflow is not None and workflow not in eng().registry.current:
+        raise ValidationError("workflow", f"Unknown workflow {workflow!r}; GET /api/v1/workflows lists them.")
+    return QueueFilter(
+        workflow=workflow, state=state, focus_area=focus_area, group_id=gid,
+        due_before=dt.datetime.combine(due_before, dt.time(), tzinfo=tz) if due_before else None,
+        due_after=dt.datetime.combine(due_after, dt.time(), tzinfo=tz) if due_after else None,
+    )
+
+
+@endpoint("GET", "/cases", summary="List a queue, soonest due first, one page at a time.", params=_LIST_PARAMS,
+          response=ref("CasePage"))
+def list_cases(queue: str, workflow: str | None, state: str | None, focus_area: str | None, group: str | None,
+               due_before: dt.date | None, due_after: dt.date | None, limit: int,
+               cursor: str | None) -> dict[str, Any]:
+    """A page of the queue, in the same order as the web interface's."""
+    filters = _filters(workflow, state, focus_area, group, due_before, due_after)
+    items, following = queue_page(eng(), caller(), queue, filters=filters, limit=limit, cursor=cursor, now=now())
+    return {"items": items, "next_cursor": following}
+
+
+@endpoint("GET", "/cases/{case_id}", summary="One case with its history and the triggers you may fire.",
+          params=(_CASE_ID,), response=ref("Case"))
+def show_case(case_id: int) -> dict[str, Any]:
+    """The case, or 404 if it does not exist or is confidential to others."""
+    return get_case(eng(), case_id, caller(), now=now())
+
+
+_OPEN_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["workflow", "title"],
+    "properties": {
+        "workflow": {**_NAME, "description": "The workflow key (GET /api/v1/workflows)."},
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "group": {**_NAME, "description": "The owning group's key; default: your first group."},
+        "description": _TEXT,
+        "focus_area": nullable(_NAME),
+        "priority": {"type": "string", "enum": list(casework.PRIORITIES), "default": "normal"},
+        "assignee": nullable({**_NAME, "description": "User name of the case officer."}),
+        "confidential": {"type": "boolean", "default": False},
+        "parent_id": nullable(ID),
+        "due": nullable({"type": "string", "format": "date", "description": "Due date (YYYY-MM-DD)."}),
+        "event_at": nullable({"type": "string", "format": "date-time",
+                              "description": "When the meeting or review takes place (with offset)."}),
+    },
+}
+
+
+def _event_at(raw: str | None) -> dt.datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationError("event_at", "Write event_at as a date-time with offset, e.g. 2027-03-01T18:00:00+01:00.")
+    return value.astimezone(dt.UTC)
+
+
+def _open_request(body: dict[str, Any]) -> casework.OpenRequest:
+    if body["workflow"] not in eng().registry.current:
+        raise ValidationError("workflow", f"Unknown workflow {body['workflow']!r}; GET /api/v1/workflows lists them.")
+    due = body.get("due")
+    return casework.OpenRequest(
+        workflow=body["workflow"], title=body["title"], group=body.get("group"),
+        description=body.get("description", ""), focus_area=body.get("focus_area"),
+        priority=body.get("priority", "normal"), assignee=body.get("assignee"),
+        confidential=body.get("confidential", False), parent_id=body.get("parent_id"),
+        due=dt.date.fromisoformat(due) if due else None, event_at=_event_at(body.get("event_at")),
+    )
+
+
+@endpoint("POST", "/cases", summary="Open a case.", body=_OPEN_BODY, response=ref("Case"), status=201,
+          errors=(403,))
+def open_case(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Open the case and answer with it, as the caller now sees it."""
+    req = _open_request(body)
+    try:
+        case = casework.open_case(eng(), req, caller(), now=now())
+    except NotFound as exc:  # the parent case: a field of the body, not this URL
+        raise ValidationError("parent_id", str(exc)) from None
+    assert case.id is not None
+    return get_case(eng(), case.id, caller(), now=now()), {"Location": f"/api/v1/cases/{case.id}"}
+
+
+_FIRE_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["trigger", "expected_version"],
+    "properties": {
+        "trigger": {**_NAME, "description": "One of the case's allowed_triggers."},
+        "comment": nullable(_TEXT),
+        "expected_version": {**VERSION, "description": "The case's version you read; 409 if it changed."},
+    },
+}
+
+
+@endpoint("POST", "/cases/{case_id}/fire", summary="Fire a trigger (take an action) on a case.",
+          params=(_CASE_ID,), body=_FIRE_BODY, response=ref("Case"), errors=(403, 409))
+def fire_trigger(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Fire, then answer with the case as it is now."""
+    fire(eng(), case_id, body["trigger"], caller(), comment=(body.get("comment") or "").strip() or None,
+         expected_version=body["expected_version"], now=now())
+    return get_case(eng(), case_id, caller(), now=now())
+
+
+_ASSIGN_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["expected_version"],
+    "properties": {
+        "user": {**_NAME, "description": "Give the case to this person (or give `group`)."},
+        "group": {**_NAME, "description": "Hand the case to this group, unassigned (or give `user`)."},
+        "expected_version": VERSION,
+    },
+}
+
+
+@endpoint("POST", "/cases/{case_id}/assign", summary="Assign a case to a person, or hand it to another group.",
+          params=(_CASE_ID,), body=_ASSIGN_BODY, response=ref("Case"), errors=(403, 409))
+def assign_case(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Assign, then answer with the case as it is now."""
+    user, group = body.get("user"), body.get("group")
+    if (user is None) == (group is None):
+        raise ValidationError("user", "Give either `user` or `group`, not both or neither.")
+    try:
+        casework.assign(eng(), case_id, caller(), user=user, group=group,
+                        expected_version=body["expected_version"], now=now())
+    except ValidationError as exc:
+        raise ValidationError("user" if user is not None else "group", str(exc)) from None
+    return get_case(eng(), case_id, caller(), now=now())
+
+
+_COMMENT_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["body"],
+    "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 10_000}},
+}
+
+
+@endpoint("POST", "/cases/{case_id}/comments", summary="Comment on a case.", params=(_CASE_ID,),
+          body=_COMMENT_BODY, response=ref("Comment"), status=201, errors=(403,))
+def add_comment(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the comment and answer with it."""
+    try:
+        row = casework.comment(eng(), case_id, caller(), body["body"], now=now())
+    except ValidationError as exc:
+        raise ValidationError("body", str(exc)) from None
+    return {"author": row.author, "at": row.at.isoformat().replace("+00:00", "Z"), "body": row.body}

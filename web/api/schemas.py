@@ -1,0 +1,106 @@
+"""JSON schemas (OpenAPI 3.1 = JSON Schema 2020-12) of what the API sends and accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["COMPONENTS", "ID", "VERSION", "nullable", "ref"]
+
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+VERSION = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_STR = {"type": "string"}
+_TIME = {"type": "string", "format": "date-time"}
+_DATE = {"type": "string", "format": "date"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A reference to component `name`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], *, description: str) -> dict[str, Any]:
+    return {"type": "object", "description": description, "properties": properties,
+            "required": list(properties)}
+
+
+_LABELS = _object({"sv": _STR, "en": _STR}, description="A text in Swedish and English.")
+
+_SUMMARY_FIELDS: dict[str, Any] = {
+    "id": ID, "workflow": _STR, "title": _STR, "state": _STR, "version": VERSION,
+    "assignee": nullable(_STR), "group": nullable(_STR), "focus_area": nullable(_STR),
+    "priority": {"type": "string", "enum": ["low", "normal", "high"]}, "confidential": {"type": "boolean"},
+    "parent_id": nullable(ID), "opened_at": _TIME, "due_at": nullable(_TIME), "closed_at": nullable(_TIME),
+    "overdue": {"type": "boolean"},
+}
+
+_DEADLINE = _object({
+    "days": nullable({"type": "integer"}), "working_days": nullable({"type": "integer"}),
+    "anchor": {"type": "string", "enum": ["entered", "opened", "event", "period_end"]},
+    "remind_before_days": {"type": "array", "items": {"type": "integer"}},
+    "escalate_after_days": {"type": "array", "items": {"type": "integer"}},
+    "timeout_trigger": nullable(_STR),
+}, description="When a case in the state is due, and when reminders and escalations go out.")
+
+COMPONENTS: dict[str, Any] = {
+    "Problem": {
+        "type": "object", "description": "An error (RFC 9457): `detail` says what was wrong and what to do.",
+        "properties": {"type": _STR, "title": _STR, "status": {"type": "integer"}, "detail": _STR,
+                       "field": {"type": "string", "description": "The parameter or body field at fault."},
+                       "current_version": {"type": "integer", "description": "On 409: the case's version now."},
+                       "state": {"type": "string", "description": "On a refused trigger: the case's state."}},
+        "required": ["type", "title", "status", "detail"],
+    },
+    "CaseSummary": _object(_SUMMARY_FIELDS, description="A case as queues list it."),
+    "CasePage": _object({"items": {"type": "array", "items": ref("CaseSummary")},
+                         "next_cursor": nullable(_STR)},
+                        description="One page of a queue; pass `next_cursor` as `cursor` for the next."),
+    "HistoryEntry": _object({
+        "seq": {"type": "integer"}, "trigger": _STR, "from": nullable(_STR), "to": _STR, "actor": _STR,
+        "at": _TIME, "comment": nullable(_STR),
+    }, description="One row of the case's transition log (@open, @assign and the triggers fired)."),
+    "Comment": _object({"author": _STR, "at": _TIME, "body": _STR}, description="A comment on a case."),
+    "Case": _object({
+        **_SUMMARY_FIELDS,
+        "description": _STR, "definition_version": _STR, "event_at": nullable(_TIME),
+        "data": {"type": "object"},
+        "your_roles": {"type": "array", "items": _STR},
+        "allowed_triggers": {"type": "array", "items": _STR,
+                             "description": "Triggers the caller may fire now."},
+        "history": {"type": "array", "items": ref("HistoryEntry")},
+        "comments": {"type": "array", "items": ref("Comment")},
+        "children": {"type": "array", "items": _object(
+            {"id": ID, "workflow": _STR, "title": _STR, "state": _STR}, description="A child case.")},
+    }, description="A case with its history, comments and the triggers the caller may fire."),
+    "Obligation": _object({
+        "key": _STR, "label": _LABELS, "required": {"type": "integer"}, "done": {"type": "integer"},
+        "met": {"type": "boolean"}, "case_ids": {"type": "array", "items": ID},
+    }, description="What the agreement requires this period, and whether it is met."),
+    "Agreement": _object({
+        "key": _STR, "title": _STR, "parties": {"type": "array", "items": _STR},
+        "period": _object({
+            "number": {"type": "integer"}, "starts_on": _DATE,
+            "ends_on": {**_DATE, "description": "The first day after the period."},
+            "days_left": {"type": "integer"},
+            "status": {"type": "string", "enum": ["active", "lapsed", "extended", "revised", "terminated"]},
+        }, description="The latest agreement period."),
+        "renewal_case_id": nullable(ID), "renewal_state": nullable(_STR),
+        "obligations": {"type": "array", "items": ref("Obligation")},
+    }, description="The agreement, its current period and the status of its obligations."),
+    "Workflow": _object({
+        "key": _STR, "version": _STR, "label": _LABELS, "description": _LABELS, "initial": _STR,
+        "states": {"type": "array", "items": _object({
+            "key": _STR, "label": _LABELS, "terminal": {"type": "boolean"}, "deadline": nullable(_DEADLINE),
+        }, description="A state of the workflow.")},
+        "transitions": {"type": "array", "items": _object({
+            "trigger": _STR, "label": _LABELS, "sources": {"type": "array", "items": _STR}, "target": _STR,
+            "roles": {"type": "array", "items": _STR}, "guards": {"type": "array", "items": _STR},
+            "comment_required": {"type": "boolean"},
+            "system": {"type": "boolean", "description": "Fired by the system on a deadline."},
+        }, description="A transition: who may fire which trigger from where to where.")},
+    }, description="A workflow definition in force."),
+}
