@@ -44,6 +44,9 @@ class MailConfig:
     host: str = "127.0.0.1"
     port: int = 25
     security: str = "none"
+    # CA bundle (PEM) that signs the server's certificate, for "starttls"/"ssl" with a private CA;
+    # empty: the system's trusted CAs. Read relative to the config file.
+    ca_file: str = ""
     user: str = ""
     password_env: str = "SAMVERKAN_SMTP_PASSWORD"
     from_address: str = "samverkan@localhost"

@@ -73,7 +73,13 @@ def read_mail(r: Reader) -> MailConfig:
         if mail.get(key, int, 1) < 1:
             raise mail.err(key, "must be at least 1")
     defaults = MailConfig()
-    return MailConfig(**{k: mail.get(k, type(getattr(defaults, k))) for k in mail.data})
+    values = {k: mail.get(k, type(getattr(defaults, k))) for k in mail.data}
+    if values.get("ca_file"):
+        ca_file = r.path.resolve().parent / values["ca_file"]  # an absolute path stays as it is
+        if not ca_file.is_file():
+            raise mail.err("ca_file", f"file {str(ca_file)!r} not found; give the path of a PEM CA bundle, or \"\"")
+        values["ca_file"] = str(ca_file)
+    return MailConfig(**values)
 
 
 def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:

@@ -29,6 +29,11 @@ def _smtp_code_error(code: int, text: str) -> Exception:
     return PermanentError(f"{code} {text}") if 500 <= code < 600 else TransientError(f"{code} {text}")
 
 
+def _tls_context(m: MailConfig) -> ssl.SSLContext:
+    """Verifies the server's certificate and host name against [mail] ca_file, else the system's CAs."""
+    return ssl.create_default_context(cafile=m.ca_file or None)
+
+
 class SmtpChannel:
     """Sends messages through the [mail] server; connects on first use, reconnects once if dropped."""
 
@@ -48,11 +53,11 @@ class SmtpChannel:
         smtp: smtplib.SMTP | None = None
         try:
             if m.security == "ssl":
-                smtp = smtplib.SMTP_SSL(m.host, m.port, timeout=self.timeout, context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(m.host, m.port, timeout=self.timeout, context=_tls_context(m))
             else:
                 smtp = smtplib.SMTP(m.host, m.port, timeout=self.timeout)
                 if m.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=_tls_context(m))
             if m.user:
                 smtp.login(m.user, os.environ.get(m.password_env, ""))
         except (OSError, smtplib.SMTPException) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
 from email.message import Message
 from typing import Any
 
@@ -45,10 +46,16 @@ class Recorder:
 class SmtpSink:
     """Start/stop an aiosmtpd server on a free loopback port."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None, *, security: str = "none",
+                 tls_context: ssl.SSLContext | None = None) -> None:
         self.recorder = Recorder()
         self.port = free_port()
         self.credentials = credentials  # (user, password) the server demands, over plain text for tests
+        # As [mail] security: "starttls" demands STARTTLS before MAIL, "ssl" speaks TLS from the first byte;
+        # both with `tls_context` (a server context holding the certificate).
+        if (security != "none") != (tls_context is not None):
+            raise ValueError("security 'starttls' or 'ssl' needs a tls_context, and 'none' none")
+        self.security, self.tls_context = security, tls_context
         self._controller: Controller | None = None
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
@@ -61,7 +68,12 @@ class SmtpSink:
             auth: dict[str, Any] = {}
             if self.credentials:
                 auth = {"authenticator": self._authenticate, "auth_require_tls": False}
-            self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **auth)
+            tls: dict[str, Any] = {}
+            if self.security == "starttls":
+                tls = {"tls_context": self.tls_context, "require_starttls": True}
+            elif self.security == "ssl":
+                tls = {"ssl_context": self.tls_context}
+            self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **auth, **tls)
             self._controller.start()
         return self
 

@@ -133,3 +133,16 @@ def test_syntax_error_is_a_config_error(tmp_path: Path) -> None:
 def test_missing_file_says_how_to_choose_another(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="pass --config PATH or set SAMVERKAN_CONFIG"):
         load_config(tmp_path / "nowhere.toml")
+
+
+def test_mail_ca_file_is_read_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "smtp-ca.pem").write_text("", encoding="utf-8")
+    cfg = load_config(_write(tmp_path, SHIPPED.replace('ca_file = ""', 'ca_file = "smtp-ca.pem"', 1)))
+    assert cfg.mail.ca_file == str((tmp_path / "smtp-ca.pem").resolve())
+    assert load_config(_write(tmp_path, SHIPPED)).mail.ca_file == ""
+
+
+def test_missing_mail_ca_file(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'ca_file = ""', 'ca_file = "nowhere.pem"')
+    assert err.key == "mail.ca_file"
+    assert "not found" in err.problem
