@@ -52,8 +52,8 @@ required = 24
 '''
 
 
-@pytest.fixture
-def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
+def two_agreement_engine(tmp_path: Path, db_url: str) -> Engine:
+    """An engine on the shipped Höör config plus ESLOV, synced at T0."""
     path = tmp_path / "config.toml"
     text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
         'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
@@ -61,6 +61,13 @@ def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
     eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
     with eng.db.write() as s:
         sync_from_config(s, eng.config, T0)
+    return eng
+
+
+@pytest.fixture
+def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
+    eng = two_agreement_engine(tmp_path, db_url)
+    with eng.db.write() as s:
         add_user(s, eng.config, "eslovchair", name="E", email="e@example.org", now=T0,
                  roles=[("chair", "eslov_rad")])
         add_user(s, eng.config, "hoorchair", name="H", email="h@example.org", now=T0,

@@ -8,27 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
+from engine.app import Engine
 from engine.casework import OpenRequest, open_case
 from engine.clock import FixedClock
-from engine.config import load_config
 from engine.users import add_user
-from tests.conftest import ROOT, T0
-from tests.integration.test_multi_agreement import ESLOV
+from tests.conftest import T0
+from tests.integration.test_multi_agreement import two_agreement_engine
 from tests.web.conftest import Web
 from web import create_app
 
 
 @pytest.fixture
 def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
-    path = tmp_path / "config.toml"
-    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
-        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
-    path.write_text(text + ESLOV, encoding="utf-8")
-    eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
+    eng = two_agreement_engine(tmp_path, db_url)
     with eng.db.write() as s:
-        sync_from_config(s, eng.config, T0)
         add_user(s, eng.config, "regionchair", name="R", email="r@example.org", now=T0,
                  roles=[("chair", "trygghetsgruppen"), ("chair", "eslov_rad")])
     open_case(eng, OpenRequest("action", "Belysning i Höör", group="trygghetsgruppen"), "regionchair")
