@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine.app import Engine
 from engine.cases import fire_in
@@ -84,17 +84,18 @@ class DueSummary:
 
 def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
     """Claim up to `limit` due, unleased rows for LEASE; their ids, soonest due first."""
-    due = [Deadline.status == "pending", Deadline.due_at <= now,
-           or_(Deadline.claimed_until.is_(None), Deadline.claimed_until <= now)]  # type: ignore[union-attr,operator]
+    due = [col(Deadline.status) == "pending", col(Deadline.due_at) <= now,
+           or_(col(Deadline.claimed_until).is_(None), col(Deadline.claimed_until) <= now)]
+    order = (col(Deadline.due_at), col(Deadline.id))
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.execute(select(Deadline.id).where(*due).order_by(Deadline.due_at, Deadline.id)
+        ids = list(session.execute(select(col(Deadline.id)).where(*due).order_by(*order)
                                    .limit(limit).with_for_update(skip_locked=True)).scalars())
         if ids:
-            session.execute(update(Deadline).where(Deadline.id.in_(ids)).values(claimed_until=now + LEASE))  # type: ignore[union-attr]
-        return ids
-    inner = select(Deadline.id).where(*due).order_by(Deadline.due_at, Deadline.id).limit(limit)
-    stmt = (update(Deadline).where(Deadline.id.in_(inner.scalar_subquery()))  # type: ignore[union-attr]
-            .values(claimed_until=now + LEASE).returning(Deadline.id, Deadline.due_at))
+            session.execute(update(Deadline).where(col(Deadline.id).in_(ids)).values(claimed_until=now + LEASE))
+        return [i for i in ids if i is not None]
+    inner = select(col(Deadline.id)).where(*due).order_by(*order).limit(limit)
+    stmt = (update(Deadline).where(col(Deadline.id).in_(inner.scalar_subquery()))
+            .values(claimed_until=now + LEASE).returning(col(Deadline.id), col(Deadline.due_at)))
     return [r[0] for r in sorted(session.execute(stmt).all(), key=lambda r: (r[1], r[0]))]
 
 

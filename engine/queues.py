@@ -39,23 +39,23 @@ def visible(actor: Actor) -> Any:
     """SQL condition: the cases `actor` may see (confidential ones only to those involved)."""
     if actor.is_system or "chair" in actor.roles:
         return true()
-    return or_(CaseRow.confidential == false(),
-               CaseRow.group_id.in_(actor.group_ids or {-1}),  # type: ignore[attr-defined]
-               CaseRow.assignee_id == actor.user_id)
+    return or_(col(CaseRow.confidential) == false(),
+               col(CaseRow.group_id).in_(actor.group_ids or {-1}),
+               col(CaseRow.assignee_id) == actor.user_id)
 
 
 def _queue(queue: str, actor: Actor, now: dt.datetime) -> Any:
-    open_ = CaseRow.is_open == True  # noqa: E712
-    groups = CaseRow.group_id.in_(actor.group_ids or {-1})  # type: ignore[attr-defined]
+    open_ = col(CaseRow.is_open) == true()
+    groups = col(CaseRow.group_id).in_(actor.group_ids or {-1})
     if queue == "mine":
-        return and_(open_, CaseRow.assignee_id == actor.user_id)
+        return and_(open_, col(CaseRow.assignee_id) == actor.user_id)
     if queue == "group":
         return and_(open_, groups)
     if queue == "unassigned":
         scope = true() if "chair" in actor.roles else groups
-        return and_(open_, CaseRow.assignee_id.is_(None), scope)  # type: ignore[union-attr]
+        return and_(open_, col(CaseRow.assignee_id).is_(None), scope)
     if queue == "overdue":
-        return and_(open_, CaseRow.due_at < now)  # type: ignore[operator]
+        return and_(open_, col(CaseRow.due_at) < now)
     if queue == "all":
         return true()
     raise ValidationError("queue", f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}.")
