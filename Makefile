@@ -38,8 +38,10 @@ up-postgres: install
 	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) init --create-database --demo
 	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) up --workers $(WORKERS) --schedulers 2 --port 8000
 
+## lint: ruff on everything, mypy --strict on engine/
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-*
