@@ -4,41 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.agreements import sync_from_config
-from engine.app import build_engine
 from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.config import load_config
 from engine.events import Event
 from engine.outbox import list_notices
 from engine.users import add_user
 from notifications import install
-from tests.conftest import ROOT, T0
-
-SECOND = '''
-[[agreements]]
-key = "eslov"
-title = "Samverkansöverenskommelse Eslöv"
-parties = ["Eslövs kommun", "Polisen"]
-start = 2015-03-01
-period_months = 24
-renewal_group = "eslov_rad"
-[[agreements.groups]]
-key = "eslov_rad"
-sv = "Brottsförebyggande rådet i Eslöv"
-en = "Crime prevention council, Eslöv"
-'''
+from tests.conftest import T0
+from tests.integration.test_multi_agreement import two_agreement_engine
 
 
 def test_escalation_and_renewal_reach_the_people_of_the_cases_agreement(tmp_path: Path, db_url: str) -> None:
-    path = tmp_path / "config.toml"
-    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
-        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
-    path.write_text(text + SECOND, encoding="utf-8")
-    eng = build_engine(load_config(path, database_url=db_url), clock=FixedClock(T0))
+    eng = two_agreement_engine(tmp_path, db_url)
     install(eng)
     with eng.db.write() as s:
-        sync_from_config(s, eng.config, T0)
         for name, roles in (("eslovchair", [("chair", "eslov_rad")]), ("eslovpolis", [("police", "eslov_rad")]),
                             ("hoorchair", [("chair", "trygghetsgruppen")]), ("hoorpolis", [("police", "polisen")])):
             add_user(s, eng.config, name, name=name, email=f"{name}@example.org", now=T0, roles=roles)
