@@ -3,8 +3,10 @@
 For the overdue and the group queue, as an official of one group: the median and p95 time of
 the whole page through Flask's test client, and of the page's own list query (captured
 while the page runs) executed bare on the driver; printed as ratios, with the query plan.
-Also every statement the page runs (session user, capped navigation counts, names), run
-bare, to show how much of the page is SQL and how much is the web layer.
+Also every statement the page runs (session user, capped navigation counts and unread notices,
+the list), run bare, to show how much of the page is SQL and how much is the web layer; and the
+framework's floor: an empty log-in-protected route through the same client and session, which
+no page can beat (Werkzeug's test client, Flask, the session cookie, Flask-Login).
 Runs on SQLite, and on PostgreSQL too when SAMVERKAN_TEST_DATABASE_URL is set.
 The last line is one JSON object with every figure. Target: page p95 <= 3x query p95.
 """
@@ -161,7 +163,10 @@ def _page_times(client: Any, url: str) -> list[float]:
 
 def _client(eng: Engine) -> Any:
     import re
+
+    from flask_login import login_required
     app = create_app(eng.config, engine=eng, testing=True, overrides={"WTF_CSRF_ENABLED": False})
+    app.add_url_rule("/bench/floor", "bench_floor", login_required(lambda: "ok"))
     client = app.test_client()
     assert client.post("/login", data={"username": "official", "password": PASSWORD}).status_code == 302
     assert re.search("Försenade", client.get("/queues/overdue").get_data(as_text=True))
@@ -177,7 +182,11 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
     print(f"[{name}] seeded {N_CASES} cases in {time.perf_counter() - started:.1f}s")
     client = _client(eng)
     capture = _Capture(eng.db.engine)
-    out: dict[str, Any] = {}
+    floor = _page_times(client, "/bench/floor")
+    out: dict[str, Any] = {"floor_median_ms": statistics.median(floor) * 1000,
+                           "floor_p95_ms": _percentile(floor, 0.95) * 1000}
+    print(f"[{name}] floor: an empty log-in-protected route, median {out['floor_median_ms']:.2f} ms,"
+          f" p95 {out['floor_p95_ms']:.2f} ms")
     for queue in QUEUES:
         page_url = f"/queues/{queue}"
         capture.statements.clear()
@@ -197,6 +206,7 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
         figures["ratio_median"] = figures["page_median_ms"] / figures["query_median_ms"]
         figures["ratio_p95"] = figures["page_p95_ms"] / figures["query_p95_ms"]
         figures["ratio_all_sql_p95"] = figures["page_p95_ms"] / figures["all_sql_p95_ms"]
+        figures["ratio_floor_p95"] = out["floor_p95_ms"] / figures["query_p95_ms"]
         figures["index_used"] = any(("USING INDEX" in line or "USING COVERING INDEX" in line
                                      or "Index Scan" in line or "Index Only Scan" in line) for line in plan)
         figures["target_met"] = figures["ratio_p95"] <= 3.0
@@ -206,6 +216,7 @@ def run_backend(name: str, url: str) -> dict[str, Any]:
               f" | ratio median {figures['ratio_median']:.2f}x, p95 {figures['ratio_p95']:.2f}x")
         print(f"[{name}] {queue:8} all {len(every)} statements of the page run bare: p95 "
               f"{figures['all_sql_p95_ms']:.2f} ms; page p95 / that = {figures['ratio_all_sql_p95']:.2f}x")
+        print(f"[{name}] {queue:8} the empty route's p95 alone is {figures['ratio_floor_p95']:.2f}x this query's p95")
         print(f"[{name}] {queue:8} plan:")
         for line in plan:
             print(f"    {line}")

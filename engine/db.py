@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._writer = self.engine.execution_options(samverkan_write=True)
+        self._shared: ContextVar[Session | None] = ContextVar(f"samverkan_shared_read_{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
@@ -95,9 +97,31 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; nothing it does is committed."""
+        """A session for reading; nothing it does is committed.
+
+        Inside `shared_reads()` every read uses that block's one session and transaction.
+        """
+        shared = self._shared.get()
+        if shared is not None:
+            yield shared
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """Let every `read()` in this block (and this thread or task) share one read transaction.
+
+        A web page reads the user, the header's counts and its own rows: one BEGIN and one
+        connection instead of one each. A `write()` inside the block ends the shared
+        transaction, so what is read after it sees what was written.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            token = self._shared.set(session)
+            try:
+                yield
+            finally:
+                self._shared.reset(token)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -106,6 +130,9 @@ class Database:
         On SQLite it takes the write lock at BEGIN so concurrent writers queue up
         instead of overwriting each other.
         """
+        shared = self._shared.get()
+        if shared is not None:
+            shared.close()  # the next read begins a new transaction, after this write
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
 

@@ -5,21 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from engine.app import Engine
 from engine.cases import as_actor
 from engine.errors import Forbidden, NotFound
 from engine.models import CaseRow, User
-from engine.queues import QUEUES, QueueFilter, conditions, visible
+from engine.queues import QueueFilter, capped_counts, visible
 from engine.rules import Actor
 from engine.views import case_summary, names_for
 
 COUNT_CAP = 100
 
 __all__ = ["COUNT_CAP", "active_users", "agreement_ids", "chair_overview", "group_ids", "mark_notices_read",
-           "my_notices", "queue_counts", "unread_notices"]
+           "my_notices", "navigation", "queue_counts", "unread_notices"]
 
 
 def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
@@ -29,15 +28,19 @@ def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None
     Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
     """
     now = now or eng.now()
-    names = [q for q in QUEUES if q != "all"]
+    with eng.db.read() as session:
+        return capped_counts(session, as_actor(session, actor), now, filters or QueueFilter(), cap)
+
+
+def navigation(eng: Engine, actor: Actor | str, now: dt.datetime | None = None, cap: int = COUNT_CAP,
+               filters: QueueFilter | None = None) -> tuple[dict[str, int], int]:
+    """What every page's header shows: `queue_counts` and `unread_notices`, read together."""
+    from engine.outbox import unread_count
+    now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        counts = [select(func.count()).select_from(
-                      select(CaseRow.id).where(*conditions(q, who, now, filters)).limit(cap).subquery()
-                  ).scalar_subquery()
-                  for q in names]
-        row = session.exec(select(*counts)).one()  # one round trip for every queue
-        return dict(zip(names, row, strict=True))
+        counts = capped_counts(session, who, now, filters or QueueFilter(), cap)
+        return counts, unread_count(session, _user_id(session, who))
 
 
 def active_users(eng: Engine) -> list[tuple[str, str]]:
@@ -86,31 +89,34 @@ def agreement_ids(eng: Engine) -> dict[str, int]:
         return {k: i for k, i in session.exec(select(Agreement.key, Agreement.id)).all() if i is not None}
 
 
-def _user_id(session: Any, username: str) -> int:
+def _user_id(session: Any, who: Actor | str) -> int:
+    if isinstance(who, Actor) and who.user_id is not None:
+        return who.user_id
+    username = who.username if isinstance(who, Actor) else who
     uid = session.exec(select(User.id).where(User.username == username)).first()
     if uid is None:
         raise NotFound(f"No user {username!r}.")
     return int(uid)
 
 
-def unread_notices(eng: Engine, username: str) -> int:
-    """How many in-app notices of `username` are unread (the bell)."""
+def unread_notices(eng: Engine, who: Actor | str) -> int:
+    """How many in-app notices of `who` (an Actor or a user name) are unread (the bell)."""
     from engine.outbox import unread_count
     with eng.db.read() as session:
-        return unread_count(session, _user_id(session, username))
+        return unread_count(session, _user_id(session, who))
 
 
-def my_notices(eng: Engine, username: str, limit: int = 50) -> list[dict[str, Any]]:
+def my_notices(eng: Engine, who: Actor | str, limit: int = 50) -> list[dict[str, Any]]:
     """The person's notices, newest first."""
     from engine.outbox import list_for_user
     with eng.db.read() as session:
         return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "created_at": n.created_at,
                  "read": n.read_at is not None, "title": (n.payload or {}).get("title")}
-                for n in list_for_user(session, _user_id(session, username), limit=limit)]
+                for n in list_for_user(session, _user_id(session, who), limit=limit)]
 
 
-def mark_notices_read(eng: Engine, username: str, now: dt.datetime) -> int:
+def mark_notices_read(eng: Engine, who: Actor | str, now: dt.datetime) -> int:
     """Mark all of the person's notices read; returns how many changed."""
     from engine.outbox import mark_read
     with eng.db.write() as session:
-        return mark_read(session, _user_id(session, username), now)
+        return mark_read(session, _user_id(session, who), now)

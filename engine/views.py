@@ -13,7 +13,7 @@ from engine.machines import effective_roles
 from engine.models import CaseComment, CaseRow, Group, TransitionLog, User
 from engine.rules import Actor, CaseAdapter, FireContext
 
-__all__ = ["allowed_triggers", "case_summary", "case_view", "get_case"]
+__all__ = ["allowed_triggers", "case_summary", "case_view", "get_case", "names_for", "summary_of"]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -30,11 +30,15 @@ def allowed_triggers(eng: Engine, session: Session, case: CaseRow, actor: Actor,
 
 
 def case_summary(case: CaseRow, names: dict[str, dict[int, str]], now: dt.datetime) -> dict[str, Any]:
-    """The fields of a case for lists (no history)."""
+    """The fields of a case for lists (no history); `names` as `names_for` gives them."""
+    return summary_of(case, names["users"].get(case.assignee_id or 0), names["groups"].get(case.group_id), now)
+
+
+def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime) -> dict[str, Any]:
+    """The fields of a case (a row or anything with its columns as attributes) for lists."""
     return {
         "id": case.id, "workflow": case.workflow, "title": case.title, "state": case.state,
-        "version": case.version, "assignee": names["users"].get(case.assignee_id or 0),
-        "group": names["groups"].get(case.group_id), "focus_area": case.focus_area,
+        "version": case.version, "assignee": assignee, "group": group, "focus_area": case.focus_area,
         "priority": case.priority, "confidential": case.confidential, "parent_id": case.parent_id,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at), "closed_at": _iso(case.closed_at),
         "overdue": bool(case.is_open and case.due_at and case.due_at < now),

@@ -28,6 +28,7 @@ class WebUser(UserMixin):  # type: ignore[misc]
         self.user = user
         self.id, self.username, self.name = user.id, user.username, user.name
         self.language, self.roles = user.language, user.roles
+        self.actor = user.actor
 
     def get_id(self) -> str:
         return f"{self.user.id}:{self.user.nonce}"

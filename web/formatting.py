@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, session
-from flask_babel import get_locale
+from flask import Flask, current_app, g, session
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
-__all__ = ["init_app", "language", "parse_time", "select_locale"]
+__all__ = ["Labels", "init_app", "labels", "language", "parse_time", "select_locale"]
 
 DUE_SOON = dt.timedelta(days=3)
 
@@ -24,8 +25,62 @@ def select_locale() -> str:
 
 
 def language() -> str:
-    """"sv" or "en" for this request."""
-    return str(get_locale() or "sv")
+    """"sv" or "en" for this request (looked up once per request: templates ask for it per row)."""
+    try:
+        return g._samverkan_language  # type: ignore[no-any-return]
+    except AttributeError:
+        g._samverkan_language = str(get_locale() or "sv")
+        return g._samverkan_language  # type: ignore[no-any-return]
+
+
+def _translations() -> Any:
+    try:
+        return g._samverkan_translations
+    except AttributeError:
+        g._samverkan_translations = get_translations()
+        return g._samverkan_translations
+
+
+def _template_gettext(message: str) -> str:
+    return str(_translations().ugettext(message))
+
+
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    return str(_translations().ungettext(singular, plural, n))
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The names of the configured keys in one language, built once per language and process."""
+
+    workflow: dict[str, str]
+    state: dict[tuple[str, str], str]
+    states_of: dict[str, list[tuple[str, str]]]  # workflow → [(state, label)] in definition order
+    group: dict[str, str]
+    focus: dict[str, str]
+    role: dict[str, str]
+
+
+def _build_labels(lang: str) -> Labels:
+    config, current = _config(), _registry().current
+    return Labels(
+        workflow={k: str(d.label.get(lang)) for k, d in current.items()},
+        state={(k, s): str(st.label.get(lang)) for k, d in current.items() for s, st in d.states.items()},
+        states_of={k: [(s, str(st.label.get(lang))) for s, st in d.states.items()] for k, d in current.items()},
+        group={i.key: str(i.label(lang)) for i in config.groups},
+        focus={i.key: str(i.label(lang)) for i in config.focus_areas},
+        role={i.key: str(i.label(lang)) for i in config.roles},
+    )
+
+
+def labels() -> Labels:
+    """The labels in this request's language."""
+    lang = language()
+    cache: dict[str, Labels] = current_app.extensions.setdefault("samverkan_labels", {})
+    found = cache.get(lang)
+    if found is None:
+        found = cache[lang] = _build_labels(lang)
+    return found
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -56,40 +111,29 @@ def local_date(value: Any) -> str:
     return local_time(value, "%Y-%m-%d")
 
 
-def _labelled(items: Any, key: str | None) -> str:
-    for item in items:
-        if item.key == key:
-            return str(item.label(language()))
-    return key or "–"
-
-
 def group_label(key: str | None) -> str:
     """A group's name in the current language."""
-    return _labelled(_config().groups, key)
+    return labels().group.get(key or "", key or "–")
 
 
 def focus_label(key: str | None) -> str:
     """A focus area's name in the current language."""
-    return _labelled(_config().focus_areas, key)
+    return labels().focus.get(key or "", key or "–")
 
 
 def role_label(key: str | None) -> str:
     """A role's name in the current language."""
-    return _labelled(_config().roles, key)
+    return labels().role.get(key or "", key or "–")
 
 
 def workflow_label(key: str) -> str:
     """A workflow's name in the current language."""
-    d = _registry().current.get(key)
-    return d.label.get(language()) if d else key
+    return labels().workflow.get(key, key)
 
 
 def state_label(workflow: str, state: str | None) -> str:
     """A state's name in the current language."""
-    d = _registry().current.get(workflow)
-    if d is None or state not in d.states:
-        return state or "–"
-    return str(d.states[state].label.get(language()))
+    return labels().state.get((workflow, state or ""), state or "–")
 
 
 def trigger_label(workflow: str, trigger: str) -> str:
@@ -119,10 +163,14 @@ def priority_label(key: str) -> str:
 def init_app(app: Flask) -> None:
     """Register filters and template globals."""
     app.jinja_env.filters.update(localtime=local_time, localdate=local_date)
+    # Flask-Babel's template gettext looks up the locale and the catalogue on every string;
+    # these look them up once per request (a queue page translates a hundred strings).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
     app.jinja_env.globals.update(
         group_label=group_label, focus_label=focus_label, role_label=role_label,
         workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label,
-        due_status=due_status, priority_label=priority_label, language=language,
+        due_status=due_status, priority_label=priority_label, language=language, labels=labels,
     )
 
 

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from engine.overview import mark_notices_read, my_notices, unread_notices
+from engine.overview import mark_notices_read, my_notices
 from web.support import actor, eng, now
 
-__all__ = ["bp", "unread"]
+__all__ = ["bp"]
 
 bp = Blueprint("notices", __name__)
-
-
-def unread() -> int:
-    """Unread notices of the user, read once per request."""
-    if "unread" not in g:
-        g.unread = unread_notices(eng(), actor()) if current_user.is_authenticated else 0
-    return g.unread  # type: ignore[no-any-return]
-
-
-@bp.app_context_processor
-def _bell() -> dict[str, Any]:
-    return {"unread_notices": unread}
 
 
 @bp.route("/notices")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
@@ -10,28 +11,44 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import ValidationError
-from engine.overview import COUNT_CAP, group_ids, queue_counts
+from engine.overview import COUNT_CAP, group_ids, navigation
 from engine.queues import QueueFilter, list_queue
 from web.agreement import selected_agreement_id
+from web.formatting import due_status, labels, local_date
 from web.support import actor, eng, now
 
-__all__ = ["QUEUE_NAMES", "bp", "nav_counts"]
+__all__ = ["QUEUE_NAMES", "bp", "nav_counts", "unread"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
 
 
+def _load_navigation() -> None:
+    """The header's queue counts and unread notices, read once per request in one transaction."""
+    if current_user.is_authenticated:
+        g.nav_counts, g.unread = navigation(eng(), actor(), now(),
+                                            filters=QueueFilter(agreement_id=selected_agreement_id()))
+    else:
+        g.nav_counts, g.unread = {}, 0
+
+
 def nav_counts() -> dict[str, int]:
-    """Queue counts for the navigation, read once per request."""
+    """Queue counts for the navigation."""
     if "nav_counts" not in g:
-        g.nav_counts = (queue_counts(eng(), actor(), now(), filters=QueueFilter(agreement_id=selected_agreement_id()))
-                        if current_user.is_authenticated else {})
+        _load_navigation()
     return g.nav_counts  # type: ignore[no-any-return]
+
+
+def unread() -> int:
+    """Unread notices of the user (the bell)."""
+    if "unread" not in g:
+        _load_navigation()
+    return g.unread  # type: ignore[no-any-return]
 
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"nav_counts": nav_counts, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
+    return {"nav_counts": nav_counts, "unread_notices": unread, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
 
 
 def _day(name: str, errors: dict[str, str]) -> dt.date | None:
@@ -67,6 +84,17 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
     )
 
 
+def _display(rows: list[dict[str, Any]]) -> list[SimpleNamespace]:
+    """The queue's rows with their labels, local due date and due status worked out once here,
+    rather than by a dozen template calls per row."""
+    names, when = labels(), now()
+    return [SimpleNamespace(**c, **{"workflow_label": names.workflow.get(c["workflow"], c["workflow"]),
+             "state_label": names.state.get((c["workflow"], c["state"]), c["state"]),
+             "group_label": names.group.get(c["group"] or "", c["group"] or "–"),
+             "focus_label": names.focus.get(c["focus_area"] or "", c["focus_area"] or "–"),
+             "due_date": local_date(c["due_at"]), "due_status": due_status(c, when)}) for c in rows]
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
@@ -91,6 +119,5 @@ def queue(name: str) -> Any:
         errors[exc.field] = str(exc)
         rows = []
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("queue.html", name=name, rows=rows[:size], page=page, has_next=len(rows) > size,
-                           args=args, errors=errors, now=now(), cfg=eng().config,
-                           workflows=eng().registry.current)
+    return render_template("queue.html", name=name, rows=_display(rows[:size]), page=page, has_next=len(rows) > size,
+                           args=args, errors=errors)
