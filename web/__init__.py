@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -112,6 +114,24 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         pass
     else:
         app.register_blueprint(calendar_bp)
+
+    @app.before_request
+    def _one_read_transaction() -> None:
+        # A page reads the user, the header and its own rows: in one transaction, not one each.
+        if request.method in ("GET", "HEAD"):
+            reads = ExitStack()
+            reads.enter_context(app.extensions["samverkan"].engine.db.shared_reads())
+            g._samverkan_reads = reads
+
+    @app.teardown_request
+    def _end_read_transaction(_exc: BaseException | None) -> None:
+        reads = g.pop("_samverkan_reads", None)
+        if reads is not None:
+            try:
+                reads.close()
+            except Exception:  # the database may be what failed; the response is already made
+                logging.getLogger(__name__).warning("closing the request's read transaction failed",
+                                                    exc_info=True)
 
     @app.after_request
     def _headers(response: Any) -> Any:

@@ -90,3 +90,32 @@ def test_confidential_cases_never_show_for_outsiders(web, open_case, clock, queu
     page = web.text(f"/queues/{queue}")
     assert "Hemlig sak" not in page
     assert "Försenade <span class=\"count\">(0)</span>" in page
+
+
+def test_a_queue_page_costs_the_same_statements_however_long_and_reads_in_one_transaction(web, open_case, eng):
+    """No statement per row (names are joined), and the user, the header's counts and the rows
+    are read in one transaction rather than one each."""
+    from sqlalchemy import event
+
+    def work(url: str) -> tuple[int, int]:
+        statements, transactions = [], []
+        on_statement = lambda *a: statements.append(a[2])  # noqa: E731
+        on_begin = lambda conn: transactions.append(conn)  # noqa: E731
+        event.listen(eng.db.engine, "before_cursor_execute", on_statement)
+        event.listen(eng.db.engine, "begin", on_begin)
+        try:
+            assert web.client.get(url).status_code == 200
+        finally:
+            event.remove(eng.db.engine, "before_cursor_execute", on_statement)
+            event.remove(eng.db.engine, "begin", on_begin)
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")]), len(transactions)
+
+    open_case(title="Ett", assignee="official", due=dt.date(2027, 3, 1))
+    web.login("official")
+    few = work("/queues/mine")
+    for i in range(12):
+        open_case(title=f"Fler {i}", assignee="official", group="kultur_fritid" if i % 2 else "socialnamnden")
+    many = work("/queues/mine")
+    assert len(_ids(web.text("/queues/mine"))) == 13
+    assert many == few
+    assert many[1] == 1
