@@ -29,10 +29,18 @@ def _sections(eng: Engine, cases: list[outbox.CaseBrief]) -> list[dict[str, Any]
 
 
 def enqueue_weekly_digests(eng: Engine, now: dt.datetime) -> int:
-    """On the configured weekday (local time), queue one digest per chair for the ISO week; returns how many."""
+    """Queue one digest per chair for the ISO week once its time has come; returns how many.
+
+    Its time is the configured weekday at the digest hour (local time). A week whose digest
+    time passed with no delivery run (the deliverer was down on Monday) still gets its
+    digest at the first run after; the idempotency key keeps it to one per week.
+    """
     weekday = eng.config.notifications.weekly_digest_weekday
     local = now.astimezone(eng.tz)
-    if weekday == 0 or local.isoweekday() != weekday or local.hour < eng.config.notifications.digest_hour:
+    if weekday == 0 or local.isoweekday() < weekday:
+        return 0
+    digest_day = local.date() - dt.timedelta(days=local.isoweekday() - weekday)
+    if local < dt.datetime.combine(digest_day, dt.time(eng.config.notifications.digest_hour), tzinfo=eng.tz):
         return 0
     year, week, _ = local.isocalendar()
     made = 0

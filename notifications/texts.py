@@ -23,6 +23,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "period_lapsed": "Avtalsperioden slutade {last_day} utan att avtalet förnyats",
         "manual_reminder": "Påminnelse från {actor}: {case}",
         "weekly_digest": "Veckosammanställning: {count} försenade ärenden",
+        "weekly_digest_one": "Veckosammanställning: 1 försenat ärende",
     },
     "en": {
         "assigned": "You have been given {case}",
@@ -36,6 +37,7 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "period_lapsed": "The agreement period ended on {last_day} without renewal",
         "manual_reminder": "Reminder from {actor}: {case}",
         "weekly_digest": "Weekly digest: {count} overdue cases",
+        "weekly_digest_one": "Weekly digest: 1 overdue case",
     },
 }
 
@@ -109,9 +111,10 @@ def entry_for(kind: str, payload: dict[str, Any], lang: str, base_url: str, tz: 
               "days": payload.get("offset_days", 0), "actor": payload.get("actor", ""),
               "last_day": _last_day(payload.get("ends_on"), ui), "count": payload.get("count", 0)}
     templates = {**_HEADLINES[lang], **(_CONFIDENTIAL[lang] if payload.get("confidential") else {})}
-    headline = templates.get(kind, "{case}").format(**values)
+    singular = f"{kind}_one" if values["count"] == 1 and f"{kind}_one" in templates else kind
+    headline = templates.get(singular, "{case}").format(**values)
     if kind == "weekly_digest":
-        return Entry(headline, f"{base_url}/cases?queue=overdue",
+        return Entry(headline, f"{base_url}/chair",  # the chair's overview of overdue cases
                      sections=_digest_sections(payload, lang, ui, base_url, tz))
     if payload.get("confidential"):
         return Entry(headline, link, (ui["confidential"],))

@@ -254,6 +254,24 @@ def test_chair_weekly_digest_groups_overdue_cases_by_group_and_focus_area(
     assert f"{BASE}/cases/{b}" in text
 
 
+def test_a_weekly_digest_missed_on_its_day_is_sent_once_at_the_next_run_that_week(
+        notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+    open_case(title="Försenad", due=dt.date(2027, 2, 12))
+    clock.at = dt.datetime(2027, 2, 15, 5, 30, tzinfo=dt.UTC)  # Monday 06:30 local: not yet its hour
+    deliver_pending(notify_eng)
+    assert smtp.to("chair@example.org") == []
+    clock.at = dt.datetime(2027, 2, 17, 12, 0, tzinfo=dt.UTC)  # no run since; Wednesday
+    deliver_pending(notify_eng)
+    clock.at = dt.datetime(2027, 2, 21, 20, 0, tzinfo=dt.UTC)  # Sunday: still that week
+    deliver_pending(notify_eng)
+    [msg] = smtp.to("chair@example.org")
+    assert subject(msg) == "Samverkan: Veckosammanställning: 1 försenat ärende"
+    assert f"{BASE}/chair" in body(msg)  # the chair's overview, where the overdue cases are
+    clock.at = dt.datetime(2027, 2, 22, 6, 30, tzinfo=dt.UTC)  # the next Monday 07:30: the next week's
+    deliver_pending(notify_eng)
+    assert len(smtp.to("chair@example.org")) == 2
+
+
 def test_renewal_season_through_run_due_tells_the_three_once_per_step(
         notify_eng: Engine, smtp: SmtpSink) -> None:
     from engine.due import run_due
