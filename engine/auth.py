@@ -29,6 +29,8 @@ __all__ = [
     "LoginRefused",
     "SessionUser",
     "end_sessions",
+    "recent_failures",
+    "record_failure",
     "log_in",
     "session_user",
     "set_language",
@@ -66,14 +68,22 @@ class SessionUser:
         return Actor(self.username, self.id, self.roles, self.group_ids)
 
 
-def _recent(session: Session, key: str, now: dt.datetime) -> int:
+def recent_failures(session: Session, key: str, now: dt.datetime) -> int:
+    """How many failed attempts were recorded under `key` within WINDOW before `now`."""
     return session.exec(select(func.count()).select_from(LoginAttempt)
                         .where(LoginAttempt.key == key, LoginAttempt.at > now - WINDOW)).one()
 
 
+def record_failure(session: Session, keys: list[str], now: dt.datetime) -> None:
+    """Count a failed attempt under each of `keys`, and forget attempts too old to matter."""
+    for key in keys:
+        session.add(LoginAttempt(key=key[:200], at=now))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - 4 * WINDOW))  # type: ignore[arg-type]
+
+
 def _throttled(session: Session, username: str, address: str, now: dt.datetime) -> bool:
-    return (_recent(session, f"user:{username}", now) >= USER_LIMIT
-            or _recent(session, f"addr:{address}", now) >= ADDRESS_LIMIT)
+    return (recent_failures(session, f"user:{username}", now) >= USER_LIMIT
+            or recent_failures(session, f"addr:{address}", now) >= ADDRESS_LIMIT)
 
 
 _U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
@@ -114,10 +124,7 @@ def log_in(eng: Engine, username: str, password: str, address: str, now: dt.date
             assert found is not None
             return found[0]
         # The failure is committed (the refusal is raised after the transaction).
-        session.add(LoginAttempt(key=f"user:{username}"[:200], at=now))
-        session.add(LoginAttempt(key=f"addr:{address}"[:200], at=now))
-        # Old attempts are of no use to the throttle; keep the table small.
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - 4 * WINDOW))  # type: ignore[arg-type]
+        record_failure(session, [f"user:{username}", f"addr:{address}"], now)
     raise LoginRefused("invalid", "Wrong user name or password, or the account is disabled; "
                                   "check them and try again.")
 

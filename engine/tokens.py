@@ -16,15 +16,24 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from engine.app import Engine
-from engine.errors import Forbidden, NotFound, ValidationError
+from engine.auth import ADDRESS_LIMIT, WINDOW, recent_failures, record_failure
+from engine.errors import EngineError, Forbidden, NotFound, ValidationError
 from engine.models import ApiToken, User
 from engine.rules import Actor
 from engine.users import actor_for
 
-__all__ = ["PREFIX", "TokenInfo", "actor_for_token", "authenticate", "create_token", "hash_token", "list_tokens",
-           "revoke_token"]
+__all__ = ["PREFIX", "TokenInfo", "TokensThrottled", "actor_for_token", "authenticate", "create_token", "hash_token",
+           "list_tokens", "revoke_token"]
 
 PREFIX = "smv_"
+
+
+class TokensThrottled(EngineError):
+    """Too many unknown tokens came from one address lately; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__("Too many unknown API tokens from this address; wait 15 minutes and try again.")
 
 
 @dataclass(frozen=True)
@@ -111,9 +120,18 @@ def authenticate(session: Session, token: str, now: dt.datetime) -> Actor | None
     return actor_for(session, user.username)
 
 
-def actor_for_token(eng: Engine, token: str, now: dt.datetime) -> Actor | None:
-    """`authenticate` in its own transaction (it records when the token was last used)."""
-    if not token.startswith(PREFIX):
-        return None
+def actor_for_token(eng: Engine, token: str, now: dt.datetime, address: str | None = None) -> Actor | None:
+    """`authenticate` in its own transaction (it records when the token was last used).
+
+    With an `address`, a refused token is counted against it in the database (so the count
+    holds across web workers), and once ADDRESS_LIMIT were refused within WINDOW every token
+    from there is refused with TokensThrottled, even a good one, until the window passes.
+    """
+    key = f"token-addr:{address}" if address is not None else None
     with eng.db.write() as session:
-        return authenticate(session, token, now)
+        if key is not None and recent_failures(session, key, now) >= ADDRESS_LIMIT:
+            raise TokensThrottled(int(WINDOW.total_seconds()))
+        who = authenticate(session, token, now)
+        if who is None and key is not None:
+            record_failure(session, [key], now)
+        return who

@@ -433,3 +433,18 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_document(e
             case.call_and_validate(headers=headers, checks=checks)
 
         run()
+
+
+def test_an_address_sending_many_unknown_tokens_is_held_off_even_with_a_good_one(eng, clock, client, make_token):
+    from engine.auth import ADDRESS_LIMIT
+    good = {"Authorization": f"Bearer {make_token('official')}"}
+    guesser = {"REMOTE_ADDR": "198.51.100.7"}
+    for n in range(ADDRESS_LIMIT):
+        _problem(client.get("/api/v1/cases", headers={"Authorization": f"Bearer smv_guess{n}"},
+                            environ_base=guesser), 401)
+    held = client.get("/api/v1/cases", headers=good, environ_base=guesser)
+    assert "wait 15 minutes" in _problem(held, 429)["detail"]
+    assert int(held.headers["Retry-After"]) == 900
+    assert client.get("/api/v1/cases", headers=good, environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 200
+    clock.advance(minutes=16)
+    assert client.get("/api/v1/cases", headers=good, environ_base=guesser).status_code == 200

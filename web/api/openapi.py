@@ -55,7 +55,8 @@ def document() -> dict[str, Any]:
                  "description": "Cases, queues, the agreement and the workflows of Samverkan. Authenticate with "
                                 "a personal API token (`Authorization: Bearer smv_...`, made with `samverkan "
                                 "token create USERNAME`); it acts with its owner's rights. Errors are "
-                                "`application/problem+json`. Requests are rate-limited per token."},
+                                "`application/problem+json`. Requests are rate-limited per token; an address that "
+                                "sent 20 unknown tokens within 15 minutes gets 429 until they have passed."},
         "servers": [{"url": PREFIX}],
         "tags": _TAGS,
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],

@@ -106,7 +106,11 @@ def _authenticate() -> str:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiProblem(401, "Send a personal API token as 'Authorization: Bearer smv_...'.", headers=_WWW)
-        who = tokens.actor_for_token(eng(), token, now())
+        try:
+            who = tokens.actor_for_token(eng(), token, now(), request.remote_addr or "unknown")
+        except tokens.TokensThrottled as exc:
+            raise ApiProblem(429, "Too many unknown API tokens came from your address; wait 15 minutes and try "
+                                  "again with a valid token.", headers={"Retry-After": str(exc.retry_after)}) from None
         if who is None:
             raise ApiProblem(401, "The API token is unknown, revoked or its owner is disabled; "
                                   "create a new one with `samverkan token create`.", headers=_WWW)
