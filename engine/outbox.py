@@ -157,6 +157,16 @@ def user_id_by_name(session: Session, username: str, *, active: bool = True) -> 
     return session.exec(stmt).first()
 
 
+def is_active(session: Session, user_id: int) -> bool:
+    """True if user `user_id` exists and is not disabled."""
+    return session.exec(select(User.id).where(User.id == user_id, User.disabled == False)).first() is not None  # noqa: E712
+
+
+def display_name(session: Session, username: str) -> str:
+    """The user's name as people read it (the user name if there is none)."""
+    return session.exec(select(User.name).where(User.username == username)).first() or username
+
+
 def delivery_modes(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     """Each user's chosen mode ("immediate" unless they chose "daily")."""
     ids = list(user_ids)

@@ -54,7 +54,8 @@ class Occurrence:
         self.opens_at = at - dt.timedelta(days=rec.lead_days)
 
 
-def _mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
+def lock_mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
+    """The mark under `key` (made at `now` if there is none), locked until the transaction ends."""
     insert_ignore(session, ScheduleMark, ["key"], key=key, last_at=now)
     return session.exec(select(ScheduleMark).where(ScheduleMark.key == key).with_for_update()).one()
 
@@ -88,7 +89,7 @@ def all_recurring(eng: Engine) -> list[tuple[AgreementConfig, RecurringConfig]]:
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
     """Open each occurrence whose time (less its lead) has come, once."""
     for a, rec in all_recurring(eng):
-        mark = _mark(session, mark_key(a, rec), now)
+        mark = lock_mark(session, mark_key(a, rec), now)
         for occ in pending_occurrences(eng, rec, mark.last_at, now):
             case = _open(eng, session, a, occ, now)
             if case is not None:

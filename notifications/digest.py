@@ -8,6 +8,7 @@ from typing import Any
 
 from engine import outbox
 from engine.app import Engine
+from engine.recurring import lock_mark
 
 __all__ = ["enqueue_weekly_digests"]
 
@@ -31,20 +32,27 @@ def _sections(eng: Engine, cases: list[outbox.CaseBrief]) -> list[dict[str, Any]
 def enqueue_weekly_digests(eng: Engine, now: dt.datetime) -> int:
     """Queue one digest per chair for the ISO week once its time has come; returns how many.
 
-    Its time is the configured weekday at the digest hour (local time). A week whose digest
-    time passed with no delivery run (the deliverer was down on Monday) still gets its
-    digest at the first run after; the idempotency key keeps it to one per week.
+    Its time is the configured weekday at the digest hour (local time). The first delivery
+    run at or after that time handles the week, so a deliverer that was down then still sends
+    it when it comes back; a mark records the week as handled even when nothing was overdue,
+    so cases that fall overdue later in the week wait for the next week's digest.
     """
     weekday = eng.config.notifications.weekly_digest_weekday
     local = now.astimezone(eng.tz)
     if weekday == 0 or local.isoweekday() < weekday:
         return 0
     digest_day = local.date() - dt.timedelta(days=local.isoweekday() - weekday)
-    if local < dt.datetime.combine(digest_day, dt.time(eng.config.notifications.digest_hour), tzinfo=eng.tz):
+    digest_at = dt.datetime.combine(digest_day, dt.time(eng.config.notifications.digest_hour), tzinfo=eng.tz)
+    if local < digest_at:
         return 0
     year, week, _ = local.isocalendar()
     made = 0
     with eng.db.write() as session:
+        mark = lock_mark(session, "notifications:weekly_digest", dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        if mark.last_at >= digest_at:
+            return 0  # this week's digest was handled by an earlier run
+        mark.last_at = digest_at.astimezone(dt.UTC)
+        session.add(mark)
         cases = outbox.overdue_cases(session, now)
         by_agreement: dict[int | None, list[outbox.CaseBrief]] = {}
         for c in cases:

@@ -56,8 +56,8 @@ class Rules:
     # --- recipients -------------------------------------------------------------------
 
     def _responsible(self, session: Session, brief: CaseBrief) -> list[int]:
-        """The assignee, or the owning group's members while nobody is assigned."""
-        if brief.assignee_id is not None:
+        """The assignee, or the owning group's members while nobody (or a disabled account) holds it."""
+        if brief.assignee_id is not None and outbox.is_active(session, brief.assignee_id):
             return [brief.assignee_id]
         return outbox.group_member_ids(session, brief.group_id)
 
@@ -120,7 +120,18 @@ class Rules:
             return
         step = str(event.data.get("kind", "due"))
         renewals = {a.renewal_workflow for a in self.eng.config.agreements}
+        days_left = int(event.data.get("offset_days", 0))
         if event.data.get("workflow", brief.workflow) in renewals:
+            if step != "reminder":
+                # The renewal is due when the period ends; past that the period has lapsed and
+                # `on_period_lapsed` tells the same people once. A "ends today" sent in the last
+                # second of the day, or an escalation the morning after, would only repeat it.
+                return
+            fires_at = event.data.get("due_at")
+            if brief.due_at is not None and fires_at:  # a reminder moved off a weekend is more days ahead
+                tz = self.eng.config.tz
+                days_left = (brief.due_at.astimezone(tz).date()
+                             - dt.datetime.fromisoformat(str(fires_at)).astimezone(tz).date()).days
             recipients = set(self._renewal_people(session, brief.agreement_id))
             if brief.assignee_id is not None:
                 recipients.add(brief.assignee_id)
@@ -129,7 +140,7 @@ class Rules:
             recipients, kind = set(outbox.user_ids_with_role(session, "chair", brief.agreement_id)), "escalation"
         else:
             recipients, kind = set(self._responsible(session, brief)), step
-        payload = case_payload(brief, offset_days=int(event.data.get("offset_days", 0)), step=step)
+        payload = case_payload(brief, offset_days=days_left, step=step)
         if brief.due_at is None and not brief.confidential and event.data.get("due_at"):
             payload["due_at"] = event.data["due_at"]
         self._tell(session, event, recipients, kind=kind, skip_actor=False, payload=payload,
@@ -150,4 +161,4 @@ class Rules:
             return
         self._tell(session, event, self._responsible(session, brief), kind="manual_reminder",
                    key=f"manual_reminder:{brief.id}:{event.at.isoformat()}",
-                   payload=case_payload(brief, actor=event.actor))
+                   payload=case_payload(brief, actor=outbox.display_name(session, event.actor)))

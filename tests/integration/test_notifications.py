@@ -113,6 +113,52 @@ def test_renewal_reminder_and_lapse_reach_chair_police_and_chief_administrative_
     assert f"{BASE}/cases/{case}" in text
 
 
+def test_a_reminder_moved_off_a_weekend_counts_the_real_days_and_renewal_due_and_escalation_stay_quiet(
+        notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
+    case = open_case("agreement_renewal", title="Avtalsförnyelse 2027", group="trygghetsgruppen")
+    # The renewal is due 2027-10-14; its 7-day reminder day, a Thursday... moved to Tuesday the 5th.
+    emit("deadline", case, {"deadline_id": 31, "kind": "reminder", "offset_days": 7, "state": "opened",
+                            "due_at": "2027-10-05T06:00:00+00:00", "workflow": "agreement_renewal"})
+    emit("deadline", case, {"deadline_id": 32, "kind": "due", "offset_days": 0, "state": "opened",
+                            "due_at": "2027-10-14T21:59:59+00:00", "workflow": "agreement_renewal"})
+    emit("deadline", case, {"deadline_id": 33, "kind": "escalation", "offset_days": 1, "state": "opened",
+                            "due_at": "2027-10-15T06:00:00+00:00", "workflow": "agreement_renewal"})
+    deliver_pending(notify_eng)
+    [msg] = smtp.to("chair@example.org")
+    assert "avtalsperioden slutar 2027-10-14, om 9 dagar" in body(msg)
+    assert "Avtalsförnyelse" in subject(msg)  # one message: the reminder alone
+
+
+def test_a_case_held_by_a_disabled_account_reminds_its_group_instead(
+        notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
+    from engine.users import disable_user
+    case = open_case(title="Hålls av en som slutat", assignee="member")
+    with notify_eng.db.write() as s:
+        disable_user(s, "member")
+    deliver_pending(notify_eng)
+    smtp.messages.clear()
+    smtp.recorder.envelopes.clear()
+    emit("deadline", case, {"deadline_id": 41, "kind": "reminder", "offset_days": 1, "state": "open",
+                            "due_at": "2027-03-11T07:00:00+00:00", "workflow": "action"})
+    deliver_pending(notify_eng)
+    assert smtp.to("member@example.org") == []
+    [msg] = smtp.to("official@example.org")  # the other member of socialnamnden
+    assert f"Påminnelse: ärende {case}" in body(msg)
+
+
+def test_a_manual_reminder_names_the_sender_as_people_know_them(
+        notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
+    from engine.reminders import remind
+    case = open_case(title="Påminns", assignee="official")
+    deliver_pending(notify_eng)
+    smtp.messages.clear()
+    smtp.recorder.envelopes.clear()
+    remind(notify_eng, case, "chair")
+    deliver_pending(notify_eng)
+    [msg] = smtp.to("official@example.org")
+    assert f"Påminnelse från Chair: ärende {case}" in body(msg)
+
+
 def test_the_same_deadline_seen_twice_makes_one_message(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case(title="Inbrottsförebyggande", assignee="official")
@@ -270,6 +316,21 @@ def test_a_weekly_digest_missed_on_its_day_is_sent_once_at_the_next_run_that_wee
     clock.at = dt.datetime(2027, 2, 22, 6, 30, tzinfo=dt.UTC)  # the next Monday 07:30: the next week's
     deliver_pending(notify_eng)
     assert len(smtp.to("chair@example.org")) == 2
+
+
+def test_a_week_with_nothing_overdue_at_digest_time_gets_no_digest_later_that_week(
+        notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
+    open_case(title="Förfaller onsdag", due=dt.date(2027, 2, 17))
+    clock.at = dt.datetime(2027, 2, 15, 7, 30, tzinfo=dt.UTC)  # Monday 08:30: nothing overdue yet
+    deliver_pending(notify_eng)
+    clock.at = dt.datetime(2027, 2, 18, 12, 0, tzinfo=dt.UTC)  # Thursday: overdue now
+    deliver_pending(notify_eng)
+    assert [subject(m) for m in smtp.to("chair@example.org")
+            if "Veckosammanställning" in subject(m)] == []  # it waits for Monday's digest
+    clock.at = dt.datetime(2027, 2, 22, 7, 30, tzinfo=dt.UTC)
+    deliver_pending(notify_eng)
+    assert [subject(m) for m in smtp.to("chair@example.org") if "Veckosammanställning" in subject(m)] == [
+        "Samverkan: Veckosammanställning: 1 försenat ärende"]
 
 
 def test_renewal_season_through_run_due_tells_the_three_once_per_step(
