@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from engine import renewal
+from engine.agreements import current_period
 from engine.app import Engine
 from engine.config import AgreementConfig, ObligationConfig
 from engine.errors import ConfigError
@@ -90,13 +91,18 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
 
 
 def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None) -> AgreementStatus | None:
-    """The latest period of agreement `key` (default: the default one) and its obligations; None before init."""
+    """The period of agreement `key` (default: the default one) in force today, and its obligations.
+
+    Once the renewal is signed the next period exists too, but the one running today is what
+    the page is about; only when no period contains today (it lapsed or was terminated)
+    is the latest one shown. None before `samverkan init`.
+    """
     a = eng.config.agreement_by_key(key) if key else eng.config.agreement
     with eng.db.read() as session:
         agreement = session.exec(select(Agreement).where(Agreement.key == a.key)).first()
         if agreement is None or agreement.id is None:
             return None
-        period = renewal.latest_period(session, agreement.id)
+        period = current_period(session, agreement.id, now, eng.tz) or renewal.latest_period(session, agreement.id)
         if period is None:
             return None
         case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()

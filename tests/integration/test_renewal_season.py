@@ -141,3 +141,25 @@ def test_one_party_cannot_sign_twice(eng: Engine, clock: FixedClock, signer: str
     fire(eng, case.id, "sign", signer, now=clock.at)
     with pytest.raises(TransitionNotAllowed, match="already signed"):
         fire(eng, case.id, "sign", signer, now=clock.at)
+
+
+def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_signed(eng: Engine, clock: FixedClock) -> None:
+    from engine.obligations import agreement_status
+
+    def act(now: dt.datetime) -> None:
+        case = _renewal(eng)
+        if case and now.astimezone(STHLM).date() == dt.date(2027, 8, 20):
+            fire(eng, case.id, "schedule_discussion", "chair", now=now)
+            fire(eng, case.id, "hold_discussion", "police", comment="Förlängning utan ändringar.", now=now)
+            fire(eng, case.id, "sign", "chair", now=now)
+            fire(eng, case.id, "sign", "police", now=now)
+
+    _play(eng, clock, local(2027, 8, 18), 4, act)
+    assert [p.number for p in _periods(eng)] == [18, 19]
+    status = agreement_status(eng, local(2027, 8, 22))
+    assert status is not None
+    assert (status.period_number, status.ends_on, status.renewal_state) == (18, dt.date(2027, 10, 15), "extended")
+    assert status.days_left == 54
+    later = agreement_status(eng, local(2027, 10, 16))
+    assert later is not None
+    assert (later.period_number, later.starts_on) == (19, dt.date(2027, 10, 15))
