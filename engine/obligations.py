@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -10,9 +11,12 @@ from sqlmodel import Session, col, select
 from engine import renewal
 from engine.agreements import current_period
 from engine.app import Engine
+from engine.cases import as_actor
 from engine.config import AgreementConfig, ObligationConfig
 from engine.errors import ConfigError
 from engine.models import Agreement, CaseRow, Period, TransitionLog
+from engine.queues import visible
+from engine.rules import Actor
 
 __all__ = ["AgreementStatus", "ObligationStatus", "agreement_status", "check_obligations", "obligation_status"]
 
@@ -90,7 +94,15 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
     return ObligationStatus(ob.key, ob.sv, ob.en, required, len(done), len(done) >= required, done)
 
 
-def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None) -> AgreementStatus | None:
+def _visible_cases(session: Session, viewer: Actor, obligations: list[ObligationStatus]) -> list[ObligationStatus]:
+    ids = {i for o in obligations for i in o.case_ids}
+    stmt = select(CaseRow.id).where(col(CaseRow.id).in_(ids), visible(viewer))
+    seen = set(session.exec(stmt).all()) if ids else set()
+    return [dataclasses.replace(o, case_ids=[i for i in o.case_ids if i in seen]) for o in obligations]
+
+
+def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
+                     viewer: Actor | str | None = None) -> AgreementStatus | None:
     """The period of agreement `key` (default: the default one) in force today, and its obligations.
 
     Once the renewal is signed the next period exists too, but the one running today is what
@@ -108,6 +120,8 @@ def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None) -> A
         case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
         today = now.astimezone(eng.tz).date()
         obligations = [obligation_status(session, eng, period, ob) for ob in a.obligations]
+        if viewer is not None:
+            obligations = _visible_cases(session, as_actor(session, viewer), obligations)
         return AgreementStatus(
             title=agreement.title, parties=list(agreement.parties), period_number=period.number,
             starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,

@@ -69,7 +69,9 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
         out: dict[tuple[str, str | None], dict[str, Any]] = {}
         for case in rows:
             summary = case_summary(case, names, now)
-            summary["days_overdue"] = (now - case.due_at).days if case.due_at else 0
+            # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
+            summary["days_overdue"] = ((now.astimezone(eng.tz).date() - case.due_at.astimezone(eng.tz).date()).days
+                                       if case.due_at else 0)
             key = (summary["group"], case.focus_area)
             out.setdefault(key, {"group": key[0], "focus_area": key[1], "cases": []})["cases"].append(summary)
         return list(out.values())

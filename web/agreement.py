@@ -14,13 +14,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from engine.obligations import agreement_status
 from engine.overview import agreement_ids
-from web.support import eng, now, safe_next
-
-try:  # engine.obligations lands with the deadline issue; the page says so until then.
-    from engine.obligations import agreement_status
-except ImportError:  # pragma: no cover - depends on what is merged
-    agreement_status = None
+from web.support import actor, eng, now, safe_next
 
 __all__ = ["bp", "selected_agreement_id", "selected_key"]
 
@@ -76,9 +72,6 @@ def show() -> Any:
     key = request.args.get("agreement") or selected_key()
     if key is not None and key not in {a.key for a in agreements}:
         abort(404)
-    if agreement_status is None:
-        status = None
-    else:
-        status = agreement_status(eng(), now(), key) if key else agreement_status(eng(), now())
+    status = agreement_status(eng(), now(), key, viewer=actor())
     return render_template("agreement.html", status=status, cfg=eng().config, agreements=agreements,
                            current_key=key or eng().config.agreement.key)

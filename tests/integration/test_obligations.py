@@ -61,3 +61,23 @@ def test_an_obligation_naming_an_unknown_state_is_a_config_error(eng: Engine) ->
     agreement = replace(eng.config.agreement, obligations=(bad,))
     with pytest.raises(ConfigError, match=r"obligations\[0\]\.states: monthly_review has no state 'publishd'"):
         build_engine(replace(eng.config, agreements=(agreement,)))
+
+
+def test_a_confidential_acute_matter_counts_for_everyone_but_is_listed_only_to_those_who_may_see_it(
+        eng: Engine, open_case: Callable[..., int]) -> None:
+    acute = open_case("acute_matter", group="polisen", confidential=True)
+    assign(eng, acute, "chair", user="police")
+    for trigger in ("triage", "start"):
+        fire(eng, acute, trigger, "police")
+    fire(eng, acute, "resolve", "police", comment="Åtgärdat")
+    fire(eng, acute, "report", "police")
+
+    def seen_by(who: str) -> tuple[int, list[int]]:
+        status = agreement_status(eng, eng.now(), viewer=who)
+        assert status is not None
+        [ob] = [o for o in status.obligations if o.key == "acute_reported"]
+        return ob.done, ob.case_ids
+
+    assert seen_by("police") == (1, [acute])
+    assert seen_by("chair") == (1, [acute])
+    assert seen_by("outsider") == (1, [])

@@ -143,7 +143,8 @@ def test_one_party_cannot_sign_twice(eng: Engine, clock: FixedClock, signer: str
         fire(eng, case.id, "sign", signer, now=clock.at)
 
 
-def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_signed(eng: Engine, clock: FixedClock) -> None:
+def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_signed(
+        eng: Engine, clock: FixedClock) -> None:
     from engine.obligations import agreement_status
 
     def act(now: dt.datetime) -> None:

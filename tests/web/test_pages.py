@@ -36,7 +36,7 @@ class FakeStatus:
     obligations: list[FakeObligation]
 
 
-def _fake_status(_eng, _now):
+def _fake_status(_eng, _now, _key=None, viewer=None):
     return FakeStatus("Samverkansavtal", ["Höörs kommun", "Polisen"], 18, dt.date(2026, 10, 15),
                       dt.date(2027, 10, 15), 247, "active", None, None,
                       [FakeObligation("police_annual_report", "Polisens information till KSAU",
@@ -56,13 +56,6 @@ def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypa
     assert "Inte uppfyllt ännu" in page
     assert "Uppfyllt" in page
     assert 'href="/cases/7"' in page
-
-
-def test_agreement_page_without_the_obligations_module_says_so(web, monkeypatch):
-    import web.agreement as page_module
-    monkeypatch.setattr(page_module, "agreement_status", None)
-    web.login("official")
-    assert "inte tillgänglig ännu" in web.text("/agreement")
 
 
 def test_chair_overview_lists_overdue_by_group_and_focus_area_oldest_first(web, open_case, clock):
@@ -163,3 +156,10 @@ def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clo
     assert "Ny:" in page
     assert web.post("/notices/read").status_code == 302
     assert " nya<" not in web.text("/queues/mine")
+
+
+def test_chair_overview_counts_days_overdue_in_calendar_days(web, open_case, clock):
+    open_case(title="Igår", assignee="official", due=dt.date(2027, 2, 10))
+    clock.advance(days=1)  # 2027-02-11 10:00 in Stockholm: due yesterday, 10 hours ago
+    web.login("chair")
+    assert re.search(r"Igår</a>.*?<td>2027-02-10.*?</td>\s*<td>1</td>", web.text("/chair"), re.S)

@@ -8,7 +8,7 @@ from typing import Any
 from engine.definitions import Definition
 from engine.errors import NotFound, ValidationError
 from engine.obligations import agreement_status
-from web.api.routing import Param, endpoint
+from web.api.routing import Param, caller, endpoint
 from web.api.schemas import ref
 from web.support import eng, now
 
@@ -28,7 +28,7 @@ def show_agreement(agreement: str | None) -> dict[str, Any]:
     if agreement is not None and agreement not in {a.key for a in config.agreements}:
         raise ValidationError("agreement", f"Unknown agreement {agreement!r}; known: "
                                            f"{', '.join(a.key for a in config.agreements)}.")
-    status = agreement_status(eng(), now(), agreement)
+    status = agreement_status(eng(), now(), agreement, viewer=caller())
     if status is None:
         raise NotFound("The agreement has no period yet; run `samverkan init`.")
     return {
