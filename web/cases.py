@@ -88,6 +88,8 @@ def fire_trigger(case_id: int) -> Any:
     try:
         fire(eng(), case_id, trigger, actor(), comment=text or None, expected_version=_expected(), now=now())
     except EngineError as exc:
+        if isinstance(exc, ValidationError) and exc.field == "comment":  # the engine names the trigger's key
+            exc = ValidationError("comment", _("This action needs a comment: say what was done or decided."))
         return _refused(case_id, exc, kept_trigger=trigger, kept_comment=text)
     flash(_("Done: the case is updated."), "info")
     return redirect(url_for("cases.show", case_id=case_id))
@@ -146,7 +148,8 @@ def send_reminder(case_id: int) -> Any:
             abort(404)
         if isinstance(exc, Forbidden):
             abort(403)
-        flash(_(str(exc)), "error")
+        flash(_("The case is closed; there is nothing to remind about.") if isinstance(exc, ValidationError)
+              else _(str(exc)), "error")
     else:
         flash(_("A reminder is sent about case %(id)s.", id=case_id), "info")
     back = request.form.get("back", "")

@@ -11,6 +11,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import ValidationError as ValidationError_
 
 from engine.casework import OpenRequest, open_case
 from engine.errors import EngineError, Forbidden, NotFound, ValidationError
@@ -36,6 +37,11 @@ class NewCaseForm(FlaskForm):  # type: ignore[misc]
     due = DateField(_l("Due date"), validators=[Optional()])
     confidential = BooleanField(_l("Confidential (only the owning group, the case officer and the chair see it)"))
     parent_id = IntegerField(validators=[Optional()])
+
+    def validate_due(self, field: DateField) -> None:
+        """A new case due in the past would be overdue, and escalated, the moment it opens."""
+        if field.data is not None and field.data < now().astimezone(eng().tz).date():
+            raise ValidationError_(_("The due date has passed. Choose today or a later date."))
 
 
 def _choices(form: NewCaseForm) -> None:
@@ -73,7 +79,9 @@ def new() -> Any:
             field = exc.field if isinstance(exc, ValidationError) else (
                 "group" if isinstance(exc, Forbidden) else "parent_id")
             target = getattr(form, field, None) or form.title
-            target.errors = [*target.errors, _(str(exc))]
+            message = (_("The case to add this to does not exist or is hidden from you. Open the new case from "
+                         "a case page you can see.") if isinstance(exc, NotFound) else _(str(exc)))
+            target.errors = [*target.errors, message]
             status = 400
         except EngineError as exc:
             form.title.errors = [_(str(exc))]

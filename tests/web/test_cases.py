@@ -54,6 +54,7 @@ def test_comment_required_is_asked_for_next_to_the_field(web, eng, open_case):
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert 'id="comment-complete-error"' in page
+    assert "Den här åtgärden kräver en kommentar" in page  # in Swedish, not the engine's English
     assert _state(eng, cid) == "in_progress"
 
 
@@ -177,6 +178,15 @@ def test_chair_reminds_whoever_holds_the_case(web, eng, open_case):
     assert [(e.case_id, e.actor) for e in events] == [(cid, "chair")]
 
 
+def test_reminding_about_a_case_closed_meanwhile_says_so_in_swedish(web, eng, open_case):
+    cid = open_case(assignee="official")
+    fire(eng, cid, "cancel", "chair", comment="Dubblett")
+    web.login("chair")
+    page = web.client.post(f"/cases/{cid}/remind", data={"csrf_token": web.token(), "back": "/chair"},
+                           follow_redirects=True).get_data(as_text=True)
+    assert "Ärendet är avslutat; det finns inget att påminna om." in page
+
+
 def test_outsider_cannot_remind(web, open_case):
     cid = open_case()
     web.login("outsider")
@@ -208,6 +218,26 @@ def test_new_case_form_shows_errors_next_to_fields_and_keeps_values(web):
     assert 'id="title-error"' in page
     assert "Ge ärendet en rubrik." in page
     assert "Viktig beskrivning" in page
+
+
+def test_new_case_due_in_the_past_is_refused_at_the_date_field(web, eng):
+    web.login("official")
+    r = web.post("/cases/new", {"workflow": "action", "title": "Redan sen", "group": "socialnamnden",
+                                "priority": "normal", "due": "2027-02-09"})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert 'id="due-error"' in page
+    assert "Förfallodatumet har redan passerat" in page
+    assert "Redan sen" in page
+
+
+def test_new_child_of_a_case_one_may_not_see_says_what_to_do(web, open_case):
+    hidden = open_case(group="kultur_fritid", confidential=True)
+    web.login("official")
+    r = web.post("/cases/new", {"workflow": "action", "title": "Under dold", "group": "socialnamnden",
+                                "priority": "normal", "parent_id": str(hidden)})
+    assert r.status_code == 400
+    assert "finns inte eller är dolt för dig" in r.get_data(as_text=True)
 
 
 def test_new_case_for_a_group_one_is_not_in_is_refused_at_the_group_field(web):
