@@ -113,7 +113,8 @@ def my_notices(eng: Engine, who: Actor | str, limit: int = 50) -> list[dict[str,
     from engine.outbox import list_for_user
     with eng.db.read() as session:
         return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "created_at": n.created_at,
-                 "read": n.read_at is not None, "title": (n.payload or {}).get("title")}
+                 "read": n.read_at is not None, "title": (n.payload or {}).get("title"),
+                 "payload": dict(n.payload or {})}
                 for n in list_for_user(session, _user_id(session, who), limit=limit)]
 
 

@@ -159,6 +159,7 @@ class Rules:
         brief = outbox.case_brief(session, event.case_id or 0)
         if brief is None:
             return
+        day = event.at.astimezone(self.eng.config.tz).date().isoformat()  # a second click that day adds nothing
         self._tell(session, event, self._responsible(session, brief), kind="manual_reminder",
-                   key=f"manual_reminder:{brief.id}:{event.at.isoformat()}",
+                   key=f"manual_reminder:{brief.id}:{day}",
                    payload=case_payload(brief, actor=outbox.display_name(session, event.actor)))

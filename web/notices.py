@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.overview import mark_notices_read, my_notices
+from notifications.texts import entry_for
+from web.formatting import language
 from web.support import actor, eng, now
 
 __all__ = ["bp"]
@@ -20,7 +22,10 @@ bp = Blueprint("notices", __name__)
 @login_required
 def index() -> Any:
     """The user's notices, newest first."""
-    return render_template("notices.html", rows=my_notices(eng(), actor()))
+    lang, tz = language(), eng().tz
+    rows = [{**n, "entry": entry_for(n["kind"], {"case_id": n["case_id"], **n["payload"]}, lang, "", tz)}
+            for n in my_notices(eng(), actor())]
+    return render_template("notices.html", rows=rows)
 
 
 @bp.route("/notices/read", methods=["POST"])

@@ -154,9 +154,10 @@ def test_a_manual_reminder_names_the_sender_as_people_know_them(
     smtp.messages.clear()
     smtp.recorder.envelopes.clear()
     remind(notify_eng, case, "chair")
+    remind(notify_eng, case, "chair")  # a double click
     deliver_pending(notify_eng)
     [msg] = smtp.to("official@example.org")
-    assert f"Påminnelse från Chair: ärende {case}" in body(msg)
+    assert body(msg).count(f"Påminnelse från Chair: ärende {case}") == 1
 
 
 def test_the_same_deadline_seen_twice_makes_one_message(

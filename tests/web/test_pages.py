@@ -154,8 +154,22 @@ def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clo
     page = web.text("/notices")
     assert f'href="/cases/{cid}"' in page
     assert "Ny:" in page
+    assert f"Påminnelse: ärende {cid}" in page  # the notice in words, not its internal kind
+    assert "reminder" not in page
     assert web.post("/notices/read").status_code == 302
     assert " nya<" not in web.text("/queues/mine")
+
+
+def test_the_weekly_digest_in_the_bell_opens_the_chairs_overview(web, eng, clock):
+    from engine.users import actor_for
+    with eng.db.write() as s:
+        uid = actor_for(s, "chair").user_id
+        s.add(Notice(idempotency_key="digest-1", kind="weekly_digest", case_id=None, recipient_id=uid,
+                     created_at=clock.now(), payload={"count": 2, "week": "2027-W06", "sections": []},
+                     status="sent"))
+    web.login("chair")
+    page = web.text("/notices")
+    assert '<a href="/chair">Veckosammanställning: 2 försenade ärenden</a>' in page
 
 
 def test_chair_overview_counts_days_overdue_in_calendar_days(web, open_case, clock):
