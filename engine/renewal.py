@@ -63,8 +63,9 @@ def _open_renewal(eng: Engine, session: Session, a: AgreementConfig, period: Per
     from engine.casework import OpenRequest, open_in
 
     _, next_end = period_bounds(period.ends_on, a.period_months, 1)
+    last_day = next_end - dt.timedelta(days=1)  # periods are [start, end): say the last day, as the mails do
     title = (f"Förlängning av samverkansavtalet: period {period.number + 1} "
-             f"({period.ends_on.isoformat()} – {next_end.isoformat()})")
+             f"({period.ends_on.isoformat()} – {last_day.isoformat()})")
     req = OpenRequest(a.renewal_workflow, title, group=a.renewal_group, occurrence_key=renewal_key(a, period),
                       period_id=period.id, description=f"Diskussion om förlängning och eventuell revidering "
                                                        f"inför ny avtalsperiod. {a.title}.")

@@ -12,7 +12,8 @@ from samverkan.cli import State, emit_json, friendly, parse_time
 
 
 def _report(summary: Any) -> None:
-    click.echo(f"Sent {summary.messages} messages ({summary.notices_sent} notices); "
+    click.echo(f"Sent {summary.messages} message{'s' if summary.messages != 1 else ''} "
+               f"({summary.notices_sent} notice{'s' if summary.notices_sent != 1 else ''}); "
                f"{summary.retried} to retry later, {summary.failed} failed.")
     if summary.error:
         click.echo(f"warning: {summary.error}; the messages stay queued and are retried later.", err=True)
@@ -58,7 +59,7 @@ def _register_notifications(main: click.Group) -> None:
     @click.pass_obj
     @friendly
     def deliver(state: State, now_text: str | None, loop: bool, every: float, as_json: bool) -> None:
-        """Send every notice that is due, one message per person; retry later what the server refused."""
+        """Send every notice that is due, one message per person; retry later what could not be sent for now (server away, 4xx); a 5xx refusal is final."""
         from notifications import deliver_pending
 
         if loop and now_text:

@@ -46,8 +46,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Forbidden)
     @app.errorhandler(403)
     def _forbidden(_exc: Exception) -> Any:
-        return _page(403, _("Not allowed"), _("Your role does not allow this. Ask the case's owning group "
-                                                "or the chair."))
+        return _page(403, _("Not allowed"), _("Your role does not allow this. Ask the chair or an "
+                                                "administrator if you need it."))
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> Any:

@@ -21,6 +21,7 @@ __all__ = ["QUEUE_NAMES", "bp", "nav_counts", "unread"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
+MAX_PAGE = 100_000  # a larger page number would overflow the databases' integers; nobody pages that far
 
 
 def _load_navigation() -> None:
@@ -110,7 +111,7 @@ def queue(name: str) -> Any:
         abort(404)
     errors: dict[str, str] = {}
     filters = _filters(errors)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     size = current_app.config["PAGE_SIZE"]
     try:
         rows = list_queue(eng(), actor(), name, filters=filters, limit=size + 1, offset=(page - 1) * size,

@@ -54,7 +54,7 @@ def test_deliver_and_list_from_the_command_line(config_file: Path, open_case: Ca
 
     code, out, _ = run(config_file, "notifications", "deliver", "--now", "2027-02-10T09:00:00Z")
     assert code == 0
-    assert "Sent 1 messages (1 notices); 0 to retry later, 1 failed." in out
+    assert "Sent 1 message (1 notice); 0 to retry later, 1 failed." in out
     assert len(smtp.messages) == 1
     code, out, _ = run(config_file, "notifications", "deliver", "--now", "2027-02-10T09:05:00Z")
     assert "Sent 0 messages" in out

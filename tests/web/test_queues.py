@@ -119,3 +119,10 @@ def test_a_queue_page_costs_the_same_statements_however_long_and_reads_in_one_tr
     assert len(_ids(web.text("/queues/mine"))) == 13
     assert many == few
     assert many[1] == 1
+
+
+def test_an_absurd_page_number_is_the_last_page_one_could_ask_for_not_an_error(web):
+    web.login("official")
+    r = web.client.get("/queues/mine?page=99999999999999999999")
+    assert r.status_code == 200
+    assert "Inga ärenden här." in r.get_data(as_text=True)
