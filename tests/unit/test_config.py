@@ -223,3 +223,9 @@ def test_a_further_agreement_s_workflow_keys_are_named_with_its_index(
         tmp_path: Path, old: str, new: str, key: str) -> None:
     assert old in ESLOV
     assert _build_broken(tmp_path, SHIPPED + ESLOV.replace(old, new, 1)).key == key
+
+
+def test_a_non_numeric_cron_step_names_the_schedule_key(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'schedule = "0 9 * * mon#1"', 'schedule = "0 9 * * */x"')
+    assert err.key == "recurring[2].schedule"
+    assert err.problem.startswith("day_of_week: step 'x' in '*/x' is not a whole number (e.g. ")
