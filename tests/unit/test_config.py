@@ -192,39 +192,6 @@ def test_renewed_states_must_be_a_list_of_names(tmp_path: Path, value: str) -> N
     assert err.key == "agreement.renewed_states"
 
 
-ESLOV = """
-[[agreements]]
-key = "eslov"
-title = "Samverkansöverenskommelse Eslöv"
-start = 2015-03-01
-period_months = 24
-renewal_group = "eslov_rad"
-renewed_states = ["extended", "revised"]
-[[agreements.groups]]
-key = "eslov_rad"
-sv = "Brottsförebyggande rådet i Eslöv"
-en = "Crime prevention council, Eslöv"
-[[agreements.recurring]]
-key = "monthly_review"
-workflow = "monthly_review"
-schedule = "0 10 15 * *"
-group = "eslov_rad"
-title = "Månadsgenomgång Eslöv {year}-{month}"
-"""
-
-
-@pytest.mark.parametrize(("old", "new", "key"), [
-    ('renewed_states = ["extended", "revised"]\n[[agreements.groups]]',
-     'renewed_states = ["extended", "revisd"]\n[[agreements.groups]]', "agreements[0].renewed_states"),
-    ('workflow = "monthly_review"\nschedule = "0 10', 'workflow = "monthly"\nschedule = "0 10',
-     "agreements[0].recurring[0].workflow"),
-])
-def test_a_further_agreement_s_workflow_keys_are_named_with_its_index(
-        tmp_path: Path, old: str, new: str, key: str) -> None:
-    assert old in ESLOV
-    assert _build_broken(tmp_path, SHIPPED + ESLOV.replace(old, new, 1)).key == key
-
-
 def test_a_non_numeric_cron_step_names_the_schedule_key(tmp_path: Path) -> None:
     err = _load_broken(tmp_path, 'schedule = "0 9 * * mon#1"', 'schedule = "0 9 * * */x"')
     assert err.key == "recurring[2].schedule"
