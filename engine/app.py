@@ -56,10 +56,11 @@ class Engine:
 
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:
-    """Wire an Engine from `config`; raises DefinitionError if a workflow file is broken."""
-    from engine import obligations, renewal
+    """Wire an Engine from `config`; DefinitionError or ConfigError names a broken workflow file or key."""
+    from engine import renewal
+    from engine.config_workflows import check_workflow_references
 
     eng = Engine(config, db or Database(config.database_url), clock or SystemClock())
-    obligations.check_obligations(eng)
+    check_workflow_references(config, eng.registry.current)
     renewal.install(eng)
     return eng

@@ -98,6 +98,9 @@ def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:
     reminders = r.get("renewal_reminder_days", list, [90, 30, 7])
     if not all(isinstance(d, int) and d > 0 for d in reminders):
         raise r.err("renewal_reminder_days", "expected a list of positive whole days")
+    renewed = r.get("renewed_states", list, ["extended", "revised"])
+    if not renewed or not all(isinstance(s, str) for s in renewed):
+        raise r.err("renewed_states", "expected a non-empty list of the renewal workflow's end states")
     return AgreementConfig(
         key=r.get("key", str, "default"),
         title=r.get("title", str),
@@ -108,7 +111,7 @@ def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:
         renewal_reminder_days=tuple(sorted(reminders, reverse=True)),
         renewal_workflow=r.get("renewal_workflow", str, "agreement_renewal"),
         renewal_group=r.get("renewal_group", str),
-        renewed_states=tuple(r.get("renewed_states", list, ["extended", "revised"])),
+        renewed_states=tuple(renewed),
         groups=tuple(read_labelled(t) for t in parts.tables("groups")),
         recurring=tuple(_recurring(t) for t in parts.tables("recurring")),
         obligations=tuple(_obligation(t) for t in parts.tables("obligations")),

@@ -3,8 +3,8 @@
 Fields: minute hour day-of-month month day-of-week. Each field takes `*`, numbers,
 ranges `a-b`, steps `*/n` or `a-b/n`, lists `a,b`; month and day-of-week also take
 names (`jan`, `mon`); day-of-week takes `mon#2` for the second Monday of the month
-(0 and 7 are Sunday). As in cron, when both day fields are restricted a day matching
-either one counts.
+(0 and 7 are Sunday, so `0-7` is every day and `fri-sun` runs Friday to Sunday). As in
+cron, when both day fields are restricted a day matching either one counts.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ def _value(token: str, names: dict[str, int], field: str) -> int:
 def _field(text: str, lo: int, hi: int, field: str, names: dict[str, int] | None = None) -> frozenset[int]:
     out: set[int] = set()
     for part in text.split(","):
-        rng, _, step_s = part.partition("/")
+        rng, slash, step_s = part.partition("/")
+        if slash and not step_s.isdigit():
+            raise CronError(f"{field}: step {step_s!r} in {part!r} is not a whole number")
         step = int(step_s) if step_s else 1
         if step < 1:
             raise CronError(f"{field}: step must be positive")
@@ -48,8 +50,8 @@ def _field(text: str, lo: int, hi: int, field: str, names: dict[str, int] | None
             a, b = _value(a_s, names or {}, field), _value(b_s, names or {}, field)
         else:
             a = b = _value(rng, names or {}, field)
-        if field == "day_of_week":
-            a, b = (7 if a == 0 and b == 7 else a), b
+        if field == "day_of_week" and b == 0 < a:
+            b = 7  # a range may end on Sunday by name or as 0 ("fri-sun", "5-0"), as if written 7
         if not (lo <= a <= hi and lo <= b <= hi and a <= b):
             raise CronError(f"{field}: {part!r} is outside {lo}-{hi}")
         out.update(range(a, b + 1, step))

@@ -117,6 +117,9 @@ class _Problems:
 
 
 def _labels(raw: Any, field: str, p: _Problems) -> Labels:
+    if raw is None:
+        p.add(field, 'is missing; expected { sv = "...", en = "..." }')
+        return Labels("?", "?")
     if not isinstance(raw, dict) or not isinstance(raw.get("sv"), str) or not isinstance(raw.get("en"), str):
         p.add(field, 'expected { sv = "...", en = "..." }')
         return Labels("?", "?")
@@ -152,14 +155,14 @@ def _deadline(raw: Any, field: str, p: _Problems) -> DeadlineRule | None:
     days, wdays = raw.get("days"), raw.get("working_days")
     if (days is None) == (wdays is None):
         p.add(field, "give exactly one of days = N or working_days = N")
-    for name, value in (("days", days), ("working_days", wdays)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            p.add(f"{field}.{name}", f"expected a whole number of days, got {value!r}")
     anchor = raw.get("anchor", "entered")
     if anchor not in ANCHORS:
         p.add(f"{field}.anchor", f"unknown anchor {anchor!r}; expected one of {', '.join(ANCHORS)}")
-    if isinstance(days, int) and days < 0 and anchor != "event":
-        p.add(f"{field}.days", "a negative duration needs anchor = \"event\"")
+    for name, value in (("days", days), ("working_days", wdays)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            p.add(f"{field}.{name}", f"expected a whole number of days, got {value!r}")
+        elif value is not None and value < 0 and anchor != "event":
+            p.add(f"{field}.{name}", "a negative duration needs anchor = \"event\"")
     timeout = raw.get("timeout_trigger")
     if timeout is not None and not isinstance(timeout, str):
         p.add(f"{field}.timeout_trigger", "expected a trigger name")
@@ -231,28 +234,32 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     if target not in states:
         p.add(f"{f}.target", f"unknown state {target!r}")
     system = t.get("system", False)
+    if not isinstance(system, bool):
+        p.add(f"{f}.system", f"expected true or false, got {system!r}")
+        system = False
     allowed_roles = frozenset(_str_list(t.get("roles"), f"{f}.roles", p))
     if not system and not allowed_roles:
         p.add(f"{f}.roles", "nobody may fire this transition; list roles or set system = true")
     guards = _str_list(t.get("guards"), f"{f}.guards", p)
     unless = _str_list(t.get("unless"), f"{f}.unless", p)
     effects = _str_list(t.get("effects"), f"{f}.effects", p)
-    _check_names(f, allowed_roles, roles, guards + unless, effects, p)
+    _check_names(f, allowed_roles, roles, {"guards": guards, "unless": unless}, effects, p)
     comment = t.get("comment", "optional")
     if comment not in ("optional", "required"):
         p.add(f"{f}.comment", f'expected "optional" or "required", got {comment!r}')
     return TransitionDef(trigger, _labels(t.get("label"), f"{f}.label", p), sources,
                          str(target), allowed_roles, guards, unless, comment == "required",
-                         effects, bool(system))
+                         effects, system)
 
 
-def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str], guards: tuple[str, ...],
-                 effects: tuple[str, ...], p: _Problems) -> None:
+def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str],
+                 guards: dict[str, tuple[str, ...]], effects: tuple[str, ...], p: _Problems) -> None:
     for r in sorted(allowed_roles - roles - CONTEXT_ROLES):
         p.add(f"{f}.roles", f"unknown role {r!r}; expected one of {', '.join(sorted(roles | CONTEXT_ROLES))}")
-    for name in guards:
-        if name not in GUARDS:
-            p.add(f"{f}.guards", f"unregistered guard {name!r}; known: {', '.join(sorted(GUARDS))}")
+    for key, names in guards.items():  # `guards` must pass and `unless` must not; both name guards
+        for name in names:
+            if name not in GUARDS:
+                p.add(f"{f}.{key}", f"unregistered guard {name!r}; known: {', '.join(sorted(GUARDS))}")
     for name in effects:
         if name not in EFFECTS:
             p.add(f"{f}.effects", f"unregistered effect {name!r}; known: {', '.join(sorted(EFFECTS))}")
@@ -297,9 +304,15 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         key = stem
     elif key != stem and file.endswith(".toml"):
         p.add("key", f"{key!r} must match the file name {stem!r}")
+    label = _labels(raw.get("label"), "label", p)
+    description = _labels(raw.get("description", {"sv": "", "en": ""}), "description", p)
     states = _states(raw.get("states"), p)
+    raw_transitions = raw.get("transitions", [])
+    if not isinstance(raw_transitions, list):
+        p.add("transitions", "expected [[transitions]] tables")
+        raw_transitions = []
     transitions = [
-        t for i, tr in enumerate(raw.get("transitions") or [])
+        t for i, tr in enumerate(raw_transitions)
         if (t := _transition(tr, f"transitions[{i}]", states, frozenset(roles), p)) is not None
     ]
     initial = raw.get("initial")
@@ -312,8 +325,8 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         raise DefinitionError(p.items)
     return Definition(
         key=key,
-        label=_labels(raw.get("label"), "label", p),
-        description=_labels(raw.get("description", {"sv": "", "en": ""}), "description", p),
+        label=label,
+        description=description,
         initial=initial,
         states=states,
         transitions=tuple(transitions),

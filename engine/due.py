@@ -166,6 +166,27 @@ def _openings(eng: Engine, session: Session, now: dt.datetime, summary: DueSumma
     recurring.run(eng, session, now, summary)
 
 
+def _open_what_is_due(eng: Engine, now: dt.datetime, summary: DueSummary) -> None:
+    """The openings in one transaction; if they fail, that is logged and counted and the deadlines still fire."""
+    this = DueSummary(at=now)  # added only after the commit, so a retry or a failure lists nothing twice
+
+    def work() -> None:
+        this.opened.clear()
+        this.lapsed.clear()
+        with eng.db.write() as session:
+            _openings(eng, session, now, this)
+
+    try:
+        _on_fresh_connection(work, "the openings")
+    except Exception as exc:  # a broken opening must not stop the reminders and escalations of every case
+        log.exception("opening the renewals and recurring cases failed")
+        summary.failed += 1
+        summary.note({"outcome": "error", "stage": "openings", "error": f"{type(exc).__name__}: {exc}"[:500]})
+        return
+    summary.opened.extend(this.opened)
+    summary.lapsed.extend(this.lapsed)
+
+
 def _connection_lost(exc: Exception) -> bool:
     """The database went away (not a problem with the row): worth a retry on a new connection."""
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
@@ -218,8 +239,7 @@ def run_due(eng: Engine, now: dt.datetime, *, batch: int = 200, dry_run: bool = 
         except _DryRun:
             pass
         return summary
-    with eng.db.write() as session:
-        _openings(eng, session, now, summary)
+    _open_what_is_due(eng, now, summary)
     while True:
         ids = _on_fresh_connection(partial(_claim_batch, eng, now, batch), "the claim")
         if not ids:

@@ -12,13 +12,12 @@ from engine import renewal
 from engine.agreements import current_period
 from engine.app import Engine
 from engine.cases import as_actor
-from engine.config import AgreementConfig, ObligationConfig
-from engine.errors import ConfigError
+from engine.config import ObligationConfig
 from engine.models import Agreement, CaseRow, Period, TransitionLog
 from engine.queues import visible
 from engine.rules import Actor
 
-__all__ = ["AgreementStatus", "ObligationStatus", "agreement_status", "check_obligations", "obligation_status"]
+__all__ = ["AgreementStatus", "ObligationStatus", "agreement_status", "obligation_status"]
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,6 @@ class AgreementStatus:
     renewal_case_id: int | None
     renewal_state: str | None
     obligations: list[ObligationStatus]
-
-
-def check_obligations(eng: Engine) -> None:
-    """Every obligation names a known workflow and states of it; else a ConfigError."""
-    for n, a in enumerate(eng.config.agreements):
-        _check(eng, a, "" if n == 0 else f"agreements[{n - 1}].")
-
-
-def _check(eng: Engine, a: AgreementConfig, prefix: str) -> None:
-    for i, ob in enumerate(a.obligations):
-        definition = eng.registry.current.get(ob.workflow)
-        where = f"{prefix}obligations[{i}]"
-        if definition is None:
-            raise ConfigError(str(eng.config.path), f"{where}.workflow", f"unknown workflow {ob.workflow!r}")
-        for state in (*ob.states, *([ob.required_state] if ob.required_state else [])):
-            if state not in definition.states:
-                raise ConfigError(str(eng.config.path), f"{where}.states",
-                                  f"{ob.workflow} has no state {state!r}")
 
 
 def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:

@@ -3,6 +3,10 @@
 A mark per schedule remembers the last occurrence handled, so a restart or a long
 outage opens every missed occurrence exactly once (and never the years before the
 deployment started). The occurrence key is unique in the database as well.
+
+When the renewal terminates the agreement, occurrences after the end of its last period
+open nothing. A lapsed agreement (its period ended unsigned) keeps opening them: it may
+still be signed late, and then it continues from where it ended as if never interrupted.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from engine import renewal
 from engine.app import Engine
 from engine.config import AgreementConfig, RecurringConfig
 from engine.cron import CronSchedule
@@ -60,12 +65,12 @@ def lock_mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
     return session.exec(select(ScheduleMark).where(ScheduleMark.key == key).with_for_update()).one()
 
 
-def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime,
-                        until: dt.datetime) -> list[Occurrence]:
-    """Occurrences after `since` whose case opens at or before `until`, in order."""
+def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime, until: dt.datetime,
+                        ended: dt.datetime | None = None) -> list[Occurrence]:
+    """Occurrences after `since` (and before `ended`, the agreement's end) whose case opens by `until`, in order."""
     end = until + dt.timedelta(days=rec.lead_days)
     return [Occurrence(rec, t) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
-            if t - dt.timedelta(days=rec.lead_days) <= until]
+            if t - dt.timedelta(days=rec.lead_days) <= until and (ended is None or t < ended)]
 
 
 def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
@@ -88,12 +93,17 @@ def all_recurring(eng: Engine) -> list[tuple[AgreementConfig, RecurringConfig]]:
 
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
     """Open each occurrence whose time (less its lead) has come, once."""
+    ends = {a.key: renewal.ended_at(eng, session, a) for a in eng.config.agreements}
     for a, rec in all_recurring(eng):
         mark = lock_mark(session, mark_key(a, rec), now)
-        for occ in pending_occurrences(eng, rec, mark.last_at, now):
+        ended = ends[a.key]
+        for occ in pending_occurrences(eng, rec, mark.last_at, now, ended):
             case = _open(eng, session, a, occ, now)
             if case is not None:
                 summary.opened.append({"case_id": case.id, "workflow": case.workflow,
                                        "occurrence_key": case.occurrence_key})
             mark.last_at = occ.at
+        if ended is not None and now >= ended:
+            # Nothing after a terminated agreement's end opens: up to now all is handled, none pending.
+            mark.last_at = max(mark.last_at, now)
         session.add(mark)

@@ -25,7 +25,7 @@ from engine.rules import SYSTEM
 if TYPE_CHECKING:
     from engine.due import DueSummary
 
-__all__ = ["install", "latest_period", "renewal_key", "renewal_opens_at", "run"]
+__all__ = ["ended_at", "install", "latest_period", "renewal_key", "renewal_opens_at", "run"]
 
 
 def renewal_key(a: AgreementConfig, period: Period) -> str:
@@ -53,6 +53,17 @@ def latest_period(session: Session, agreement_id: int, *, lock: bool = False) ->
     if lock:
         stmt = stmt.with_for_update()
     return session.exec(stmt.limit(1)).first()
+
+
+def ended_at(eng: Engine, session: Session, a: AgreementConfig) -> dt.datetime | None:
+    """When agreement `a` ended: the end of its last period if the renewal terminated it; else None.
+
+    A lapsed period is not an end: it may still be signed late and continue where it ended.
+    """
+    period = latest_period(session, eng.agreement_id(session, a.key))
+    if period is None or period.status != "terminated":
+        return None
+    return period_ends_at(eng, period)
 
 
 def _renewal_case(session: Session, key: str) -> CaseRow | None:

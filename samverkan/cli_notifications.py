@@ -59,7 +59,11 @@ def _register_notifications(main: click.Group) -> None:
     @click.pass_obj
     @friendly
     def deliver(state: State, now_text: str | None, loop: bool, every: float, as_json: bool) -> None:
-        """Send every notice that is due, one message per person; retry later what could not be sent for now (server away, 4xx); a 5xx refusal is final."""
+        """Send every notice that is due, one message per person.
+
+        What could not be sent for now (the server away, a 4xx answer) is retried later;
+        a 5xx refusal is final and the notice is marked failed.
+        """
         from notifications import deliver_pending
 
         if loop and now_text:

@@ -175,6 +175,18 @@ def test_broken_workflow_file_gives_one_line_per_problem_and_starts_nothing(tmp_
     assert not db.exists(), "nothing was started: no database was created"
 
 
+def test_a_config_naming_a_missing_workflow_stops_every_command_with_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    config = write_config(tmp_path, f"sqlite:///{db}")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('workflow = "monthly_review"', 'workflow = "monthly_reveiw"', 1), encoding="utf-8")
+    expected = (rf"^error: {re.escape(str(config.resolve()))}: recurring\[2\]\.workflow: "
+                r"no workflow 'monthly_reveiw'; known: action, acute_matter, ")
+    for args in (("init",), ("tick",), ("scheduler",)):
+        _one_error_line(run_cli(config, *args), expected)
+    assert not db.exists(), "nothing was started: no database was created"
+
+
 @pytest.mark.parametrize(("args", "code", "pattern"), [
     (("case", "show", "99999"), 1, r"^error: No case 99999 that you may see\.$"),
     (("case", "fire", "1", "fly", "--as", "ordforande"), 1, r"'fly' is not a trigger of this workflow"),

@@ -138,6 +138,21 @@ def test_dry_run_changes_nothing(eng: Engine, open_case: Callable[..., int]) -> 
     assert (real.fired, len(real.opened)) == (preview.fired, len(preview.opened))
 
 
+def test_a_failing_opening_does_not_stop_the_deadlines(eng: Engine, open_case: Callable[..., int]) -> None:
+    # The engine refuses such a config at start; here it changed under a running engine.
+    events = _events(eng)
+    case_id = open_case("action", due=dt.date(2027, 2, 12))
+    a = eng.config.agreement
+    broken = replace(a.recurring[2], workflow="monthly_reveiw")
+    eng.config = replace(eng.config, agreements=(replace(a, recurring=(broken,)),))
+    summary = run_due(eng, T0 + dt.timedelta(days=5))  # the monthly review is due to open, the action is overdue
+    assert [(e.case_id, e.data["kind"]) for e in events] == [(case_id, "due"), (case_id, "escalation")]
+    assert (summary.failed, summary.opened) == (1, [])
+    assert "No workflow 'monthly_reveiw'" in summary.items[0]["error"]
+    with eng.db.read() as s:
+        assert s.exec(select(CaseRow).where(CaseRow.workflow == "monthly_review")).first() is None
+
+
 TIMEOUT_WORKFLOW = '''
 key = "expiring"
 label = { sv = "Utgående", en = "Expiring" }

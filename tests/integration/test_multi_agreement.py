@@ -116,3 +116,21 @@ def test_a_recurring_obligation_must_use_its_own_agreements_group(tmp_path: Path
     path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + bad, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"agreements\[0\]\.recurring\[0\]\.group: unknown group 'trygghetsgruppen'"):
         load_config(path)
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('renewal_group = "eslov_rad"', 'renewal_group = "eslov_rad"\nrenewed_states = ["extended", "revisd"]',
+     "agreements[0].renewed_states"),
+    ('workflow = "monthly_review"\nschedule', 'workflow = "monthly"\nschedule', "agreements[0].recurring[0].workflow"),
+    ('states = ["held"]', 'states = ["hold"]', "agreements[0].obligations[0].states"),
+])
+def test_a_further_agreement_s_workflow_keys_are_named_with_its_index(
+        tmp_path: Path, old: str, new: str, key: str) -> None:
+    assert old in ESLOV
+    path = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text(encoding="utf-8").replace(
+        'workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
+    path.write_text(text + ESLOV.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        build_engine(load_config(path, database_url="sqlite://"))
+    assert err.value.key == key

@@ -50,6 +50,12 @@ def _renewal(eng: Engine) -> CaseRow | None:
         return s.exec(select(CaseRow).where(CaseRow.workflow == "agreement_renewal")).first()
 
 
+def _occurrences(eng: Engine) -> list[str]:
+    with eng.db.read() as s:
+        keys = s.exec(select(CaseRow.occurrence_key).where(CaseRow.workflow != "agreement_renewal")).all()
+    return sorted(k for k in keys if k)
+
+
 def _periods(eng: Engine) -> list[Period]:
     with eng.db.read() as s:
         return list(s.exec(select(Period).order_by(Period.number)).all())
@@ -82,6 +88,24 @@ def test_unsigned_renewal_reminds_escalates_and_lapses(eng: Engine, clock: Fixed
     assert lapsed[0].case_id == case.id
     assert lapsed[0].at.astimezone(STHLM).date() == END
     assert [(p.number, p.status) for p in _periods(eng)] == [(18, "lapsed")]
+    # Lapsed is not ended: it may still be signed late, so the recurring work goes on.
+    assert "monthly_review:2027-11-01" in _occurrences(eng)
+
+
+def test_a_terminated_agreement_opens_nothing_after_its_last_period(eng: Engine, clock: FixedClock) -> None:
+    def act(now: dt.datetime) -> None:
+        case = _renewal(eng)
+        if case and now.astimezone(STHLM).date() == dt.date(2027, 8, 20):
+            fire(eng, case.id, "schedule_discussion", "chair", now=now)
+            fire(eng, case.id, "hold_discussion", "police", comment="Avtalet upphör.", now=now)
+            fire(eng, case.id, "terminate", "chair", comment="Kommunen säger upp avtalet.", now=now)
+
+    _play(eng, clock, local(2027, 8, 18), 120, act)  # through 2027-12-15
+    assert [(p.number, p.status) for p in _periods(eng)] == [(18, "terminated")]
+    # What falls before the end (2027-10-15) still opens; nothing after it does.
+    assert _occurrences(eng) == ["monthly_review:2027-09-06", "monthly_review:2027-10-04",
+                                 "safety_group_meeting:2027-10-12", "safety_survey:2027-09-01"]
+    assert not [i for i in forecast(eng, clock.at, 400) if i["kind"] in ("open", "renewal_open")]
 
 
 def test_signing_late_extends_the_lapsed_agreement_from_where_it_ended(eng: Engine, clock: FixedClock) -> None:

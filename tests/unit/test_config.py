@@ -11,6 +11,7 @@ from engine.config import load_config
 from engine.errors import ConfigError
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "config.toml").read_text(encoding="utf-8")
+SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -146,3 +147,52 @@ def test_missing_mail_ca_file(tmp_path: Path) -> None:
     err = _load_broken(tmp_path, 'ca_file = ""', 'ca_file = "nowhere.pem"')
     assert err.key == "mail.ca_file"
     assert "not found" in err.problem
+
+
+def _build_broken(tmp_path: Path, text: str) -> ConfigError:
+    """`text` as config.toml loads, but building the engine on it (with the shipped workflows) fails."""
+    from engine.app import build_engine
+
+    text = text.replace('workflows_dir = "workflows"', f'workflows_dir = "{SHIPPED_WORKFLOWS.as_posix()}"', 1)
+    path = _write(tmp_path, text)
+    cfg = load_config(path, database_url="sqlite://")  # the workflow files are not read yet
+    with pytest.raises(ConfigError) as err:
+        build_engine(cfg)
+    assert str(err.value).startswith(f"{path.resolve()}: "), "the error names the file first"
+    assert "\n" not in str(err.value)
+    return err.value
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('renewed_states = ["extended", "revised"]', 'renewed_states = ["extendd", "revised"]',
+     "agreement.renewed_states", "agreement_renewal has no state 'extendd'; known: opened,"),
+    ('renewed_states = ["extended", "revised"]', 'renewed_states = ["extended", "discussed"]',
+     "agreement.renewed_states", "'discussed' is not an end state of agreement_renewal; expected some of extended,"),
+    ('renewal_workflow = "agreement_renewal"', 'renewal_workflow = "agreement_renewel"',
+     "agreement.renewal_workflow", "no workflow 'agreement_renewel'; known: action, acute_matter,"),
+    ('workflow = "monthly_review"\n# The joint', 'workflow = "monthly_reveiw"\n# The joint',
+     "recurring[2].workflow", "no workflow 'monthly_reveiw'; known: action, acute_matter,"),
+    ('workflow = "acute_matter"', 'workflow = "acute_mater"', "obligations[4].workflow", "no workflow 'acute_mater'"),
+    ('states = ["held"]\nrequired = 3', 'states = ["hel"]\nrequired = 3', "obligations[1].states",
+     "safety_group_meeting has no state 'hel'; known: planned,"),
+    ('required_state = "held"', 'required_state = "hold"', "obligations[3].required_state",
+     "monthly_review has no state 'hold'; known: scheduled,"),
+])
+def test_a_workflow_or_state_config_names_must_exist_when_the_engine_is_built(
+        tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    assert old in SHIPPED
+    err = _build_broken(tmp_path, SHIPPED.replace(old, new, 1))
+    assert err.key == key
+    assert err.problem.startswith(problem), err.problem
+
+
+@pytest.mark.parametrize("value", ["[]", '["extended", 5]', '"extended"'])
+def test_renewed_states_must_be_a_list_of_names(tmp_path: Path, value: str) -> None:
+    err = _load_broken(tmp_path, 'renewed_states = ["extended", "revised"]', f"renewed_states = {value}")
+    assert err.key == "agreement.renewed_states"
+
+
+def test_a_non_numeric_cron_step_names_the_schedule_key(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'schedule = "0 9 * * mon#1"', 'schedule = "0 9 * * */x"')
+    assert err.key == "recurring[2].schedule"
+    assert err.problem.startswith("day_of_week: step 'x' in '*/x' is not a whole number (e.g. ")

@@ -101,6 +101,17 @@ def test_version_is_a_content_hash() -> None:
      'expected "optional" or "required"'),
     ('key = "mini"', 'key = "maxi"', "key", "'maxi' must match the file name 'mini'"),
     ('key = "closed"', 'key = "Closed"', "states[1].key", "must be snake_case"),
+    ('label = { sv = "Mini", en = "Mini" }\n', "", "label", 'is missing; expected { sv = "...", en = "..." }'),
+    ('label = { sv = "Mini", en = "Mini" }', 'label = "Mini"', "label", 'expected { sv = "...", en = "..." }'),
+    ('label = { sv = "Mini", en = "Mini" }', 'label = { sv = "Mini", en = "Mini" }\ndescription = 5',
+     "description", 'expected { sv = "...", en = "..." }'),
+    ('label = { sv = "Öppen", en = "Open" }\n', "", "states[0].label", "is missing"),
+    ('roles = ["chair", "assignee"]', 'roles = ["chair"]\nunless = ["is_sunny"]', "transitions[0].unless",
+     "unregistered guard 'is_sunny'"),
+    ('roles = ["chair", "assignee"]', 'roles = ["chair"]\nsystem = "no"', "transitions[0].system",
+     "expected true or false, got 'no'"),
+    ("working_days = 5", "working_days = -5", "states[0].deadline.working_days",
+     'a negative duration needs anchor = "event"'),
 ])
 def test_each_problem_names_the_file_and_the_field(old: str, new: str, field: str, problem: str) -> None:
     assert old in GOOD
@@ -108,6 +119,29 @@ def test_each_problem_names_the_file_and_the_field(old: str, new: str, field: st
     matching = [p for p in found if p[1] == field and problem in p[2]]
     assert matching, f"expected {field}: ...{problem}... among {found}"
     assert all(p[0] == "workflows/mini.toml" for p in found)
+
+
+def test_an_unregistered_unless_guard_is_not_blamed_on_guards() -> None:
+    found = problems(GOOD.replace('roles = ["chair", "assignee"]', 'roles = ["chair"]\nunless = ["is_sunny"]'))
+    assert [field for _, field, _ in found] == ["transitions[0].unless"]
+
+
+def test_negative_working_days_before_the_event_are_allowed() -> None:
+    source = GOOD.replace("working_days = 5\n  remind_before_days = [1]", 'working_days = -5\n  anchor = "event"')
+    rule = parse_definition(source, "workflows/mini.toml", ROLES).states["open"].deadline
+    assert rule is not None
+    assert rule.working_days == -5
+
+
+def test_transitions_must_be_tables() -> None:
+    source = GOOD.split("[[transitions]]")[0].replace('initial = "open"', 'initial = "open"\ntransitions = 5')
+    assert ("workflows/mini.toml", "transitions", "expected [[transitions]] tables") in problems(source)
+
+
+def test_a_system_transition_is_a_boolean() -> None:
+    source = GOOD.replace('roles = ["chair", "assignee"]', 'roles = ["chair"]\nsystem = true')
+    assert parse_definition(source, "workflows/mini.toml", ROLES).transitions[0].system is True
+    assert parse_definition(GOOD, "workflows/mini.toml", ROLES).transitions[0].system is False
 
 
 def test_unreachable_state_is_named() -> None:
