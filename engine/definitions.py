@@ -73,6 +73,7 @@ class TransitionDef:
     comment_required: bool
     effects: tuple[str, ...]
     system: bool
+    on_assign: bool = False  # fired by the engine when a person is given the case in a source state
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f, "expected a table")
         return None
     _unknown(t, {"trigger", "label", "source", "target", "roles", "guards", "unless",
-                 "comment", "effects", "system"}, f"{f}.", p)
+                 "comment", "effects", "system", "on_assign"}, f"{f}.", p)
     trigger = t.get("trigger")
     if not isinstance(trigger, str) or not _SNAKE.match(trigger):
         p.add(f"{f}.trigger", f"expected a snake_case name, got {trigger!r}")
@@ -237,6 +238,10 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     if not isinstance(system, bool):
         p.add(f"{f}.system", f"expected true or false, got {system!r}")
         system = False
+    on_assign = t.get("on_assign", False)
+    if not isinstance(on_assign, bool):
+        p.add(f"{f}.on_assign", f"expected true or false, got {on_assign!r}")
+        on_assign = False
     allowed_roles = frozenset(_str_list(t.get("roles"), f"{f}.roles", p))
     if not system and not allowed_roles:
         p.add(f"{f}.roles", "nobody may fire this transition; list roles or set system = true")
@@ -249,7 +254,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f"{f}.comment", f'expected "optional" or "required", got {comment!r}')
     return TransitionDef(trigger, _labels(t.get("label"), f"{f}.label", p), sources,
                          str(target), allowed_roles, guards, unless, comment == "required",
-                         effects, system)
+                         effects, system, on_assign)
 
 
 def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str],

@@ -36,8 +36,7 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
     ids["annual"] = _open(eng, "police_annual_report", "ksau", title="Polisens information",
                           event_at=clock.now() + dt.timedelta(days=25))
     ids["renewal"] = _open(eng, "agreement_renewal", "trygghetsgruppen", title="Förlängning")
-    assign(eng, ids["a1"], "chair", user="member")
-    fire(eng, ids["a1"], "assign", "official")
+    assign(eng, ids["a1"], "chair", user="member")  # and on to "assigned" (on_assign)
     fire(eng, ids["a1"], "start", "member")
     fire(eng, ids["a1"], "complete", "member", comment=C)
     comment(eng, ids["a2"], "official", "Vi väntar på polisen.")

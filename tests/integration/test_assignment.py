@@ -20,13 +20,16 @@ def test_group_member_claims_an_unassigned_case(eng: Engine, open_case: Callable
     assert case_id in {r["id"] for r in list_queue(eng, "member", "unassigned")}
     claim(eng, case_id, "member")
     view = get_case(eng, case_id, "member")
-    assert (view["assignee"], view["version"], view["state"]) == ("member", 2, "open")
-    assert view["history"][-1] | {"at": None} == {"seq": 2, "trigger": "@assign", "from": "open", "to": "open",
-                                                   "actor": "member", "at": None, "comment": "user:member"}
+    assert (view["assignee"], view["version"], view["state"]) == ("member", 3, "assigned")
+    assert [h | {"at": None} for h in view["history"][-2:]] == [
+        {"seq": 2, "trigger": "@assign", "from": "open", "to": "open", "actor": "member", "at": None,
+         "comment": "user:member"},
+        # the definition marks `assign` on_assign: taking the case moves it on in the same step
+        {"seq": 3, "trigger": "assign", "from": "open", "to": "assigned", "actor": "member", "at": None,
+         "comment": None}]
     assert [r["id"] for r in list_queue(eng, "member", "mine")] == [case_id]
     assert case_id not in {r["id"] for r in list_queue(eng, "member", "unassigned")}
-    # Now the guard of `assign` is met.
-    assert "assign" in view["allowed_triggers"]
+    assert "start" in view["allowed_triggers"]
 
 
 def test_claiming_someone_elses_case_is_a_conflict(eng: Engine, open_case: Callable[..., int]) -> None:
@@ -56,8 +59,9 @@ def test_assign_to_a_user_and_hand_over_to_a_group(eng: Engine, open_case: Calla
     assert get_case(eng, case_id, "chair")["assignee"] == "member"
     assign(eng, case_id, "chair", group="kultur_fritid")
     view = get_case(eng, case_id, "outsider")
-    assert (view["group"], view["assignee"], view["version"]) == ("kultur_fritid", None, 3)
-    assert [h["comment"] for h in view["history"]] == [None, "user:member", "group:kultur_fritid"]
+    assert (view["group"], view["assignee"], view["version"]) == ("kultur_fritid", None, 4)
+    assert [(h["trigger"], h["comment"]) for h in view["history"]] == [
+        ("@open", None), ("@assign", "user:member"), ("assign", None), ("@assign", "group:kultur_fritid")]
     # The new group now manages it; the old one no longer may.
     assert case_id in {r["id"] for r in list_queue(eng, "outsider", "unassigned")}
     with pytest.raises(Forbidden):

@@ -48,8 +48,7 @@ def test_action_deadline_counts_20_working_days_and_moves_with_the_state(
     assert [(r.kind, r.offset_days, r.state, r.status) for r in rows] == [
         ("reminder", 5, "open", "pending"), ("reminder", 1, "open", "pending"), ("due", 0, "open", "pending"),
         ("escalation", 1, "open", "pending"), ("escalation", 7, "open", "pending")]
-    assign(eng, case_id, "chair", user="member")
-    fire(eng, case_id, "assign", "official")
+    assign(eng, case_id, "chair", user="member")  # moves it to "assigned" too (on_assign)
     rows = _deadlines(eng, case_id)
     assert {r.status for r in rows if r.state == "open"} == {"retired"}
     assert [r.status for r in rows if r.state == "assigned"] == ["pending"] * 5

@@ -89,8 +89,7 @@ def test_overdue_is_counted_as_of_the_end_of_the_range(seeded: Engine, clock: Fi
     from engine.queues import list_queue
 
     case_id = next(c["id"] for c in list_queue(seeded, "chair", "overdue") if c["title"] == "Grannsamverkan")
-    assign(seeded, case_id, "official", user="member")
-    fire(seeded, case_id, "assign", "official")
+    assign(seeded, case_id, "official", user="member")  # and on to "assigned" (on_assign)
     clock.advance(days=300)  # into 2028: the year 2027 is over, the action was overdue at its end
     fire(seeded, case_id, "cancel", "official", comment="Inte längre aktuellt.")
     year = build_report(seeded, report_range(seeded, year=2027))

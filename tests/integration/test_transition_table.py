@@ -26,13 +26,13 @@ C = "Noted."
 
 # workflow -> (open kwargs, assignee or None, [(trigger, actor, comment, allowed personas)])
 PATHS: dict[str, tuple[dict[str, Any], str | None, list[tuple[str, str, str | None, set[str]]]]] = {
-    "action/verified": ({"group": "socialnamnden"}, "member", [
+    "action/verified": ({"group": "socialnamnden", "assignee": "member"}, None, [  # opened held: `assign` not yet fired
         ("assign", "official", None, {"chair", "official", "member"}),
         ("start", "member", None, {"chair", "member"}),
         ("complete", "member", C, {"chair", "member"}),
         ("verify", "official", None, {"chair", "official", "member"}),
     ]),
-    "action/cancelled": ({"group": "socialnamnden"}, "member", [
+    "action/cancelled": ({"group": "socialnamnden", "assignee": "member"}, None, [  # opened held, not yet `assign`ed
         ("assign", "chair", None, {"chair", "official", "member"}),
         ("start", "member", None, {"chair", "member"}),
         ("complete", "chair", C, {"chair", "member"}),

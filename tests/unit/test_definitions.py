@@ -110,6 +110,8 @@ def test_version_is_a_content_hash() -> None:
      "unregistered guard 'is_sunny'"),
     ('roles = ["chair", "assignee"]', 'roles = ["chair"]\nsystem = "no"', "transitions[0].system",
      "expected true or false, got 'no'"),
+    ('roles = ["chair", "assignee"]', 'roles = ["chair"]\non_assign = 1', "transitions[0].on_assign",
+     "expected true or false, got 1"),
     ("working_days = 5", "working_days = -5", "states[0].deadline.working_days",
      'a negative duration needs anchor = "event"'),
 ])
