@@ -6,13 +6,24 @@ from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired
+from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Optional
 
-from engine.auth import LoginRefused, SessionUser, end_sessions, log_in, session_user, set_language
+from engine.auth import (
+    LoginRefused,
+    SessionUser,
+    delivery_mode,
+    end_sessions,
+    log_in,
+    session_user,
+    set_delivery_mode,
+    set_language,
+)
 from engine.errors import ValidationError
+from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import eng, now, safe_next
 
@@ -109,19 +120,30 @@ def choose_language() -> Any:
 
 class SettingsForm(FlaskForm):  # type: ignore[misc]
     language = SelectField("language", choices=choices([("sv", "Svenska"), ("en", "English")]))
+    # Choices name the digest hour, so they are set per request; a form without it keeps the current choice.
+    delivery = RadioField(_l("E-mail about your cases"), validators=[Optional()])
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
-    """The user's own settings: interface language."""
-    form = SettingsForm(language=current_user.language)
+    """The user's own settings: interface language, and e-mail at once or in one daily digest."""
+    form = SettingsForm(language=current_user.language, delivery=delivery_mode(eng(), current_user.id))
+    hour = f"{eng().config.notifications.digest_hour:02d}:00"
+    form.delivery.choices = choices([("immediate", _("Every message at once")),
+                                     ("daily", _("One daily digest at %(hour)s", hour=hour))])
+    status = 200
     if form.validate_on_submit():
         try:
             set_language(eng(), current_user.id, form.language.data)
+            set_delivery_mode(eng(), current_user.id, form.delivery.data, now())
         except ValidationError as exc:
-            form.language.errors.append(str(exc))
+            field = form.delivery if exc.field == "mode" else form.language
+            field.errors.append(engine_message(exc))
+            status = 400
         else:
             flash(_("Your settings are saved."), "info")
             return redirect(url_for("auth.settings"))
-    return render_template("settings.html", form=form)
+    elif request.method == "POST":
+        status = 400
+    return render_template("settings.html", form=form), status

@@ -29,6 +29,7 @@ ENGINE_MESSAGES = [
     _l("A user name is 2-64 lower-case letters, digits, '.', '_' or '-'."),
     _l("You cannot disable your own account; ask another administrator."),
     _l("Only the chair or the owning group may send a reminder about this case."),
+    _l("Choose immediate or daily."),
 ]
 
 # ValidationError.code → the message in the user's language, given the error's params.
