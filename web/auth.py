@@ -23,6 +23,7 @@ from engine.auth import (
     set_language,
 )
 from engine.errors import ValidationError
+from web import relogin
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import eng, now, safe_next
@@ -54,7 +55,6 @@ def init_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.session_protection = "strong"
     manager.login_view = "auth.login"
-    manager.login_message = None
 
     @manager.user_loader
     def _load(user_id: str) -> WebUser | None:
@@ -63,6 +63,27 @@ def init_login(app: Flask) -> None:
             return None
         found = session_user(eng(), int(uid), nonce)
         return WebUser(found) if found else None
+
+    manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized() -> Any:
+    """To the log-in page, saying why when a session ended; a refused form keeps what was typed."""
+    if request.method != "POST":
+        if relogin.stale_user_id() is not None:
+            flash(_("You were logged out, perhaps on another device. Log in again to continue."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    target = relogin.target_for_post()
+    kept, too_long = relogin.keep_form(target)
+    lost = _("You were logged out (perhaps on another device), so what you sent was not saved.")
+    if too_long:
+        flash(f"{lost} " + _("Your text is too long to keep until you have logged in: copy it from below, "
+                             "log in again and paste it."), "error")
+        return render_template("login.html", form=LoginForm(formdata=None), error=None, next=target,
+                               kept_text=too_long), 401
+    flash(f"{lost} " + (_("Log in again, and what you wrote is filled in again.") if kept else
+                        _("Log in again and do it once more.")), "error")
+    return redirect(url_for("auth.login", next=target))
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -91,7 +112,7 @@ def login() -> Any:
                      _("Wrong user name or password, or the account is disabled. Check them and try again."))
             status = 429 if exc.reason == "throttled" else 401
         else:
-            session.clear()
+            relogin.fresh_session(user.id)
             login_user(WebUser(user))
             return redirect(target)
     elif request.method == "POST":
@@ -100,11 +121,11 @@ def login() -> Any:
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
 def logout() -> Any:
     """End this and every other session of the user (a copied cookie stops working)."""
-    end_sessions(eng(), current_user.id)
-    logout_user()
+    if current_user.is_authenticated:  # else it ended already, perhaps on another device
+        end_sessions(eng(), current_user.id)
+        logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
