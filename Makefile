@@ -9,7 +9,7 @@ PORT   ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/samverkan
 WORKERS ?= 2
 
-.PHONY: install run test bench lint clean up-postgres
+.PHONY: install run test bench lint translations clean up-postgres
 
 # The stamp makes `install` cheap when pyproject.toml has not changed.
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,12 @@ up-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## translations: add new interface texts to the Swedish catalogue (translate the empty ones), compile it
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d web/translations
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-*

@@ -12,9 +12,9 @@ from engine.cases import as_actor
 from engine.errors import Forbidden, NotFound
 from engine.models import Notice, User
 from engine.rules import Actor
-from engine.users import UserInfo, add_user, disable_user, list_users, set_password, set_roles
+from engine.users import UserInfo, add_user, disable_user, enable_user, list_users, set_password, set_roles
 
-__all__ = ["create_user", "disable", "failed_notices", "replace_roles", "reset_password", "users"]
+__all__ = ["create_user", "disable", "enable", "failed_notices", "replace_roles", "reset_password", "users"]
 
 
 def _require_admin(actor: Actor) -> None:
@@ -46,6 +46,13 @@ def disable(eng: Engine, actor: Actor | str, username: str) -> None:
         if who.username == username:
             raise Forbidden("You cannot disable your own account; ask another administrator.")
         disable_user(session, username)
+
+
+def enable(eng: Engine, actor: Actor | str, username: str) -> None:
+    """Enable a disabled user again (administrators only)."""
+    with eng.db.write() as session:
+        _require_admin(as_actor(session, actor))
+        enable_user(session, username)
 
 
 def reset_password(eng: Engine, actor: Actor | str, username: str, password: str) -> None:

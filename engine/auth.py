@@ -1,4 +1,4 @@
-"""Logging in: password check, a throttle kept in the database, and per-user session nonces.
+"""Logging in: password check, a throttle kept in the database, per-user session nonces; own settings.
 
 The throttle counts recent failed attempts per user name and per address in the
 `login_attempts` table, so it holds across web workers and restarts. A session is
@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from engine.app import Engine
 from engine.errors import EngineError, ValidationError
 from engine.models import LoginAttempt, Membership, User
+from engine.outbox import delivery_modes, set_mode
 from engine.rules import Actor
 from engine.users import check_password
 
@@ -28,11 +29,13 @@ __all__ = [
     "WINDOW",
     "LoginRefused",
     "SessionUser",
+    "delivery_mode",
     "end_sessions",
     "recent_failures",
     "record_failure",
     "log_in",
     "session_user",
+    "set_delivery_mode",
     "set_language",
 ]
 
@@ -156,3 +159,15 @@ def set_language(eng: Engine, user_id: int, language: str) -> None:
         if user is not None:
             user.language = language
             session.add(user)
+
+
+def delivery_mode(eng: Engine, user_id: int) -> str:
+    """How the user gets e-mail about their cases: "immediate" or "daily" (one digest a day)."""
+    with eng.db.read() as session:
+        return delivery_modes(session, [user_id])[user_id]
+
+
+def set_delivery_mode(eng: Engine, user_id: int, mode: str, now: dt.datetime) -> None:
+    """Choose immediate messages or one daily digest for the user; new notices follow the choice."""
+    with eng.db.write() as session:
+        set_mode(session, user_id, mode, now)

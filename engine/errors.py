@@ -43,10 +43,15 @@ class Forbidden(EngineError):
 
 
 class ValidationError(EngineError):
-    """Input the actor gave is incomplete or wrong; `field` names which."""
+    """Input the actor gave is incomplete or wrong; `field` names which.
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
+    A message with names in it also carries a stable `code` and the `params` it names, so an
+    interface can say the same in its own language (the message itself stays English).
+    """
+
+    def __init__(self, field: str, message: str, *, code: str | None = None,
+                 params: dict[str, str] | None = None) -> None:
+        self.field, self.code, self.params = field, code, dict(params or {})
         super().__init__(message)
 
 

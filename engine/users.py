@@ -24,6 +24,7 @@ __all__ = [
     "add_user",
     "check_password",
     "disable_user",
+    "enable_user",
     "group_id",
     "list_users",
     "set_password",
@@ -57,7 +58,8 @@ def group_id(session: Session, key: str) -> int:
     gid = session.exec(select(Group.id).where(Group.key == key)).first()
     if gid is None:
         known = ", ".join(session.exec(select(Group.key).order_by(Group.key)).all())
-        raise ValidationError("group", f"Unknown group {key!r}; choose one of: {known}.")
+        raise ValidationError("group", f"Unknown group {key!r}; choose one of: {known}.",
+                              code="unknown_group", params={"name": key, "choices": known})
     return gid
 
 
@@ -74,8 +76,9 @@ def set_roles(session: Session, config: Config, user: User, pairs: list[tuple[st
     session.execute(delete(Membership).where(Membership.user_id == user.id))  # type: ignore[arg-type]
     for role, gkey in dict.fromkeys(pairs):
         if role not in config.role_keys:
-            raise ValidationError("role", f"Unknown role {role!r}; choose one of: "
-                                  f"{', '.join(sorted(config.role_keys))}.")
+            known = ", ".join(sorted(config.role_keys))
+            raise ValidationError("role", f"Unknown role {role!r}; choose one of: {known}.",
+                                  code="unknown_role", params={"name": role, "choices": known})
         session.add(Membership(user_id=user.id, group_id=group_id(session, gkey), role=role))
 
 
@@ -86,9 +89,11 @@ def add_user(session: Session, config: Config, username: str, *, name: str, emai
     if not _USERNAME.match(username):
         raise ValidationError("username", "A user name is 2-64 lower-case letters, digits, '.', '_' or '-'.")
     if not _EMAIL.match(email):
-        raise ValidationError("email", f"{email!r} is not an e-mail address.")
+        raise ValidationError("email", f"{email!r} is not an e-mail address.",
+                              code="bad_email", params={"email": email})
     if session.exec(select(User.id).where(User.username == username)).first() is not None:
-        raise ValidationError("username", f"User {username!r} already exists.")
+        raise ValidationError("username", f"User {username!r} already exists.",
+                              code="user_exists", params={"name": username})
     user = User(username=username, name=name.strip() or username, email=email,
                 language=language or config.language, created_at=now,
                 session_nonce=secrets.token_hex(16))
@@ -134,6 +139,13 @@ def disable_user(session: Session, username: str) -> None:
     user = _user(session, username)
     user.disabled = True
     user.session_nonce = secrets.token_hex(16)
+    session.add(user)
+
+
+def enable_user(session: Session, username: str) -> None:
+    """Enable a disabled user again: they log in with the password they had."""
+    user = _user(session, username)
+    user.disabled = False
     session.add(user)
 
 

@@ -1,4 +1,4 @@
-"""`samverkan user ...`: add, list and disable users."""
+"""`samverkan user ...`: add, list, disable and enable users."""
 
 from __future__ import annotations
 
@@ -68,3 +68,15 @@ def register(main: click.Group) -> None:
         with state.engine.db.write() as session:
             disable_user(session, username)
         click.echo(f"User {username} disabled.")
+
+    @user.command("enable")
+    @click.argument("username")
+    @click.pass_obj
+    @friendly
+    def enable(state: State, username: str) -> None:
+        """Enable USERNAME again after `user disable`: they log in with the password they had."""
+        from engine.users import enable_user
+
+        with state.engine.db.write() as session:
+            enable_user(session, username)
+        click.echo(f"User {username} enabled.")

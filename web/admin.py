@@ -1,7 +1,8 @@
-"""Administration: users (create, disable, reset password, roles and groups) and failed notifications."""
+"""Administration: users (create, disable, enable, reset password, roles and groups) and failed notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,9 +12,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import ValidationError as FieldError
 
 from engine import admin as engine_admin
-from engine.errors import EngineError, NotFound, ValidationError
+from engine.errors import EngineError, Forbidden, NotFound, ValidationError
+from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import actor, eng, now
 
@@ -38,20 +41,44 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     language = SelectField(_l("Language"), choices=choices([("sv", "Svenska"), ("en", "English")]))
     roles = StringField(_l("Roles, as role:group separated by commas (e.g. official:socialnamnden)"))
 
+    def validate_roles(self, field: StringField) -> None:
+        """Say a malformed list with the other mistakes, not only once they are mended."""
+        try:
+            _pairs(field.data or "")
+        except ValidationError as exc:
+            raise FieldError(engine_message(exc)) from exc
+
 
 def _pairs(text: str) -> list[tuple[str, str]]:
     pairs = []
     for item in filter(None, (p.strip() for p in text.split(","))):
         role, sep, group = item.partition(":")
         if not sep or not role or not group:
-            raise ValidationError("roles", f"Write each role as role:group, not {item!r}.")
+            raise ValidationError("roles", f"Write each role as role:group, not {item!r}.",
+                                  code="role_format", params={"item": item})
         pairs.append((role.strip(), group.strip()))
     return pairs
 
 
-def _page(form: UserForm, status: int = 200, **extra: Any) -> Any:
+def _summary(form: UserForm, row_errors: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """(element id, message) for every error on the page: the summary at the top links to each."""
+    out = [(f"{field}-{username}", f"{username}: {message}")
+           for username, fields in row_errors.items() for field, message in fields.items()]
+    out += [(f.id, f"{f.label.text}: {' '.join(map(str, f.errors))}")
+            for f in form if f.errors and f.type != "CSRFTokenField"]
+    return out
+
+
+def _page(form: UserForm, status: int = 200, *, row_errors: dict[str, dict[str, str]] | None = None,
+          kept_roles: dict[str, str] | None = None) -> Any:
+    row_errors = row_errors or {}
     return render_template("admin_users.html", form=form, users=engine_admin.users(eng(), actor()),
-                           cfg=eng().config, **extra), status
+                           cfg=eng().config, row_errors=row_errors, kept_roles=kept_roles or {},
+                           summary=_summary(form, row_errors)), status
+
+
+# Which field of the user form an engine error is about (the engine names roles and groups apart).
+_FORM_FIELD = {"role": "roles", "group": "roles"}
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -65,22 +92,24 @@ def users() -> Any:
                                      roles=_pairs(form.roles.data or ""), now=now(),
                                      language=form.language.data)
         except ValidationError as exc:
-            field = getattr(form, exc.field if exc.field != "role" else "roles", form.username)
-            field.errors = [*field.errors, _(str(exc))]
+            field = getattr(form, _FORM_FIELD.get(exc.field, exc.field), form.username)
+            field.errors = [*field.errors, engine_message(exc)]
             return _page(form, 400)
         flash(_("User %(name)s is created.", name=form.username.data), "info")
         return redirect(url_for("admin.users"))
     return _page(form, 400 if request.method == "POST" else 200)
 
 
-def _user_action(username: str, fn: Any, done: str) -> Any:
+def _user_action(username: str, field: str, fn: Callable[[], None], done: str, kept_roles: str | None = None) -> Any:
+    """Run `fn`; on a refusal, show the list again with the error at `field` of that user's row."""
     try:
         fn()
     except NotFound:
         abort(404)
     except EngineError as exc:
-        flash(_("%(user)s: %(problem)s", user=username, problem=_(str(exc))), "error")
-        return redirect(url_for("admin.users")), 303
+        kept = {username: kept_roles} if kept_roles is not None else {}
+        return _page(UserForm(formdata=None), 403 if isinstance(exc, Forbidden) else 400,
+                     row_errors={username: {field: engine_message(exc)}}, kept_roles=kept)
     flash(done, "info")
     return redirect(url_for("admin.users"))
 
@@ -88,24 +117,32 @@ def _user_action(username: str, fn: Any, done: str) -> Any:
 @bp.route("/users/<username>/disable", methods=["POST"])
 def disable(username: str) -> Any:
     """Disable a user (their sessions end)."""
-    return _user_action(username, lambda: engine_admin.disable(eng(), actor(), username),
+    return _user_action(username, "account", lambda: engine_admin.disable(eng(), actor(), username),
                         _("%(user)s is disabled.", user=username))
+
+
+@bp.route("/users/<username>/enable", methods=["POST"])
+def enable(username: str) -> Any:
+    """Enable a disabled user again (they log in with the password they had)."""
+    return _user_action(username, "account", lambda: engine_admin.enable(eng(), actor(), username),
+                        _("%(user)s is enabled again and can log in.", user=username))
 
 
 @bp.route("/users/<username>/password", methods=["POST"])
 def reset_password(username: str) -> Any:
     """Set a new password for a user."""
     password = request.form.get("password", "")
-    return _user_action(username, lambda: engine_admin.reset_password(eng(), actor(), username, password),
+    return _user_action(username, "pw", lambda: engine_admin.reset_password(eng(), actor(), username, password),
                         _("The password of %(user)s is changed.", user=username))
 
 
 @bp.route("/users/<username>/roles", methods=["POST"])
 def roles(username: str) -> Any:
-    """Replace a user's roles and groups."""
+    """Replace a user's roles and groups; a mistake is shown at the field, with the text as typed."""
     text = request.form.get("roles", "")
-    return _user_action(username, lambda: engine_admin.replace_roles(eng(), actor(), username, _pairs(text)),
-                        _("The roles of %(user)s are saved.", user=username))
+    return _user_action(username, "roles",
+                        lambda: engine_admin.replace_roles(eng(), actor(), username, _pairs(text)),
+                        _("The roles of %(user)s are saved.", user=username), kept_roles=text)
 
 
 @bp.route("/notifications/failed")

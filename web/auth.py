@@ -6,13 +6,25 @@ from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired
+from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Optional
 
-from engine.auth import LoginRefused, SessionUser, end_sessions, log_in, session_user, set_language
+from engine.auth import (
+    LoginRefused,
+    SessionUser,
+    delivery_mode,
+    end_sessions,
+    log_in,
+    session_user,
+    set_delivery_mode,
+    set_language,
+)
 from engine.errors import ValidationError
+from web import relogin
+from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import eng, now, safe_next
 
@@ -43,7 +55,6 @@ def init_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.session_protection = "strong"
     manager.login_view = "auth.login"
-    manager.login_message = None
 
     @manager.user_loader
     def _load(user_id: str) -> WebUser | None:
@@ -52,6 +63,27 @@ def init_login(app: Flask) -> None:
             return None
         found = session_user(eng(), int(uid), nonce)
         return WebUser(found) if found else None
+
+    manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized() -> Any:
+    """To the log-in page, saying why when a session ended; a refused form keeps what was typed."""
+    if request.method != "POST":
+        if relogin.stale_user_id() is not None:
+            flash(_("You were logged out, perhaps on another device. Log in again to continue."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    target = relogin.target_for_post()
+    kept, too_long = relogin.keep_form(target)
+    lost = _("You were logged out (perhaps on another device), so what you sent was not saved.")
+    if too_long:
+        flash(f"{lost} " + _("Your text is too long to keep until you have logged in: copy it from below, "
+                             "log in again and paste it."), "error")
+        return render_template("login.html", form=LoginForm(formdata=None), error=None, next=target,
+                               kept_text=too_long), 401
+    flash(f"{lost} " + (_("Log in again, and what you wrote is filled in again.") if kept else
+                        _("Log in again and do it once more.")), "error")
+    return redirect(url_for("auth.login", next=target))
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -80,7 +112,7 @@ def login() -> Any:
                      _("Wrong user name or password, or the account is disabled. Check them and try again."))
             status = 429 if exc.reason == "throttled" else 401
         else:
-            session.clear()
+            relogin.fresh_session(user.id)
             login_user(WebUser(user))
             return redirect(target)
     elif request.method == "POST":
@@ -89,11 +121,11 @@ def login() -> Any:
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
 def logout() -> Any:
     """End this and every other session of the user (a copied cookie stops working)."""
-    end_sessions(eng(), current_user.id)
-    logout_user()
+    if current_user.is_authenticated:  # else it ended already, perhaps on another device
+        end_sessions(eng(), current_user.id)
+        logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -109,19 +141,30 @@ def choose_language() -> Any:
 
 class SettingsForm(FlaskForm):  # type: ignore[misc]
     language = SelectField("language", choices=choices([("sv", "Svenska"), ("en", "English")]))
+    # Choices name the digest hour, so they are set per request; a form without it keeps the current choice.
+    delivery = RadioField(_l("E-mail about your cases"), validators=[Optional()])
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
-    """The user's own settings: interface language."""
-    form = SettingsForm(language=current_user.language)
+    """The user's own settings: interface language, and e-mail at once or in one daily digest."""
+    form = SettingsForm(language=current_user.language, delivery=delivery_mode(eng(), current_user.id))
+    hour = f"{eng().config.notifications.digest_hour:02d}:00"
+    form.delivery.choices = choices([("immediate", _("Every message at once")),
+                                     ("daily", _("One daily digest at %(hour)s", hour=hour))])
+    status = 200
     if form.validate_on_submit():
         try:
             set_language(eng(), current_user.id, form.language.data)
+            set_delivery_mode(eng(), current_user.id, form.delivery.data, now())
         except ValidationError as exc:
-            form.language.errors.append(str(exc))
+            field = form.delivery if exc.field == "mode" else form.language
+            field.errors.append(engine_message(exc))
+            status = 400
         else:
             flash(_("Your settings are saved."), "info")
             return redirect(url_for("auth.settings"))
-    return render_template("settings.html", form=form)
+    elif request.method == "POST":
+        status = 400
+    return render_template("settings.html", form=form), status

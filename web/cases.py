@@ -17,6 +17,7 @@ from engine.reminders import remind
 from engine.views import get_case
 from web.diagram import svg
 from web.formatting import language
+from web.relogin import take_kept
 from web.support import actor, eng, now
 
 __all__ = ["bp"]
@@ -54,7 +55,9 @@ def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
 @login_required
 def show(case_id: int) -> Any:
     """One case: fields, history, actions, comments, children and the diagram."""
-    return render_case(case_id)
+    kept = take_kept(request.path)  # what a form held when its session ended (see web.relogin)
+    return render_case(case_id, kept_body=kept.get("body"), kept_trigger=kept.get("trigger"),
+                       kept_comment=kept.get("comment"), kept_user=kept.get("user"))
 
 
 def _expected() -> int | None:

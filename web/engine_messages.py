@@ -1,15 +1,20 @@
 """Engine messages that a person sees in forms, listed here so they get translations.
 
-The engine speaks English; the views pass its messages through gettext, so each one
-named here is shown in Swedish to Swedish users. Messages with names in them (a user,
-a group) stay in English.
+The engine speaks English; the views pass its messages through `engine_message`, so each
+one named here is shown in Swedish to Swedish users. A message with names in it (a user,
+a role) carries a stable code and its parameters, which pick the translation below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-__all__ = ["ENGINE_MESSAGES"]
+from engine.errors import EngineError, ValidationError
+
+__all__ = ["ENGINE_MESSAGES", "engine_message"]
 
 ENGINE_MESSAGES = [
     _l("Give the case a title."),
@@ -24,4 +29,21 @@ ENGINE_MESSAGES = [
     _l("A user name is 2-64 lower-case letters, digits, '.', '_' or '-'."),
     _l("You cannot disable your own account; ask another administrator."),
     _l("Only the chair or the owning group may send a reminder about this case."),
+    _l("Choose immediate or daily."),
 ]
+
+# ValidationError.code → the message in the user's language, given the error's params.
+_CODED: dict[str, Callable[[dict[str, str]], str]] = {
+    "user_exists": lambda p: _("User “%(name)s” already exists; choose another user name.", **p),
+    "bad_email": lambda p: _("“%(email)s” is not an e-mail address; write it as name@example.se.", **p),
+    "unknown_role": lambda p: _("Unknown role “%(name)s”; choose one of: %(choices)s.", **p),
+    "unknown_group": lambda p: _("Unknown group “%(name)s”; choose one of: %(choices)s.", **p),
+    "role_format": lambda p: _("Write each role as role:group, not “%(item)s”.", **p),
+}
+
+
+def engine_message(exc: EngineError) -> str:
+    """The message of `exc` in the user's language (English when no translation is known)."""
+    if isinstance(exc, ValidationError) and exc.code in _CODED:
+        return _CODED[exc.code](exc.params)
+    return _(str(exc))

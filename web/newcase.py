@@ -18,6 +18,7 @@ from engine.errors import EngineError, Forbidden, NotFound, ValidationError
 from engine.overview import active_users
 from web.cases import bp
 from web.formatting import choices, focus_label, group_label, workflow_label
+from web.relogin import take_kept
 from web.support import actor, eng, now
 
 __all__ = ["NewCaseForm"]
@@ -66,9 +67,10 @@ def _request(form: NewCaseForm) -> OpenRequest:
 @login_required
 def new() -> Any:
     """The form for a new case; re-shown with the values and the errors when something is wrong."""
-    form = NewCaseForm()
+    kept = take_kept(request.path) if request.method == "GET" else None  # see web.relogin
+    form = NewCaseForm(formdata=kept) if kept else NewCaseForm()
     _choices(form)
-    if request.method == "GET":
+    if request.method == "GET" and not kept:
         form.workflow.data = request.args.get("workflow", "action")
         form.parent_id.data = request.args.get("parent", type=int)
     status = 200

@@ -40,7 +40,7 @@ def _one_error_line(proc: object, pattern: str) -> None:
     assert re.search(pattern, lines[0]), lines[0]
 
 
-def test_user_add_list_disable(demo: Path) -> None:
+def test_user_add_list_disable_enable(demo: Path) -> None:
     added = run_cli(demo, "user", "add", "anna", "--name", "Anna Andersson", "--email", "anna@hoor.se",
                     "--role", "official", "--group", "socialnamnden", "--role", "member",
                     "--group", "trygghetsgruppen", "--password-stdin", stdin="ett-langt-losenord\n", check=True)
@@ -61,6 +61,9 @@ def test_user_add_list_disable(demo: Path) -> None:
     assert "bert" not in users, "a refused add leaves nothing behind"
     _one_error_line(run_cli(demo, "case", "open", "action", "--title", "T", "--as", "anna"),
                     r"User 'anna' is disabled")
+    assert run_cli(demo, "user", "enable", "anna", check=True).stdout.strip() == "User anna enabled."
+    users = {u["username"]: u for u in _json(demo, "user", "list")}  # type: ignore[union-attr]
+    assert users["anna"]["disabled"] is False
 
 
 def test_case_open_assign_fire_show(demo: Path) -> None:
