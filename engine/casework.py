@@ -82,6 +82,10 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     """Open a case inside the caller's transaction: row, first log row, deadlines, event."""
     _validate(eng, req)
     definition = eng.registry.get(req.workflow)
+    if req.due is not None and not definition.takes_a_due_date():
+        # Silently ignoring it would leave the person believing the case is due when they said.
+        raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules (its first "
+                                     f"state's deadline does not count from opening); leave the due date empty.")
     gid = _owning_group(session, req, actor)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
     if req.parent_id is not None:

@@ -92,6 +92,15 @@ class Definition:
         """Transitions for `trigger` from `state`, in file order (first match wins)."""
         return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
 
+    def counts_from_event(self) -> bool:
+        """True if some state's deadline counts from when the case's event (a meeting) takes place."""
+        return any(st.deadline is not None and st.deadline.anchor == "event" for st in self.states.values())
+
+    def takes_a_due_date(self) -> bool:
+        """True if a due date asked for at opening applies (the first state's deadline counts from opening)."""
+        first = self.states[self.initial].deadline
+        return first is not None and first.anchor == "opened"
+
     def triggers_from(self, state: str) -> list[str]:
         """Distinct triggers declared from `state`, in file order."""
         seen: dict[str, None] = {}

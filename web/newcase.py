@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.validators import ValidationError as ValidationError_
 
@@ -36,6 +36,7 @@ class NewCaseForm(FlaskForm):  # type: ignore[misc]
     priority = SelectField(_l("Priority"), default="normal")
     assignee = SelectField(_l("Case officer"), validators=[Optional()])
     due = DateField(_l("Due date"), validators=[Optional()])
+    event_at = DateTimeLocalField(_l("Takes place"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     confidential = BooleanField(_l("Confidential (only the owning group, the case officer and the chair see it)"))
     parent_id = IntegerField(validators=[Optional()])
 
@@ -43,6 +44,22 @@ class NewCaseForm(FlaskForm):  # type: ignore[misc]
         """A new case due in the past would be overdue, and escalated, the moment it opens."""
         if field.data is not None and field.data < now().astimezone(eng().tz).date():
             raise ValidationError_(_("The due date has passed. Choose today or a later date."))
+        definition = eng().registry.current.get(self.workflow.data or "")
+        if field.data is not None and definition is not None and not definition.takes_a_due_date():
+            raise ValidationError_(_("This kind of case takes its deadlines from when it takes place; "
+                                     "leave the due date empty."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' own checks, then: meetings, reviews and reports need to say when they take place
+        (their deadlines count from then). Here, as an empty optional field skips its own validators."""
+        valid: bool = super().validate(extra_validators)
+        definition = eng().registry.current.get(self.workflow.data or "")
+        if self.event_at.data is None and not self.event_at.errors and definition is not None \
+                and definition.counts_from_event():
+            self.event_at.errors = [_("Say when it takes place: its deadlines (the agenda, the minutes) "
+                                      "count from then.")]
+            return False
+        return valid
 
 
 def _choices(form: NewCaseForm) -> None:
@@ -60,6 +77,7 @@ def _request(form: NewCaseForm) -> OpenRequest:
         description=form.description.data or "", focus_area=form.focus_area.data or None,
         priority=form.priority.data or "normal", assignee=form.assignee.data or None,
         confidential=bool(form.confidential.data), parent_id=form.parent_id.data, due=form.due.data,
+        event_at=form.event_at.data.replace(tzinfo=eng().tz) if form.event_at.data else None,
     )
 
 

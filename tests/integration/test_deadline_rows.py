@@ -93,3 +93,11 @@ def test_a_refused_transition_leaves_the_rows_alone(eng: Engine, open_case: Call
     with pytest.raises(TransitionNotAllowed):
         fire(eng, case_id, "assign", "chair")  # no assignee yet: the guard refuses
     assert [(d.id, d.status) for d in _rows(eng, case_id)] == before
+
+
+def test_a_due_date_where_the_rules_set_the_deadlines_is_refused_not_ignored(
+        open_case: Callable[..., int]) -> None:
+    from engine.errors import ValidationError
+    with pytest.raises(ValidationError, match="leave the due date empty") as err:
+        open_case("monthly_review", group="trygghetsgruppen", due=dt.date(2027, 3, 1))
+    assert err.value.field == "due"

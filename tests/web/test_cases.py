@@ -210,8 +210,9 @@ def test_new_action_form_opens_a_case(web, eng):
 
 
 def _refused_new_case(web, **fields: str) -> str:
-    """Post the new-case form as official with `fields` over a valid action; the 400 page."""
-    web.login("official")
+    """Post the new-case form (as official unless logged in) with `fields` over a valid action; the 400 page."""
+    if not web.client.get("/queues/mine").status_code == 200:
+        web.login("official")
     r = web.post("/cases/new", {"workflow": "action", "title": "Ett ärende", "group": "socialnamnden",
                                 "priority": "normal", **fields})
     assert r.status_code == 400
@@ -249,3 +250,20 @@ def test_new_case_form_without_csrf_is_refused(web):
     web.login("official")
     r = web.client.post("/cases/new", data={"workflow": "action", "title": "x", "group": "socialnamnden"})
     assert r.status_code == 400
+
+
+def test_a_meeting_opened_by_hand_asks_when_it_takes_place_and_counts_its_deadlines_from_then(web, eng):
+    web.login("chair")
+    page = _refused_new_case(web, workflow="safety_group_meeting", title="Trygghetsgruppens möte",
+                             group="trygghetsgruppen")
+    assert 'id="event_at-error"' in page
+    assert "Ange när det äger rum" in page
+    page = _refused_new_case(web, workflow="safety_group_meeting", title="Trygghetsgruppens möte",
+                             group="trygghetsgruppen", event_at="2027-03-24T13:00", due="2027-03-24")
+    assert "lämna förfallodatumet tomt" in page  # a due date would have been ignored
+    r = web.post("/cases/new", {"workflow": "safety_group_meeting", "title": "Trygghetsgruppens möte",
+                                "group": "trygghetsgruppen", "priority": "normal", "event_at": "2027-03-24T13:00"})
+    assert r.status_code == 302
+    case = get_case(eng, int(r.headers["Location"].rsplit("/", 1)[1]), "chair")
+    assert case["due_at"].startswith("2027-03-17")  # the agenda goes out 7 days before the meeting
+    assert case["event_at"] == "2027-03-24T12:00:00Z"  # 13:00 in Stockholm
