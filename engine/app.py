@@ -25,7 +25,7 @@ class Engine:
         self.db = db
         self.clock = clock
         self.tz = config.tz
-        self.registry = DefinitionRegistry(config.workflows_dir, config.role_keys)
+        self.registry = DefinitionRegistry(config.workflows_dir, config.role_keys, str(config.path))
         self.listeners = Listeners()
         self._agreement_ids: dict[str, int] = {}
 

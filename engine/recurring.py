@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -54,9 +55,10 @@ def mark_key(a: AgreementConfig, rec: RecurringConfig) -> str:
 class Occurrence:
     """One occurrence of a schedule and when its case opens."""
 
-    def __init__(self, rec: RecurringConfig, at: dt.datetime) -> None:
+    def __init__(self, rec: RecurringConfig, at: dt.datetime, tz: ZoneInfo) -> None:
         self.rec, self.at = rec, at
-        self.opens_at = at - dt.timedelta(days=rec.lead_days)
+        # Days back on the local calendar, so the case opens at the same local hour across a DST change.
+        self.opens_at = (at.astimezone(tz) - dt.timedelta(days=rec.lead_days)).astimezone(dt.UTC)
 
 
 def lock_mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
@@ -69,7 +71,7 @@ def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime, u
                         ended: dt.datetime | None = None) -> list[Occurrence]:
     """Occurrences after `since` (and before `ended`, the agreement's end) whose case opens by `until`, in order."""
     end = until + dt.timedelta(days=rec.lead_days)
-    return [Occurrence(rec, t) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
+    return [Occurrence(rec, t, eng.tz) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
             if t - dt.timedelta(days=rec.lead_days) <= until and (ended is None or t < ended)]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from engine.definitions import Definition, load_definitions, parse_definition
-from engine.errors import NotFound
+from engine.errors import ConfigError, NotFound
 from engine.machines import WorkflowMachine
 from engine.models import WorkflowDefinitionRow
 from engine.sql import insert_ignore
@@ -17,12 +17,23 @@ from engine.sql import insert_ignore
 __all__ = ["DefinitionRegistry"]
 
 
+def workflow_files(workflows_dir: Path, config_path: str = "config.toml") -> list[Path]:
+    """The workflow files of a deployment; a ConfigError if the folder is missing or holds none."""
+    folder = Path(workflows_dir)
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        raise ConfigError(config_path, "workflows_dir",
+                          f"{folder} {'holds no *.toml workflow files' if folder.is_dir() else 'is not a folder'}; "
+                          f"point workflows_dir at the folder of the workflow definitions")
+    return files
+
+
 class DefinitionRegistry:
     """Loads workflows/*.toml once; builds one machine per (workflow, version)."""
 
-    def __init__(self, workflows_dir: Path, roles: frozenset[str]) -> None:
+    def __init__(self, workflows_dir: Path, roles: frozenset[str], config_path: str = "config.toml") -> None:
         self.roles = roles
-        self.current: dict[str, Definition] = load_definitions(Path(workflows_dir).glob("*.toml"), roles)
+        self.current: dict[str, Definition] = load_definitions(workflow_files(workflows_dir, config_path), roles)
         self._machines: dict[tuple[str, str], WorkflowMachine] = {}
         self._lock = threading.Lock()
         self._stored: set[tuple[str, str]] = set()

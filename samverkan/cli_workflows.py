@@ -24,9 +24,10 @@ def register(main: click.Group) -> None:
         """Validate FILES (default: every workflow of the config); one line per problem."""
         from engine.config import load_config
         from engine.definitions import load_definitions
+        from engine.registry import workflow_files
 
         config = load_config(state.config_path)
-        paths = list(files) or sorted(config.workflows_dir.glob("*.toml"))
+        paths = list(files) or workflow_files(config.workflows_dir, str(config.path))
         found = load_definitions(paths, config.role_keys)
         for d in found.values():
             click.echo(f"ok  {d.path}  ({d.key} version {d.version})")

@@ -151,6 +151,13 @@ def test_workflows_check_good_files(demo: Path) -> None:
     assert len([ln for ln in out.splitlines() if ln.startswith("ok  ")]) == 6
 
 
+def test_a_missing_workflows_folder_is_named_not_passed_over(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'never.db'}", tmp_path / "no-such-folder")
+    for args in (("workflows", "check"), ("init",)):
+        _one_error_line(run_cli(config, *args), r"workflows_dir: .*no-such-folder is not a folder; point workflows_dir")
+    assert not (tmp_path / "never.db").exists()
+
+
 def test_broken_workflow_file_gives_one_line_per_problem_and_starts_nothing(tmp_path: Path) -> None:
     workflows = tmp_path / "workflows"
     shutil.copytree(ROOT / "workflows", workflows)

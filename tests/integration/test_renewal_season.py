@@ -188,3 +188,12 @@ def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_sig
     later = agreement_status(eng, local(2027, 10, 16))
     assert later is not None
     assert (later.period_number, later.starts_on) == (19, dt.date(2027, 10, 15))
+
+
+def test_a_recurring_case_opens_at_the_same_local_hour_on_both_sides_of_a_dst_change(eng: Engine) -> None:
+    from engine.recurring import pending_occurrences
+    [review] = [r for r in eng.config.agreement.recurring if r.key == "monthly_review"]  # 1st Monday 09:00, 14 d
+    found = pending_occurrences(eng, review, local(2027, 10, 5), local(2027, 10, 31))
+    # The November review (CET) opens on 18 October (summer time), at 09:00 all the same.
+    assert [(o.at.astimezone(STHLM), o.opens_at.astimezone(STHLM)) for o in found] == [
+        (dt.datetime(2027, 11, 1, 9, 0, tzinfo=STHLM), dt.datetime(2027, 10, 18, 9, 0, tzinfo=STHLM))]
