@@ -81,6 +81,9 @@ class RecurringConfig:
     lead_days: int = 0
     due_days: int | None = None
     focus_area: str | None = None
+    # An occurrence on a weekend or Swedish public holiday moves to the next working day
+    # ("next_working_day", the default) or stays ("keep").
+    on_holiday: str = "next_working_day"
 
     def title_for(self, occurrence_local: dt.datetime) -> str:
         """The title with {year}, {month} and {date} filled in for one occurrence."""

@@ -121,7 +121,8 @@ def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:
 def _recurring(r: Reader) -> RecurringConfig:
     from engine.config import RecurringConfig
 
-    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days", "focus_area"})
+    r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days", "focus_area",
+                     "on_holiday"})
     schedule = r.get("schedule", str)
     try:
         CronSchedule.parse(schedule)
@@ -135,8 +136,15 @@ def _recurring(r: Reader) -> RecurringConfig:
     return RecurringConfig(
         key=r.get("key", str), workflow=r.get("workflow", str), schedule=schedule, group=r.get("group", str),
         title=title, lead_days=r.get("lead_days", int, 0), due_days=r.get("due_days", int, None),
-        focus_area=r.get("focus_area", str, None),
+        focus_area=r.get("focus_area", str, None), on_holiday=_on_holiday(r),
     )
+
+
+def _on_holiday(r: Reader) -> str:
+    value: str = r.get("on_holiday", str, "next_working_day")
+    if value not in ("next_working_day", "keep"):
+        raise r.err("on_holiday", f'expected "next_working_day" or "keep", got {value!r}')
+    return value
 
 
 def _obligation(r: Reader) -> ObligationConfig:

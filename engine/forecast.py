@@ -25,8 +25,9 @@ def _recurring_items(eng: Engine, session: Session, start: dt.datetime, end: dt.
         since = mark.last_at if mark else start
         for occ in recurring.pending_occurrences(eng, rec, since, end, renewal.ended_at(eng, session, a)):
             out.append({"at": max(occ.opens_at, start), "kind": "open", "workflow": rec.workflow,
-                        "title": rec.title_for(occ.at.astimezone(eng.tz)), "agreement": a.key,
-                        "occurrence_key": recurring.occurrence_key(eng, a, rec, occ.at), "event_at": occ.at})
+                        "title": rec.title_for(occ.happens_at.astimezone(eng.tz)), "agreement": a.key,
+                        "occurrence_key": recurring.occurrence_key(eng, a, rec, occ.at),
+                        "event_at": occ.happens_at})
     return out
 
 

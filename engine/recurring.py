@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from engine import renewal
 from engine.app import Engine
+from engine.calendar import is_working_day
 from engine.config import AgreementConfig, RecurringConfig
 from engine.cron import CronSchedule
 from engine.models import CaseRow, ScheduleMark
@@ -53,10 +54,17 @@ def mark_key(a: AgreementConfig, rec: RecurringConfig) -> str:
 
 
 class Occurrence:
-    """One occurrence of a schedule and when its case opens."""
+    """One occurrence of a schedule: when the schedule says (`at`, which names it), when it
+    happens (`happens_at`: moved off a weekend or public holiday unless the schedule keeps
+    it) and when its case opens."""
 
     def __init__(self, rec: RecurringConfig, at: dt.datetime, tz: ZoneInfo) -> None:
         self.rec, self.at = rec, at
+        local = at.astimezone(tz)
+        day = local.date()
+        while rec.on_holiday == "next_working_day" and not is_working_day(day):
+            day += dt.timedelta(days=1)
+        self.happens_at = dt.datetime.combine(day, local.time(), tzinfo=tz).astimezone(dt.UTC)
         # Days back on the local calendar, so the case opens at the same local hour across a DST change.
         self.opens_at = (at.astimezone(tz) - dt.timedelta(days=rec.lead_days)).astimezone(dt.UTC)
 
@@ -81,9 +89,9 @@ def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, no
     key = occurrence_key(eng, a, occ.rec, occ.at)
     if session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first() is not None:
         return None
-    local = occ.at.astimezone(eng.tz)
+    local = occ.happens_at.astimezone(eng.tz)
     due = local.date() + dt.timedelta(days=occ.rec.due_days) if occ.rec.due_days is not None else None
-    req = OpenRequest(occ.rec.workflow, occ.rec.title_for(local), group=occ.rec.group, event_at=occ.at,
+    req = OpenRequest(occ.rec.workflow, occ.rec.title_for(local), group=occ.rec.group, event_at=occ.happens_at,
                       due=due, focus_area=occ.rec.focus_area, occurrence_key=key)
     return open_in(eng, session, req, SYSTEM, now)
 

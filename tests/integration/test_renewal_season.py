@@ -8,6 +8,7 @@ escalations 1 and 7 days after it; the period lapses at midnight when it ends un
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -197,3 +198,14 @@ def test_a_recurring_case_opens_at_the_same_local_hour_on_both_sides_of_a_dst_ch
     # The November review (CET) opens on 18 October (summer time), at 09:00 all the same.
     assert [(o.at.astimezone(STHLM), o.opens_at.astimezone(STHLM)) for o in found] == [
         (dt.datetime(2027, 11, 1, 9, 0, tzinfo=STHLM), dt.datetime(2027, 10, 18, 9, 0, tzinfo=STHLM))]
+
+
+def test_a_review_that_falls_on_a_public_holiday_happens_on_the_next_working_day(eng: Engine) -> None:
+    from engine.recurring import pending_occurrences
+    [review] = [r for r in eng.config.agreement.recurring if r.key == "monthly_review"]  # 1st Monday 09:00
+    [may] = pending_occurrences(eng, review, local(2028, 4, 10), local(2028, 4, 30))
+    assert may.at.astimezone(STHLM) == dt.datetime(2028, 5, 1, 9, 0, tzinfo=STHLM)  # Första maj
+    assert may.happens_at.astimezone(STHLM) == dt.datetime(2028, 5, 2, 9, 0, tzinfo=STHLM)
+    kept = dataclasses.replace(review, on_holiday="keep")
+    [as_scheduled] = pending_occurrences(eng, kept, local(2028, 4, 10), local(2028, 4, 30))
+    assert as_scheduled.happens_at == as_scheduled.at

@@ -78,6 +78,12 @@ def test_agreement_start_may_not_be_a_date_time(tmp_path: Path) -> None:
     assert "not a date-time" in err.problem
 
 
+def test_on_holiday_takes_one_of_two_words(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, 'lead_days = 14\n', 'lead_days = 14\non_holiday = "skip"\n')
+    assert err.key == "recurring[2].on_holiday"
+    assert err.problem == 'expected "next_working_day" or "keep", got \'skip\''
+
+
 def test_unknown_top_level_key_lists_the_known_ones(tmp_path: Path) -> None:
     err = _load_broken(tmp_path, 'language = "sv"', 'language = "sv"\ncolour = "blue"')
     assert err.key == "colour"
