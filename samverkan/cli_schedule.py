@@ -43,6 +43,10 @@ def register(main: click.Group) -> None:
                    + (f"; period(s) lapsed: {summary.lapsed}" if summary.lapsed else "") + ".")
         for o in summary.opened:
             click.echo(f"  opened #{o['case_id']} {o['workflow']} ({o['occurrence_key']})")
+        for item in summary.items:
+            if item.get("outcome") == "error":
+                what = f"deadline {item['deadline_id']}" if "deadline_id" in item else item.get("stage", "run")
+                click.echo(f"  failed: {what}: {item.get('error') or 'see the log'}", err=True)
 
     @main.command()
     @click.option("--from", "from_s", help="Start date or time (default: now).")

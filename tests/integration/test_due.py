@@ -204,3 +204,22 @@ def test_timeout_trigger_fires_through_the_same_path_as_a_person(eng: Engine, co
     with pytest.raises(Forbidden):
         fire(eng, case2.id, "expire", "chair")
     eng.db.dispose()
+
+
+def test_tick_says_what_failed_not_only_how_many(
+        eng: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import engine.due
+    from samverkan.cli import main
+    from tests.support import write_config
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("the recurring table is unreadable")
+
+    monkeypatch.setattr(engine.due, "_openings", broken)
+    config = write_config(tmp_path, eng.config.database_url)
+    result = CliRunner().invoke(main, ["--config", str(config), "tick", "--now", "2027-02-15T08:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "1 failed" in result.stdout
+    assert "failed: openings: RuntimeError: the recurring table is unreadable" in result.stderr
