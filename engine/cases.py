@@ -137,7 +137,8 @@ def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: A
     ctx = FireContext(adapter, actor, now, (comment or "").strip() or None)
     permitted = [t for t in definition.candidates(case.state, trigger) if may_fire(t, ctx)]
     if permitted and ctx.comment is None and any(t.comment_required for t in permitted):
-        raise ValidationError("comment", f"'{trigger}' needs a comment: say what was done or decided.")
+        raise ValidationError("comment", f"'{trigger}' needs a comment: say what was done or decided.",
+                              code="comment_required", params={"trigger": trigger})
     taken = machine.fire(trigger, ctx) if permitted else None
     if taken is None:
         raise _refusal(case, trigger, definition, ctx)

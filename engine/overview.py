@@ -18,23 +18,13 @@ from engine.views import case_summary, names_for
 COUNT_CAP = 100
 
 __all__ = ["COUNT_CAP", "active_users", "agreement_ids", "chair_overview", "group_ids", "mark_notices_read",
-           "my_notices", "navigation", "queue_counts", "unread_notices"]
-
-
-def queue_counts(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
-                 cap: int = COUNT_CAP, filters: QueueFilter | None = None) -> dict[str, int]:
-    """How many cases each of the actor's queues holds, counted up to `cap` (the navigation shows "cap+").
-
-    Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
-    """
-    now = now or eng.now()
-    with eng.db.read() as session:
-        return capped_counts(session, as_actor(session, actor), now, filters or QueueFilter(), cap)
+           "my_notices", "navigation"]
 
 
 def navigation(eng: Engine, actor: Actor | str, now: dt.datetime | None = None, cap: int = COUNT_CAP,
                filters: QueueFilter | None = None) -> tuple[dict[str, int], int]:
-    """What every page's header shows: `queue_counts` and `unread_notices`, read together."""
+    """What every page's header shows, read together: each queue's count up to `cap` (shown as
+    "cap+"; a bounded index walk however big a queue grows) and the unread in-app notices."""
     from engine.outbox import unread_count
     now = now or eng.now()
     with eng.db.read() as session:
@@ -99,13 +89,6 @@ def _user_id(session: Any, who: Actor | str) -> int:
     if uid is None:
         raise NotFound(f"No user {username!r}.")
     return int(uid)
-
-
-def unread_notices(eng: Engine, who: Actor | str) -> int:
-    """How many in-app notices of `who` (an Actor or a user name) are unread (the bell)."""
-    from engine.outbox import unread_count
-    with eng.db.read() as session:
-        return unread_count(session, _user_id(session, who))
 
 
 def my_notices(eng: Engine, who: Actor | str, limit: int = 50) -> list[dict[str, Any]]:

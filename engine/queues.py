@@ -21,7 +21,7 @@ from engine.models import CaseRow, Group, User
 from engine.rules import Actor
 from engine.views import summary_of
 
-__all__ = ["QUEUES", "QueueFilter", "capped_counts", "count_queues", "list_queue", "queue_page", "visible"]
+__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page", "visible"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -220,12 +220,3 @@ def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
         more = len(rows) > limit
         rows = rows[:limit]
         return _summaries(rows, now), _encode(rows[-1]) if more and rows else None
-
-
-def count_queues(session: Session, actor: Actor, now: dt.datetime) -> dict[str, int]:
-    """How many cases each queue holds, uncapped (the navigation uses engine.overview.queue_counts)."""
-    out = {}
-    for q in QUEUES[:-1]:
-        conds, params = _where(q, actor, now, QueueFilter())
-        out[q] = session.execute(select(func.count()).select_from(_C).where(*conds), params).scalar_one()
-    return out

@@ -22,7 +22,8 @@ def remind(eng: Engine, case_id: int, actor: Actor | str, now: dt.datetime | Non
         if not (who.is_system or who.roles & {"chair", "admin"} or case.group_id in who.group_ids):
             raise Forbidden("Only the chair or the owning group may send a reminder about this case.")
         if not case.is_open:
-            raise ValidationError("case", f"Case {case_id} is closed; there is nothing to remind about.")
+            raise ValidationError("case", f"Case {case_id} is closed; there is nothing to remind about.",
+                                  code="case_closed", params={"case": str(case_id)})
         eng.emit(session, Event("manual_reminder", case_id, who.username, now,
                                 {"assignee_id": case.assignee_id, "group_id": case.group_id,
                                  "due_at": case.due_at.isoformat() if case.due_at else None}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -11,6 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+
+from engine.agreements import sync_from_config
+from engine.app import Engine, build_engine
+from engine.clock import FixedClock
+from engine.config import load_config
+from engine.db import Database
+from engine.demo import load_demo
+from engine.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMVERKAN = Path(sys.executable).parent / "samverkan"
@@ -63,3 +72,20 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+# A weekday in spring; the demo's traffic action opened 30 days before is overdue by then.
+DEMO_NOW = dt.datetime(2027, 4, 14, 8, 0, tzinfo=dt.UTC)
+
+
+def demo_engine(folder: Path) -> Engine:
+    """An engine on a fresh SQLite file in `folder` with the demo loaded, its clock at DEMO_NOW."""
+    url = f"sqlite:///{folder / 'samverkan.db'}"
+    db = Database(url)
+    metadata.create_all(db.engine)
+    db.dispose()
+    eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(DEMO_NOW))
+    with eng.db.write() as s:
+        sync_from_config(s, eng.config, DEMO_NOW)
+    load_demo(eng, DEMO_NOW - dt.timedelta(days=20))  # so that some demo cases are overdue at DEMO_NOW
+    return eng

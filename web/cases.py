@@ -16,6 +16,7 @@ from engine.overview import active_users
 from engine.reminders import remind
 from engine.views import get_case
 from web.diagram import svg
+from web.engine_messages import engine_message
 from web.formatting import language
 from web.relogin import take_kept
 from web.support import actor, eng, now
@@ -75,7 +76,7 @@ def _refused(case_id: int, exc: EngineError, **kept: Any) -> Any:
     if isinstance(exc, Conflict):
         return render_case(case_id, 409, conflict=True, **kept)
     if isinstance(exc, ValidationError):
-        return render_case(case_id, 400, field_errors={exc.field: _(str(exc))}, **kept)
+        return render_case(case_id, 400, field_errors={exc.field: engine_message(exc)}, **kept)
     if isinstance(exc, TransitionNotAllowed):
         return render_case(case_id, 409, action_error=_("This action is not possible in the case's current "
                                                           "state. The page now shows the current state."), **kept)
@@ -91,8 +92,6 @@ def fire_trigger(case_id: int) -> Any:
     try:
         fire(eng(), case_id, trigger, actor(), comment=text or None, expected_version=_expected(), now=now())
     except EngineError as exc:
-        if isinstance(exc, ValidationError) and exc.field == "comment":  # the engine names the trigger's key
-            exc = ValidationError("comment", _("This action needs a comment: say what was done or decided."))
         return _refused(case_id, exc, kept_trigger=trigger, kept_comment=text)
     flash(_("Done: the case is updated."), "info")
     return redirect(url_for("cases.show", case_id=case_id))
@@ -151,8 +150,7 @@ def send_reminder(case_id: int) -> Any:
             abort(404)
         if isinstance(exc, Forbidden):
             abort(403)
-        flash(_("The case is closed; there is nothing to remind about.") if isinstance(exc, ValidationError)
-              else _(str(exc)), "error")
+        flash(engine_message(exc), "error")
     else:
         flash(_("A reminder is sent about case %(id)s.", id=case_id), "info")
     back = request.form.get("back", "")

@@ -60,6 +60,22 @@ class Labels:
     focus: dict[str, str]
     role: dict[str, str]
 
+    # The key itself (or "–") where there is no label: a definition or config that changed.
+    def of_workflow(self, key: str) -> str:
+        return self.workflow.get(key, key)
+
+    def of_state(self, workflow: str, state: str | None) -> str:
+        return self.state.get((workflow, state or ""), state or "–")
+
+    def of_group(self, key: str | None) -> str:
+        return self.group.get(key or "", key or "–")
+
+    def of_focus(self, key: str | None) -> str:
+        return self.focus.get(key or "", key or "–")
+
+    def of_role(self, key: str | None) -> str:
+        return self.role.get(key or "", key or "–")
+
 
 def _build_labels(lang: str) -> Labels:
     config, current = _config(), _registry().current
@@ -113,27 +129,27 @@ def local_date(value: Any) -> str:
 
 def group_label(key: str | None) -> str:
     """A group's name in the current language."""
-    return labels().group.get(key or "", key or "–")
+    return labels().of_group(key)
 
 
 def focus_label(key: str | None) -> str:
     """A focus area's name in the current language."""
-    return labels().focus.get(key or "", key or "–")
+    return labels().of_focus(key)
 
 
 def role_label(key: str | None) -> str:
     """A role's name in the current language."""
-    return labels().role.get(key or "", key or "–")
+    return labels().of_role(key)
 
 
 def workflow_label(key: str) -> str:
     """A workflow's name in the current language."""
-    return labels().workflow.get(key, key)
+    return labels().of_workflow(key)
 
 
 def state_label(workflow: str, state: str | None) -> str:
     """A state's name in the current language."""
-    return labels().state.get((workflow, state or ""), state or "–")
+    return labels().of_state(workflow, state)
 
 
 def trigger_label(workflow: str, trigger: str) -> str:

@@ -17,6 +17,7 @@ from engine.casework import OpenRequest, open_case
 from engine.errors import EngineError, Forbidden, NotFound, ValidationError
 from engine.overview import active_users
 from web.cases import bp
+from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, workflow_label
 from web.relogin import take_kept
 from web.support import actor, eng, now
@@ -100,11 +101,11 @@ def new() -> Any:
                 "group" if isinstance(exc, Forbidden) else "parent_id")
             target = getattr(form, field, None) or form.title
             message = (_("The case to add this to does not exist or is hidden from you. Open the new case from "
-                         "a case page you can see.") if isinstance(exc, NotFound) else _(str(exc)))
+                         "a case page you can see.") if isinstance(exc, NotFound) else engine_message(exc))
             target.errors = [*target.errors, message]
             status = 400
         except EngineError as exc:
-            form.title.errors = [_(str(exc))]
+            form.title.errors = [engine_message(exc)]
             status = 400
         else:
             return redirect(url_for("cases.show", case_id=case.id))

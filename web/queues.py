@@ -17,39 +17,28 @@ from web.agreement import selected_agreement_id
 from web.formatting import due_status, labels, local_date
 from web.support import actor, eng, now
 
-__all__ = ["QUEUE_NAMES", "bp", "nav_counts", "unread"]
+__all__ = ["QUEUE_NAMES", "bp"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
 MAX_PAGE = 100_000  # a larger page number would overflow the databases' integers; nobody pages that far
 
 
-def _load_navigation() -> None:
-    """The header's queue counts and unread notices, read once per request in one transaction."""
-    if current_user.is_authenticated:
-        g.nav_counts, g.unread = navigation(eng(), actor(), now(),
-                                            filters=QueueFilter(agreement_id=selected_agreement_id()))
-    else:
-        g.nav_counts, g.unread = {}, 0
-
-
-def nav_counts() -> dict[str, int]:
-    """Queue counts for the navigation."""
+def _navigation() -> tuple[dict[str, int], int]:
+    """The header's queue counts and unread notices, read once per request in one transaction
+    (an error page that must not touch the database sets them in `g` beforehand)."""
     if "nav_counts" not in g:
-        _load_navigation()
-    return g.nav_counts  # type: ignore[no-any-return]
-
-
-def unread() -> int:
-    """Unread notices of the user (the bell)."""
-    if "unread" not in g:
-        _load_navigation()
-    return g.unread  # type: ignore[no-any-return]
+        g.nav_counts, g.unread = (navigation(eng(), actor(), now(),
+                                             filters=QueueFilter(agreement_id=selected_agreement_id()))
+                                  if current_user.is_authenticated else ({}, 0))
+    return g.nav_counts, g.unread
 
 
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"nav_counts": nav_counts, "unread_notices": unread, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
+    # Read here, before the template renders: templates only show values.
+    counts, unread = _navigation()
+    return {"nav_counts": counts, "unread_notices": unread, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
 
 
 def _day(name: str, errors: dict[str, str]) -> dt.date | None:
@@ -89,11 +78,10 @@ def _display(rows: list[dict[str, Any]]) -> list[SimpleNamespace]:
     """The queue's rows with their labels, local due date and due status worked out once here,
     rather than by a dozen template calls per row."""
     names, when = labels(), now()
-    return [SimpleNamespace(**c, **{"workflow_label": names.workflow.get(c["workflow"], c["workflow"]),
-             "state_label": names.state.get((c["workflow"], c["state"]), c["state"]),
-             "group_label": names.group.get(c["group"] or "", c["group"] or "–"),
-             "focus_label": names.focus.get(c["focus_area"] or "", c["focus_area"] or "–"),
-             "due_date": local_date(c["due_at"]), "due_status": due_status(c, when)}) for c in rows]
+    return [SimpleNamespace(**c, workflow_label=names.of_workflow(c["workflow"]),
+                            state_label=names.of_state(c["workflow"], c["state"]),
+                            group_label=names.of_group(c["group"]), focus_label=names.of_focus(c["focus_area"]),
+                            due_date=local_date(c["due_at"]), due_status=due_status(c, when)) for c in rows]
 
 
 @bp.route("/")

@@ -6,7 +6,6 @@ which CI sets: then a missing browser fails the run.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import threading
 from collections.abc import Iterator
@@ -15,19 +14,13 @@ from typing import Any
 
 import pytest
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
-from engine.clock import FixedClock
-from engine.config import load_config
-from engine.db import Database
-from engine.demo import DEMO_PASSWORD, load_demo
-from engine.models import metadata
+from engine.app import Engine
+from engine.demo import DEMO_PASSWORD
+from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-# A weekday in spring; the demo's traffic action opened 30 days before is overdue by then.
-NOW = dt.datetime(2027, 4, 14, 8, 0, tzinfo=dt.UTC)
 
 
 def _require_browser() -> None:
@@ -43,14 +36,7 @@ def _require_browser() -> None:
 @pytest.fixture(scope="session")
 def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """An engine on a fresh SQLite file with the demo users and cases."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'samverkan.db'}"
-    db = Database(url)
-    metadata.create_all(db.engine)
-    db.dispose()
-    eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(NOW))
-    with eng.db.write() as s:
-        sync_from_config(s, eng.config, NOW)
-    load_demo(eng, NOW - dt.timedelta(days=20))  # so that some demo cases are overdue at NOW
+    eng = support.demo_engine(tmp_path_factory.mktemp("e2e"))
     yield eng
     eng.db.dispose()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -60,6 +61,18 @@ def _occurrences(eng: Engine) -> list[str]:
 def _periods(eng: Engine) -> list[Period]:
     with eng.db.read() as s:
         return list(s.exec(select(Period).order_by(Period.number)).all())
+
+
+def _sign_on(eng: Engine, day: dt.date) -> Callable[[dt.datetime], None]:
+    """A day's action for `_play`: on `day`, discuss the renewal and both parties sign it."""
+    def act(now: dt.datetime) -> None:
+        case = _renewal(eng)
+        if case and now.astimezone(STHLM).date() == day:
+            fire(eng, case.id, "schedule_discussion", "chair", now=now)
+            fire(eng, case.id, "hold_discussion", "police", comment="Förlängning utan ändringar.", now=now)
+            fire(eng, case.id, "sign", "chair", now=now)
+            fire(eng, case.id, "sign", "police", now=now)
+    return act
 
 
 def test_unsigned_renewal_reminds_escalates_and_lapses(eng: Engine, clock: FixedClock) -> None:
@@ -126,16 +139,8 @@ def test_signing_late_extends_the_lapsed_agreement_from_where_it_ended(eng: Engi
 
 def test_signed_renewal_stops_reminders_and_plans_the_next(eng: Engine, clock: FixedClock) -> None:
     events = _record(eng)
-
-    def act(now: dt.datetime) -> None:
-        case = _renewal(eng)
-        if case and now.astimezone(STHLM).date() == dt.date(2027, 8, 20):
-            fire(eng, case.id, "schedule_discussion", "chair", now=now)
-            fire(eng, case.id, "hold_discussion", "police", comment="Förlängning utan ändringar.", now=now)
-            fire(eng, case.id, "sign", "chair", now=now)
-            fire(eng, case.id, "sign", "police", now=now)
-
-    _play(eng, clock, local(2027, 7, 7), 111, act)  # 100 days before the end .. 10 days after
+    # 100 days before the end .. 10 days after; signed on 20 August.
+    _play(eng, clock, local(2027, 7, 7), 111, _sign_on(eng, dt.date(2027, 8, 20)))
     case = _renewal(eng)
     assert case is not None
     assert case.state == "extended"
@@ -172,15 +177,7 @@ def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_sig
         eng: Engine, clock: FixedClock) -> None:
     from engine.obligations import agreement_status
 
-    def act(now: dt.datetime) -> None:
-        case = _renewal(eng)
-        if case and now.astimezone(STHLM).date() == dt.date(2027, 8, 20):
-            fire(eng, case.id, "schedule_discussion", "chair", now=now)
-            fire(eng, case.id, "hold_discussion", "police", comment="Förlängning utan ändringar.", now=now)
-            fire(eng, case.id, "sign", "chair", now=now)
-            fire(eng, case.id, "sign", "police", now=now)
-
-    _play(eng, clock, local(2027, 8, 18), 4, act)
+    _play(eng, clock, local(2027, 8, 18), 4, _sign_on(eng, dt.date(2027, 8, 20)))
     assert [p.number for p in _periods(eng)] == [18, 19]
     status = agreement_status(eng, local(2027, 8, 22))
     assert status is not None

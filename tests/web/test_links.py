@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import deque
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
+from engine.app import Engine
 from engine.auth import set_language
-from engine.clock import FixedClock
-from engine.config import load_config
-from engine.db import Database
-from engine.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-from engine.models import User, metadata
+from engine.demo import DEMO_PASSWORD, DEMO_USERS
+from engine.models import User
+from tests.support import demo_engine
 from web import create_app
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-NOW = dt.datetime(2027, 4, 14, 8, 0, tzinfo=dt.UTC)  # some demo cases are overdue by then
 LINK = re.compile(r'href="(/[^"#]*)"')
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    url = f"sqlite:///{tmp_path_factory.mktemp('links') / 'samverkan.db'}"
-    db = Database(url)
-    metadata.create_all(db.engine)
-    db.dispose()
-    eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(NOW))
-    with eng.db.write() as s:
-        sync_from_config(s, eng.config, NOW)
-    load_demo(eng, NOW - dt.timedelta(days=20))
+    eng = demo_engine(tmp_path_factory.mktemp("links"))
     yield eng
     eng.db.dispose()
 

@@ -124,7 +124,7 @@ def _authenticate() -> str:
                 raise ApiProblem(403, "A request from the browser session must carry the page's CSRF token "
                                       "in the X-CSRFToken header; reload the page and try again.",
                                  kind="csrf") from None
-        g.api_actor = str(current_user.username)
+        g.api_actor = current_user.actor  # read with the session user: no second lookup
         return f"user:{current_user.id}"
     raise ApiProblem(401, "Log in, or send a personal API token as 'Authorization: Bearer smv_...'.",
                      headers=_WWW)
