@@ -38,9 +38,10 @@ up-postgres: install
 	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) init --create-database --demo
 	SAMVERKAN_DATABASE_URL=$(PG_URL) $(BIN)/samverkan --config $(CONFIG) up --workers $(WORKERS) --schedulers 2 --port 8000
 
-## lint: ruff on everything, mypy --strict on engine/
+## lint: ruff on everything, the layer contracts of pyproject.toml (import-linter), mypy --strict
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 ## translations: add new interface texts to the Swedish catalogue (translate the empty ones), compile it

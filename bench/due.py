@@ -6,7 +6,7 @@ For each backend (SQLite in a temporary file; PostgreSQL too when --db-url or
 SAMVERKAN_TEST_DATABASE_URL is set, in a schema of its own that is dropped afterwards):
 a fresh database with 20 open actions and `--rows` due reminders/escalations, then
 
-- run_due: `engine.due.run_due(eng, now)` as the scheduler calls it (no listeners beyond
+- run_due: `engine.schedule.due.run_due(eng, now)` as the scheduler calls it (no listeners beyond
   the engine's own, so a reminder writes nothing but its own row);
 - baseline: the driver's own connection (sqlite3 / psycopg) running the same protocol:
   claim a batch of 200 with the same statement, then per row one transaction that locks
@@ -41,14 +41,15 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
-from engine.agreements import sync_from_config  # noqa: E402
-from engine.app import Engine, build_engine  # noqa: E402
-from engine.casework import OpenRequest, open_case  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import load_config  # noqa: E402
-from engine.due import LEASE, run_due  # noqa: E402
-from engine.models import Deadline, metadata  # noqa: E402
-from engine.users import add_user  # noqa: E402
+from engine.accounts.users import add_user  # noqa: E402
+from engine.cases.commands import OpenRequest, open_case  # noqa: E402
+from engine.cases.periods import sync_from_config  # noqa: E402
+from engine.config.load import load_config  # noqa: E402
+from engine.kernel.clock import FixedClock  # noqa: E402
+from engine.runtime.engine import Engine  # noqa: E402
+from engine.schedule.due import LEASE, run_due  # noqa: E402
+from engine.store.models import Deadline, metadata  # noqa: E402
+from samverkan.bootstrap import build_engine  # noqa: E402
 
 T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)  # a Wednesday, far from holidays
 NOW = T0 + dt.timedelta(hours=1)

@@ -5,7 +5,7 @@
 For each web-worker count (1, then N): a fresh PostgreSQL database (`samverkan init
 --create-database --demo`), extra officials and overdue actions whose deadlines are due,
 an SMTP sink (aiosmtpd, a subprocess on a free loopback port) and the layout of
-`samverkan up` (samverkan.cluster.Cluster: gunicorn, 2 schedulers, a deliverer). M
+`samverkan up` (samverkan.cli.cluster.Cluster: gunicorn, 2 schedulers, a deliverer). M
 simulated officials log in and work actions over HTTP (open, assign, start, complete,
 verify) while the schedulers fire what is due. The first half of the run is clean and
 gives the throughput; in the second half one scheduler and one gunicorn worker are
@@ -134,14 +134,14 @@ def seed(config: Path, url: str, officials: int, overdue: int) -> list[str]:
     """Officials with a password, and actions opened 40 days ago whose reminders and escalations are due."""
     from argon2 import PasswordHasher
 
-    import engine.users
-    from engine.app import build_engine
-    from engine.casework import OpenRequest, open_case
-    from engine.clock import FixedClock
-    from engine.config import load_config
-    from engine.users import add_user
+    import engine.accounts.users
+    from engine.accounts.users import add_user
+    from engine.cases.commands import OpenRequest, open_case
+    from engine.config.load import load_config
+    from engine.kernel.clock import FixedClock
+    from samverkan.bootstrap import build_engine
 
-    engine.users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # log-ins stay cheap
+    engine.accounts.users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # log-ins stay cheap
     then = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     eng = build_engine(load_config(config, database_url=url), clock=FixedClock(then))
     names = [f"official{i:02d}" for i in range(officials)]
@@ -377,7 +377,7 @@ def wait_http(url: str, timeout: float) -> None:
 def one_run(base_url: str, workers: int, args: argparse.Namespace, faulty: bool) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
-    from samverkan.cluster import Cluster
+    from samverkan.cli.cluster import Cluster
 
     name = f"samverkan_load_{os.getpid()}_{workers}"
     url = database_url(base_url, name)

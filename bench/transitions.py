@@ -4,7 +4,7 @@
 
 Both sides work on their own M action cases, each fired round the cycle
 open -> assign -> start -> complete -> reopen -> complete -> ..., with a fixed clock. Per
-transition the engine (`engine.cases.fire`, actor given by user name as the CLI and the
+transition the engine (`engine.cases.firing.fire`, actor given by user name as the CLI and the
 web do) and the bare side write the same rows: the case updated under a version check,
 one hash-chained log row, the pending deadline rows retired and the new state's rows
 inserted. The bare side skips everything else (permission and guard checks, the state
@@ -42,15 +42,16 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from sqlalchemy import create_engine, insert, select, text, update  # noqa: E402
 
-from engine.agreements import sync_from_config  # noqa: E402
-from engine.app import Engine, build_engine  # noqa: E402
-from engine.audit import GENESIS, verify_chain  # noqa: E402
-from engine.cases import fire  # noqa: E402
-from engine.casework import OpenRequest, open_in  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
-from engine.config import load_config  # noqa: E402
-from engine.models import metadata  # noqa: E402
-from engine.users import actor_for, add_user  # noqa: E402
+from engine.accounts.users import actor_for, add_user  # noqa: E402
+from engine.cases.commands import OpenRequest, open_in  # noqa: E402
+from engine.cases.firing import fire  # noqa: E402
+from engine.cases.periods import sync_from_config  # noqa: E402
+from engine.config.load import load_config  # noqa: E402
+from engine.kernel.clock import FixedClock  # noqa: E402
+from engine.runtime.engine import Engine  # noqa: E402
+from engine.store.audit import GENESIS, verify_chain  # noqa: E402
+from engine.store.models import metadata  # noqa: E402
+from samverkan.bootstrap import build_engine  # noqa: E402
 
 T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)
 NEXT = {"open": "assign", "assigned": "start", "in_progress": "complete", "done": "reopen"}
@@ -118,7 +119,7 @@ CPU = {"engine": 0.0, "bare": 0.0}
 
 
 def run_engine(eng: Engine, plan: list[tuple[int, str]]) -> float:
-    """Seconds to fire `plan` through `engine.cases.fire`, one transaction each."""
+    """Seconds to fire `plan` through `engine.cases.firing.fire`, one transaction each."""
     start, cpu = time.perf_counter(), time.process_time()
     for case_id, trigger in plan:
         fire(eng, case_id, trigger, "bench", comment=COMMENT.get(trigger), now=T0)

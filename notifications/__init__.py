@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from notifications.deliver import DeliverySummary, deliver_pending
 
 if TYPE_CHECKING:
-    from engine.app import Engine
+    from engine.runtime.engine import Engine
 
 __all__ = ["DeliverySummary", "deliver_pending", "install"]
 

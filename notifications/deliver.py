@@ -16,10 +16,10 @@ from email.message import Message
 from itertools import groupby
 from typing import Any, Protocol
 
-from engine import outbox
-from engine.app import Engine
-from engine.config import MailConfig
-from engine.outbox import OutboxItem
+from engine.config.settings import MailConfig
+from engine.outbox import notices as outbox
+from engine.outbox.notices import OutboxItem
+from engine.runtime.engine import Engine
 from notifications.digest import enqueue_weekly_digests
 from notifications.render import render_message
 from notifications.smtp import PermanentError, SmtpChannel, TransientError

@@ -6,9 +6,9 @@ import datetime as dt
 from itertools import groupby
 from typing import Any
 
-from engine import outbox
-from engine.app import Engine
-from engine.recurring import lock_mark
+from engine.outbox import notices as outbox
+from engine.runtime.engine import Engine
+from engine.schedule.recurring import lock_mark
 
 __all__ = ["enqueue_weekly_digests"]
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from engine.app import Engine
-from engine.calendar_feed import FeedItem, feed_items, feed_owner
+from engine.accounts.calendar_tokens import FeedItem, feed_items, feed_owner
+from engine.runtime.engine import Engine
 
 __all__ = ["feed_for_user", "render_feed"]
 

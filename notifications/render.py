@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from engine.config import MailConfig
-from engine.outbox import OutboxItem
+from engine.config.settings import MailConfig
+from engine.outbox.notices import OutboxItem
 from notifications.texts import UI, entry_for
 
 __all__ = ["message_id", "render_message"]

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine import outbox
-from engine.app import Engine
-from engine.events import Event
-from engine.outbox import CaseBrief
+from engine.kernel.events import Event
+from engine.outbox import notices as outbox
+from engine.outbox.notices import CaseBrief
+from engine.runtime.engine import Engine
 
 __all__ = ["Rules", "case_payload", "next_digest_at"]
 

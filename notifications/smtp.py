@@ -8,7 +8,7 @@ import ssl
 from email.message import Message
 from types import TracebackType
 
-from engine.config import MailConfig
+from engine.config.settings import MailConfig
 
 __all__ = ["PermanentError", "SmtpChannel", "TransientError"]
 

@@ -16,13 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
-from engine.clock import FixedClock
-from engine.config import Config, load_config
-from engine.db import Database
-from engine.models import metadata
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.cases.periods import sync_from_config
+from engine.config.load import load_config
+from engine.config.settings import Config
+from engine.kernel.clock import FixedClock
+from engine.runtime.engine import Engine
+from engine.store.db import Database
+from engine.store.models import metadata
+from samverkan.bootstrap import build_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")
@@ -118,8 +120,8 @@ def eng(config: Config, clock: FixedClock) -> Iterator[Engine]:
 @pytest.fixture
 def open_case(eng: Engine) -> Callable[..., int]:
     """Factory: open a case and return its id."""
-    from engine.casework import OpenRequest
-    from engine.casework import open_case as _open
+    from engine.cases.commands import OpenRequest
+    from engine.cases.commands import open_case as _open
 
     def make(workflow: str = "action", *, as_user: str = "chair", title: str = "Test case",
              **fields: Any) -> int:

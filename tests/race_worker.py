@@ -18,10 +18,10 @@ def fire_when_all_ready(url: str, tasks: Queue, results: Queue, barrier: Barrier
 
     Puts ("ok", trigger), ("conflict", message) or ("error", description) per task; stops on None.
     """
-    from engine.app import build_engine
-    from engine.cases import fire
-    from engine.config import load_config
-    from engine.errors import Conflict
+    from engine.cases.firing import fire
+    from engine.config.load import load_config
+    from engine.kernel.errors import Conflict
+    from samverkan.bootstrap import build_engine
 
     eng = build_engine(load_config(ROOT / "config.toml", database_url=url))
     try:

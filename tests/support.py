@@ -13,13 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
-from engine.clock import FixedClock
-from engine.config import load_config
-from engine.db import Database
-from engine.demo import load_demo
-from engine.models import metadata
+from engine.cases.periods import sync_from_config
+from engine.config.load import load_config
+from engine.kernel.clock import FixedClock
+from engine.runtime.engine import Engine
+from engine.store.db import Database
+from engine.store.models import metadata
+from samverkan.bootstrap import build_engine
+from samverkan.demo import load_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMVERKAN = Path(sys.executable).parent / "samverkan"

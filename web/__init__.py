@@ -14,9 +14,10 @@ from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from engine.app import Engine, build_engine
-from engine.clock import Clock
-from engine.config import Config
+from engine.config.settings import Config
+from engine.kernel.clock import Clock
+from engine.runtime.engine import Engine
+from samverkan.bootstrap import build_service, with_notifications
 
 __all__ = ["EngineHolder", "create_app"]
 
@@ -34,18 +35,8 @@ class EngineHolder:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = _with_notifications(build_engine(self.config, clock=self._clock))
+                    self._engine = build_service(self.config, clock=self._clock)
         return self._engine
-
-
-def _with_notifications(eng: Engine) -> Engine:
-    """Subscribe the notice rules so changes made on the web tell the right people."""
-    try:
-        from notifications import install
-    except ImportError:  # pragma: no cover - notifications ships with the project
-        return eng
-    install(eng)
-    return eng
 
 
 def _secret_key(config: Config, testing: bool) -> str:
@@ -75,7 +66,21 @@ def _secret_key(config: Config, testing: bool) -> str:
 def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | None = None,
                testing: bool = False, overrides: dict[str, Any] | None = None) -> Flask:
     """The Flask application for one deployment; nothing touches the database until a request."""
-    from web import admin, agreement, api, auth, cases, chair, errors, formatting, newcase, notices, ops, queues
+    from web import (
+        admin,
+        agreement,
+        api,
+        auth,
+        calendar,
+        cases,
+        chair,
+        errors,
+        formatting,
+        newcase,
+        notices,
+        ops,
+        queues,
+    )
 
     app = Flask(__name__)
     https = config.mail.base_url.startswith("https://")
@@ -98,7 +103,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         PAGE_SIZE=25,
     )
     app.config.update(overrides or {})
-    app.extensions["samverkan"] = EngineHolder(config, _with_notifications(engine) if engine else None, clock)
+    app.extensions["samverkan"] = EngineHolder(config, with_notifications(engine) if engine else None, clock)
     CSRFProtect(app)
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
     assert newcase.NewCaseForm  # its routes live on the cases blueprint
@@ -106,14 +111,8 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
-    for module in (auth, queues, cases, agreement, chair, admin, notices, ops):
+    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar):
         app.register_blueprint(module.bp)
-    try:
-        from notifications.web_calendar import bp as calendar_bp
-    except ImportError:  # pragma: no cover - notifications ships with the project
-        pass
-    else:
-        app.register_blueprint(calendar_bp)
 
     @app.before_request
     def _one_read_transaction() -> None:

@@ -14,8 +14,8 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.validators import ValidationError as FieldError
 
-from engine import admin as engine_admin
-from engine.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.accounts import admin as engine_admin
+from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import actor, eng, now

@@ -14,8 +14,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.obligations import agreement_status
-from engine.overview import agreement_ids
+from engine.cases.overview import agreement_ids
+from engine.schedule.obligations import agreement_status
 from web.support import actor, eng, now, safe_next
 
 __all__ = ["bp", "selected_agreement_id", "selected_key"]

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from engine.auth import (
+from engine.accounts.auth import (
     LoginRefused,
     SessionUser,
     delivery_mode,
@@ -22,7 +22,7 @@ from engine.auth import (
     set_delivery_mode,
     set_language,
 )
-from engine.errors import ValidationError
+from engine.kernel.errors import ValidationError
 from web import relogin
 from web.engine_messages import engine_message
 from web.formatting import choices

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from engine import casework
-from engine.cases import fire
-from engine.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
-from engine.overview import active_users
-from engine.reminders import remind
-from engine.views import get_case
+from engine.cases import commands as casework
+from engine.cases.firing import fire
+from engine.cases.overview import active_users
+from engine.cases.reminders import remind
+from engine.cases.views import get_case
+from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from web.diagram import svg
 from web.engine_messages import engine_message
 from web.formatting import language

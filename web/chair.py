@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from engine.overview import chair_overview
+from engine.cases.overview import chair_overview
 from web.support import actor, eng, now
 
 __all__ = ["bp"]

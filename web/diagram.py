@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from html import escape
 
-from engine.definitions import Definition
+from engine.workflow.definition import Definition
 
 __all__ = ["svg"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import EngineError, ValidationError
+from engine.kernel.errors import EngineError, ValidationError
 
 __all__ = ["ENGINE_MESSAGES", "engine_message"]
 

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 
-from engine.errors import Forbidden, NotFound
+from engine.kernel.errors import Forbidden, NotFound
 
 __all__ = ["init_app"]
 

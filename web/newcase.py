@@ -13,9 +13,9 @@ from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, S
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.validators import ValidationError as ValidationError_
 
-from engine.casework import OpenRequest, open_case
-from engine.errors import EngineError, Forbidden, NotFound, ValidationError
-from engine.overview import active_users
+from engine.cases.commands import OpenRequest, open_case
+from engine.cases.overview import active_users
+from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
 from web.cases import bp
 from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, workflow_label

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.overview import mark_notices_read, my_notices
+from engine.cases.overview import mark_notices_read, my_notices
 from notifications.texts import entry_for
 from web.formatting import language
 from web.support import actor, eng, now

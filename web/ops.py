@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.health import check_health, counters
+from engine.reporting.health import check_health, counters
 from web.support import eng, now
 
 __all__ = ["BUCKETS", "RequestMetrics", "bp"]

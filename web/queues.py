@@ -10,9 +10,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import ValidationError
-from engine.overview import COUNT_CAP, group_ids, navigation
-from engine.queues import QueueFilter, list_queue
+from engine.cases.overview import COUNT_CAP, group_ids, navigation
+from engine.cases.queues import QueueFilter, list_queue
+from engine.kernel.errors import ValidationError
 from web.agreement import selected_agreement_id
 from web.formatting import due_status, labels, local_date
 from web.support import actor, eng, now

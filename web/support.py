@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_login import current_user
 
-from engine.app import Engine
-from engine.rules import Actor
+from engine.kernel.actors import Actor
+from engine.runtime.engine import Engine
 
 __all__ = ["actor", "eng", "now", "safe_next"]
 

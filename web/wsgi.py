@@ -6,7 +6,7 @@ pre-forking server has forked its workers.
 
 from __future__ import annotations
 
-from engine.config import load_config
+from engine.config.load import load_config
 from web import create_app
 
 app = create_app(load_config())

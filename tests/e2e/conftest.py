@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from engine.app import Engine
-from engine.demo import DEMO_PASSWORD
+from engine.runtime.engine import Engine
+from samverkan.demo import DEMO_PASSWORD
 from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent.parent

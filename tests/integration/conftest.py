@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from smtp_sink import SmtpSink
 
-from engine.app import Engine
-from engine.events import Event
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.kernel.events import Event
+from engine.runtime.engine import Engine
 
 
 @pytest.fixture

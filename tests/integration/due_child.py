@@ -49,7 +49,7 @@ def terminate_own_connections(session: Any) -> int:
 
 
 def counting_listener(die_at: int | None = None, terminate_at: int | None = None) -> Any:
-    from engine.models import CaseComment
+    from engine.store.models import CaseComment
 
     fired = 0
 
@@ -70,10 +70,10 @@ def counting_listener(die_at: int | None = None, terminate_at: int | None = None
 
 
 def run_child(url: str, now_s: str, barrier: bool, die_at: int | None, terminate_at: int | None = None) -> None:
-    from engine.app import build_engine
-    from engine.clock import FixedClock
-    from engine.config import load_config
-    from engine.due import run_due
+    from engine.config.load import load_config
+    from engine.kernel.clock import FixedClock
+    from engine.schedule.due import run_due
+    from samverkan.bootstrap import build_engine
 
     now = dt.datetime.fromisoformat(now_s)
     eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(now))
@@ -88,17 +88,17 @@ def run_child(url: str, now_s: str, barrier: bool, die_at: int | None, terminate
 
 
 def run_scheduler(args: list[str]) -> None:
-    import engine.app
+    import samverkan.bootstrap
 
-    build = engine.app.build_engine
+    build = samverkan.bootstrap.build_engine
 
     def build_counting(*a: Any, **kw: Any) -> Any:
         eng = build(*a, **kw)
         eng.listeners.subscribe("deadline", counting_listener())
         return eng
 
-    engine.app.build_engine = build_counting  # the CLI imports it at call time
-    from samverkan.cli import main
+    samverkan.bootstrap.build_engine = build_counting  # the CLI imports it at call time
+    from samverkan.cli.main import main
 
     main(args, prog_name="samverkan")
 

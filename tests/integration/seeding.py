@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.casework import OpenRequest, assign, comment, open_case
-from engine.clock import FixedClock
+from engine.cases.commands import OpenRequest, assign, comment, open_case
+from engine.cases.firing import fire
+from engine.kernel.clock import FixedClock
+from engine.runtime.engine import Engine
 
 C = "Noted."
 

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.casework import assign, claim
-from engine.errors import Conflict, Forbidden, ValidationError
-from engine.queues import list_queue
-from engine.users import disable_user
-from engine.views import get_case
+from engine.accounts.users import disable_user
+from engine.cases.commands import assign, claim
+from engine.cases.firing import fire
+from engine.cases.queues import list_queue
+from engine.cases.views import get_case
+from engine.kernel.errors import Conflict, Forbidden, ValidationError
+from engine.runtime.engine import Engine
 
 
 def test_group_member_claims_an_unassigned_case(eng: Engine, open_case: Callable[..., int]) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.app import Engine
-from engine.audit import verify_chain
-from engine.cases import fire
-from engine.casework import assign
+from engine.cases.commands import assign
+from engine.cases.firing import fire
+from engine.runtime.engine import Engine
+from engine.store.audit import verify_chain
 from tests.support import run_cli, write_config
 
 

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from icalendar import Calendar
 
-from engine.app import Engine
-from engine.calendar_feed import create_token, revoke_tokens
-from notifications.web_calendar import bp
+from engine.accounts.calendar_tokens import create_token, revoke_tokens
+from engine.runtime.engine import Engine
+from web.calendar import bp
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -85,7 +85,7 @@ def test_revoked_or_unknown_token_gives_not_found(notify_eng: Engine, client: An
 def test_token_is_stored_only_as_a_hash(notify_eng: Engine) -> None:
     from sqlmodel import select
 
-    from engine.models import CalendarToken
+    from engine.store.models import CalendarToken
     token = _token(notify_eng, "official")
     with notify_eng.db.read() as s:
         stored = s.exec(select(CalendarToken.token_hash)).all()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.app import Engine
-from engine.audit import verify_chain
-from engine.cases import fire
-from engine.views import get_case
+from engine.cases.firing import fire
+from engine.cases.views import get_case
+from engine.runtime.engine import Engine
+from engine.store.audit import verify_chain
 from tests.conftest import T0
 from tests.race_worker import fire_when_all_ready
 from tests.support import SAMVERKAN, run_cli, write_config

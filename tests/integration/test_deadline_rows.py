@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.clock import FixedClock
-from engine.errors import TransitionNotAllowed
-from engine.models import Deadline
-from engine.views import get_case
+from engine.cases.firing import fire
+from engine.cases.views import get_case
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import TransitionNotAllowed
+from engine.runtime.engine import Engine
+from engine.store.models import Deadline
 
 STHLM = ZoneInfo("Europe/Stockholm")
 
@@ -97,7 +97,7 @@ def test_a_refused_transition_leaves_the_rows_alone(eng: Engine, open_case: Call
 
 def test_a_due_date_where_the_rules_set_the_deadlines_is_refused_not_ignored(
         open_case: Callable[..., int]) -> None:
-    from engine.errors import ValidationError
+    from engine.kernel.errors import ValidationError
     with pytest.raises(ValidationError, match="leave the due date empty") as err:
         open_case("monthly_review", group="trygghetsgruppen", due=dt.date(2027, 3, 1))
     assert err.value.field == "due"

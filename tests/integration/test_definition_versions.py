@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engine.app import Engine, build_engine
-from engine.cases import fire
-from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.errors import DefinitionError, TransitionNotAllowed
-from engine.models import WorkflowDefinitionRow
-from engine.views import get_case
+from engine.cases.commands import OpenRequest, open_case
+from engine.cases.firing import fire
+from engine.cases.views import get_case
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import DefinitionError, TransitionNotAllowed
+from engine.runtime.engine import Engine
+from engine.store.models import WorkflowDefinitionRow
+from samverkan.bootstrap import build_engine
 from tests.support import ROOT
 
 

@@ -12,17 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from engine.app import Engine, build_engine
-from engine.cases import fire
-from engine.casework import OpenRequest, assign, open_case
-from engine.clock import FixedClock
-from engine.config import Config
-from engine.due import run_due
-from engine.errors import Forbidden
-from engine.events import Event
-from engine.models import CaseRow, Deadline
-from engine.queues import list_queue
-from engine.views import get_case
+from engine.cases.commands import OpenRequest, assign, open_case
+from engine.cases.firing import fire
+from engine.cases.queues import list_queue
+from engine.cases.views import get_case
+from engine.config.settings import Config
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import Forbidden
+from engine.kernel.events import Event
+from engine.runtime.engine import Engine
+from engine.schedule.due import run_due
+from engine.store.models import CaseRow, Deadline
+from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -210,14 +211,14 @@ def test_tick_says_what_failed_not_only_how_many(
         eng: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    import engine.due
-    from samverkan.cli import main
+    import engine.schedule.due
+    from samverkan.cli.main import main
     from tests.support import write_config
 
     def broken(*_args: object) -> None:
         raise RuntimeError("the recurring table is unreadable")
 
-    monkeypatch.setattr(engine.due, "_openings", broken)
+    monkeypatch.setattr(engine.schedule.due, "_openings", broken)
     config = write_config(tmp_path, eng.config.database_url)
     result = CliRunner().invoke(main, ["--config", str(config), "tick", "--now", "2027-02-15T08:00:00Z"])
     assert result.exit_code == 0, result.output

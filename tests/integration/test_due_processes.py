@@ -21,15 +21,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from engine.agreements import sync_from_config
-from engine.app import build_engine
-from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.config import Config
-from engine.db import Database
-from engine.due import LEASE
-from engine.models import CaseComment, CaseRow, Deadline
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, open_case
+from engine.cases.periods import sync_from_config
+from engine.config.settings import Config
+from engine.kernel.clock import FixedClock
+from engine.schedule.due import LEASE
+from engine.store.db import Database
+from engine.store.models import CaseComment, CaseRow, Deadline
+from samverkan.bootstrap import build_engine
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """`samverkan init` builds the schema with Alembic on an empty database, idempotently,
-and the migrated schema is exactly what engine.models declares."""
+and the migrated schema is exactly what engine.store.models declares."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect
 from sqlmodel import select
 
-from engine.db import Database
-from engine.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
+from engine.store.db import Database
+from engine.store.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
 from tests.conftest import backends
 from tests.support import empty_database, run_cli, write_config
 

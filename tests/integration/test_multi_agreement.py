@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
-from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.config import load_config
-from engine.due import run_due
-from engine.errors import ConfigError
-from engine.models import Agreement, CaseRow, Group
-from engine.obligations import agreement_status
-from engine.queues import QueueFilter, list_queue
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, open_case
+from engine.cases.periods import sync_from_config
+from engine.cases.queues import QueueFilter, list_queue
+from engine.config.load import load_config
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import ConfigError
+from engine.runtime.engine import Engine
+from engine.schedule.due import run_due
+from engine.schedule.obligations import agreement_status
+from engine.store.models import Agreement, CaseRow, Group
+from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
 
 ESLOV = '''

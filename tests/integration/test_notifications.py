@@ -9,9 +9,9 @@ from email.message import Message
 import pytest
 from smtp_sink import SmtpSink, free_port
 
-from engine.app import Engine
-from engine.casework import assign
-from engine.outbox import list_notices
+from engine.cases.commands import assign
+from engine.outbox.notices import list_notices
+from engine.runtime.engine import Engine
 from notifications import deliver_pending
 from notifications.render import message_id
 
@@ -131,7 +131,7 @@ def test_a_reminder_moved_off_a_weekend_counts_the_real_days_and_renewal_due_and
 
 def test_a_case_held_by_a_disabled_account_reminds_its_group_instead(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
-    from engine.users import disable_user
+    from engine.accounts.users import disable_user
     case = open_case(title="Hålls av en som slutat", assignee="member")
     with notify_eng.db.write() as s:
         disable_user(s, "member")
@@ -148,7 +148,7 @@ def test_a_case_held_by_a_disabled_account_reminds_its_group_instead(
 
 def test_a_manual_reminder_names_the_sender_as_people_know_them(
         notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
-    from engine.reminders import remind
+    from engine.cases.reminders import remind
     case = open_case(title="Påminns", assignee="official")
     deliver_pending(notify_eng)
     smtp.messages.clear()
@@ -251,7 +251,7 @@ def test_backoff_doubles_and_gives_up_after_max_attempts(
 
 def test_permanently_refused_address_ends_failed_and_others_still_arrive(
         notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
-    from engine.users import add_user
+    from engine.accounts.users import add_user
     with notify_eng.db.write() as s:
         add_user(s, notify_eng.config, "gone", name="Gone", email="bounce@example.org", now=notify_eng.now(),
                  roles=[("official", "socialnamnden")])
@@ -269,7 +269,7 @@ def test_permanently_refused_address_ends_failed_and_others_still_arrive(
 
 def test_daily_digest_merges_several_notices_into_one_message(
         notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink, clock) -> None:  # type: ignore[no-untyped-def]
-    from engine.outbox import set_mode
+    from engine.outbox.notices import set_mode
     with notify_eng.db.write() as s:
         set_mode(s, 3, "daily", clock.now())  # official (third persona)
     cases = [open_case(title=f"Åtgärd {n}", assignee="official") for n in range(3)]
@@ -336,7 +336,7 @@ def test_a_week_with_nothing_overdue_at_digest_time_gets_no_digest_later_that_we
 
 def test_renewal_season_through_run_due_tells_the_three_once_per_step(
         notify_eng: Engine, smtp: SmtpSink) -> None:
-    from engine.due import run_due
+    from engine.schedule.due import run_due
     steps = ["2027-06-20T09:00:00+02:00", "2027-07-20T09:00:00+02:00", "2027-09-20T09:00:00+02:00",
              "2027-10-12T09:00:00+02:00", "2027-10-16T09:00:00+02:00"]
     for step in steps:
@@ -354,7 +354,7 @@ def test_renewal_season_through_run_due_tells_the_three_once_per_step(
 
 
 def test_two_deliverers_never_claim_the_same_notice(notify_eng: Engine, open_case: Callable[..., int]) -> None:
-    from engine.outbox import claim_due
+    from engine.outbox.notices import claim_due
     for n in range(3):
         open_case(title=f"C{n}", assignee="official")
     first = claim_due(notify_eng.db, notify_eng.now())
@@ -368,7 +368,7 @@ def test_two_deliverers_never_claim_the_same_notice(notify_eng: Engine, open_cas
 
 def test_disabled_recipient_is_not_mailed_and_the_notice_shows_as_failed(
         notify_eng: Engine, open_case: Callable[..., int], smtp: SmtpSink) -> None:
-    from engine.users import disable_user
+    from engine.accounts.users import disable_user
     open_case(title="Q", assignee="official")
     with notify_eng.db.write() as s:
         disable_user(s, "official")

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from smtp_sink import SmtpSink
 
-from engine.app import Engine
-from engine.outbox import list_for_user, mark_read, unread_count, user_id_by_name
-from samverkan.cli import main
+from engine.outbox.notices import list_for_user, mark_read, unread_count, user_id_by_name
+from engine.runtime.engine import Engine
+from samverkan.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,9 +37,9 @@ def run(config_file: Path, *args: str) -> tuple[int, str, str]:
 
 def test_deliver_and_list_from_the_command_line(config_file: Path, open_case: Callable[..., int],
                                                 smtp: SmtpSink) -> None:
-    from engine.app import build_engine
-    from engine.config import load_config
-    from engine.users import add_user
+    from engine.accounts.users import add_user
+    from engine.config.load import load_config
+    from samverkan.bootstrap import build_engine
 
     eng = build_engine(load_config(config_file))
     with eng.db.write() as s:
@@ -94,7 +94,7 @@ def test_prefer_daily_digest(config_file: Path, notify_eng: Engine) -> None:
     code, out, _ = run(config_file, "notifications", "prefer", "official", "daily")
     assert code == 0
     assert "daily digest" in out
-    from engine.outbox import delivery_modes
+    from engine.outbox.notices import delivery_modes
     with notify_eng.db.read() as s:
         uid = user_id_by_name(s, "official")
         assert uid is not None
@@ -148,7 +148,7 @@ def test_deliver_loop_sends_what_arrives_and_stops_on_sigterm(config_file: Path,
     import sys
     import time
 
-    from engine.outbox import enqueue
+    from engine.outbox.notices import enqueue
     proc = subprocess.Popen([sys.executable, "-m", "samverkan", "--config", str(config_file), "notifications",
                              "deliver", "--loop", "--every", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from smtp_sink import SmtpSink
 
-from engine.app import Engine
-from engine.outbox import list_notices
+from engine.outbox.notices import list_notices
+from engine.runtime.engine import Engine
 from notifications import deliver_pending
 
 SAN = "DNS:localhost,IP:127.0.0.1"  # the channel connects to [mail] host = 127.0.0.1 and checks the name

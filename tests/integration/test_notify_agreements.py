@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.casework import OpenRequest, open_case
-from engine.events import Event
-from engine.outbox import list_notices
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, open_case
+from engine.kernel.events import Event
+from engine.outbox.notices import list_notices
 from notifications import install
 from tests.conftest import T0
 from tests.integration.test_multi_agreement import two_agreement_engine

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from engine.db import Database
-from engine.models import metadata
-from engine.schema import upgrade
+from engine.store.db import Database
+from engine.store.models import metadata
+from engine.store.schema import upgrade
 
 
 def test_migrations_create_the_outbox_tables_as_modelled(tmp_path: Path) -> None:

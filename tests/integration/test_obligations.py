@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.casework import assign
-from engine.obligations import agreement_status
+from engine.cases.commands import assign
+from engine.cases.firing import fire
+from engine.runtime.engine import Engine
+from engine.schedule.obligations import agreement_status
 
 
 def _status(eng: Engine) -> dict[str, tuple[int, int, bool]]:
@@ -53,9 +53,9 @@ def test_obligations_are_met_as_the_work_is_done(eng: Engine, open_case: Callabl
 def test_an_obligation_naming_an_unknown_state_is_a_config_error(eng: Engine) -> None:
     from dataclasses import replace
 
-    from engine.app import build_engine
-    from engine.config import ObligationConfig
-    from engine.errors import ConfigError
+    from engine.config.settings import ObligationConfig
+    from engine.kernel.errors import ConfigError
+    from samverkan.bootstrap import build_engine
 
     bad = ObligationConfig("x", "x", "x", "monthly_review", ("publishd",), required=1)
     agreement = replace(eng.config.agreement, obligations=(bad,))

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from engine.cases import fire
-from engine.errors import ValidationError
-from engine.queues import list_queue, queue_page
+from engine.cases.firing import fire
+from engine.cases.queues import list_queue, queue_page
+from engine.kernel.errors import ValidationError
 
 
 def _walk(eng, queue, limit):

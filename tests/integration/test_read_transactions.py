@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from engine.app import Engine
-from engine.models import CaseRow
+from engine.runtime.engine import Engine
+from engine.store.models import CaseRow
 
 
 def _count(eng: Engine) -> int:

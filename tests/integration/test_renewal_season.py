@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.clock import FixedClock
-from engine.due import run_due
-from engine.events import Event
-from engine.forecast import forecast
-from engine.models import CaseRow, Period
+from engine.cases.firing import fire
+from engine.kernel.clock import FixedClock
+from engine.kernel.events import Event
+from engine.runtime.engine import Engine
+from engine.schedule.due import run_due
+from engine.schedule.forecast import forecast
+from engine.store.models import CaseRow, Period
 
 STHLM = ZoneInfo("Europe/Stockholm")
 END = dt.date(2027, 10, 15)
@@ -161,7 +161,7 @@ def test_signed_renewal_stops_reminders_and_plans_the_next(eng: Engine, clock: F
 
 @pytest.mark.parametrize("signer", ["chair", "police"])
 def test_one_party_cannot_sign_twice(eng: Engine, clock: FixedClock, signer: str) -> None:
-    from engine.errors import TransitionNotAllowed
+    from engine.kernel.errors import TransitionNotAllowed
 
     run_due(eng, local(2027, 9, 1))
     case = _renewal(eng)
@@ -175,7 +175,7 @@ def test_one_party_cannot_sign_twice(eng: Engine, clock: FixedClock, signer: str
 
 def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_signed(
         eng: Engine, clock: FixedClock) -> None:
-    from engine.obligations import agreement_status
+    from engine.schedule.obligations import agreement_status
 
     _play(eng, clock, local(2027, 8, 18), 4, _sign_on(eng, dt.date(2027, 8, 20)))
     assert [p.number for p in _periods(eng)] == [18, 19]
@@ -189,7 +189,7 @@ def test_the_agreement_page_stays_on_the_running_period_after_the_renewal_is_sig
 
 
 def test_a_recurring_case_opens_at_the_same_local_hour_on_both_sides_of_a_dst_change(eng: Engine) -> None:
-    from engine.recurring import pending_occurrences
+    from engine.schedule.recurring import pending_occurrences
     [review] = [r for r in eng.config.agreement.recurring if r.key == "monthly_review"]  # 1st Monday 09:00, 14 d
     found = pending_occurrences(eng, review, local(2027, 10, 5), local(2027, 10, 31))
     # The November review (CET) opens on 18 October (summer time), at 09:00 all the same.
@@ -198,7 +198,7 @@ def test_a_recurring_case_opens_at_the_same_local_hour_on_both_sides_of_a_dst_ch
 
 
 def test_a_review_that_falls_on_a_public_holiday_happens_on_the_next_working_day(eng: Engine) -> None:
-    from engine.recurring import pending_occurrences
+    from engine.schedule.recurring import pending_occurrences
     [review] = [r for r in eng.config.agreement.recurring if r.key == "monthly_review"]  # 1st Monday 09:00
     [may] = pending_occurrences(eng, review, local(2028, 4, 10), local(2028, 4, 30))
     assert may.at.astimezone(STHLM) == dt.datetime(2028, 5, 1, 9, 0, tzinfo=STHLM)  # Första maj

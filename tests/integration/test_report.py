@@ -15,13 +15,13 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from engine.app import Engine
-from engine.clock import FixedClock
-from engine.errors import ValidationError
-from engine.report import Report, build_report, report_range
-from engine.report_output import render_csv, render_html
-from engine.report_pdf import render_pdf
-from samverkan.cli import main
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import ValidationError
+from engine.reporting.output import render_csv, render_html
+from engine.reporting.pdf import render_pdf
+from engine.reporting.report import Report, build_report, report_range
+from engine.runtime.engine import Engine
+from samverkan.cli.main import main
 from tests.integration.seeding import seed_history
 
 
@@ -63,8 +63,8 @@ def test_csv_read_back_gives_the_figures_of_the_period(seeded: Engine) -> None:
 def test_the_period_report_agrees_with_the_agreement_page(seeded: Engine) -> None:
     from sqlmodel import select
 
-    from engine.models import Period
-    from engine.obligations import obligation_status
+    from engine.schedule.obligations import obligation_status
+    from engine.store.models import Period
 
     current = _current(seeded)
     with seeded.db.read() as s:
@@ -84,9 +84,9 @@ def test_a_finished_range_without_work_is_not_met(seeded: Engine) -> None:
 
 
 def test_overdue_is_counted_as_of_the_end_of_the_range(seeded: Engine, clock: FixedClock) -> None:
-    from engine.cases import fire
-    from engine.casework import assign
-    from engine.queues import list_queue
+    from engine.cases.commands import assign
+    from engine.cases.firing import fire
+    from engine.cases.queues import list_queue
 
     case_id = next(c["id"] for c in list_queue(seeded, "chair", "overdue") if c["title"] == "Grannsamverkan")
     assign(seeded, case_id, "official", user="member")  # and on to "assigned" (on_assign)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.config import Config
-from engine.db import Database
+from engine.config.settings import Config
+from engine.store.db import Database
 from tests.integration.test_due_processes import (
     NOW,
     abort_hung,

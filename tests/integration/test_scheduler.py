@@ -6,12 +6,12 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from engine.app import Engine
-from engine.due import run_due
-from engine.forecast import next_wakeup
-from engine.recurring import schedule_of
-from engine.scheduler import Scheduler
-from engine.views import get_case
+from engine.cases.views import get_case
+from engine.runtime.engine import Engine
+from engine.schedule.due import run_due
+from engine.schedule.forecast import next_wakeup
+from engine.schedule.recurring import schedule_of
+from engine.schedule.scheduler import Scheduler
 from tests.conftest import T0
 
 

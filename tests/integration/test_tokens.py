@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-from engine.app import Engine
-from engine.errors import Forbidden, ValidationError
-from engine.models import ApiToken
-from engine.tokens import authenticate, create_token, hash_token, list_tokens, revoke_token
-from engine.users import actor_for
-from samverkan.cli import main
+from engine.accounts.tokens import authenticate, create_token, hash_token, list_tokens, revoke_token
+from engine.accounts.users import actor_for
+from engine.kernel.errors import Forbidden, ValidationError
+from engine.runtime.engine import Engine
+from engine.store.models import ApiToken
+from samverkan.cli.main import main
 
 
 def _make(eng: Engine, username: str = "official") -> tuple[int, str]:
@@ -50,7 +50,7 @@ def test_a_revoked_token_or_a_disabled_owner_stops_working(eng: Engine) -> None:
     with eng.db.write() as s:
         assert authenticate(s, token, eng.now()) is None
     _, other = _make(eng, "member")
-    from engine.models import User
+    from engine.store.models import User
     with eng.db.write() as s:
         user = s.exec(select(User).where(User.username == "member")).one()
         user.disabled = True

@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.agreements import sync_from_config
-from engine.app import Engine, build_engine
-from engine.audit import verify_chain
-from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.config import Config, load_config
-from engine.db import Database
-from engine.models import metadata
-from engine.report import build_report, report_range
-from engine.transfer import TransferError, export_to, import_from
-from engine.users import add_user
-from samverkan.cli import main
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, open_case
+from engine.cases.periods import sync_from_config
+from engine.config.load import load_config
+from engine.config.settings import Config
+from engine.kernel.clock import FixedClock
+from engine.reporting.report import build_report, report_range
+from engine.runtime.engine import Engine
+from engine.store.audit import verify_chain
+from engine.store.db import Database
+from engine.store.models import metadata
+from engine.store.transfer import TransferError, export_to, import_from
+from samverkan.bootstrap import build_engine
+from samverkan.cli.main import main
 from tests.conftest import PERSONAS, ROOT, T0
 from tests.integration.seeding import seed_history
 

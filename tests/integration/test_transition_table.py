@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.casework import assign
-from engine.errors import Forbidden, TransitionNotAllowed, ValidationError
-from engine.views import get_case
+from engine.cases.commands import assign
+from engine.cases.firing import fire
+from engine.cases.views import get_case
+from engine.kernel.errors import Forbidden, TransitionNotAllowed, ValidationError
+from engine.runtime.engine import Engine
 from tests.conftest import PERSONAS
 
 ALL = set(PERSONAS) - {"admin"}

@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.app import Engine
-from engine.cases import fire
-from engine.casework import assign, claim, comment
-from engine.clock import FixedClock
-from engine.errors import NotFound
-from engine.queues import QUEUES, QueueFilter, capped_counts, list_queue
-from engine.users import actor_for
-from engine.views import get_case
+from engine.accounts.users import actor_for
+from engine.cases.commands import assign, claim, comment
+from engine.cases.firing import fire
+from engine.cases.queues import QUEUES, QueueFilter, capped_counts, list_queue
+from engine.cases.views import get_case
+from engine.kernel.clock import FixedClock
+from engine.kernel.errors import NotFound
+from engine.runtime.engine import Engine
 
 # police: member of polisen (the owning group); member: assignee from another group; chair.
 INSIDERS = ("police", "member", "chair")

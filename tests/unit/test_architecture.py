@@ -35,4 +35,4 @@ def test_only_the_scheduler_module_imports_apscheduler() -> None:
     users = sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
                    if ".venv" not in p.parts and "tests" not in p.parts
                    and any(n.split(".")[0] == "apscheduler" for n in _imports(p)))
-    assert users == ["engine/scheduler.py"]
+    assert users == ["engine/schedule/scheduler.py"]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import add_days, add_working_days, is_working_day
+from engine.kernel.calendar import add_days, add_working_days, is_working_day
 
 STHLM = ZoneInfo("Europe/Stockholm")
 

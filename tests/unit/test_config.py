@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_config
-from engine.errors import ConfigError
+from engine.config.load import load_config
+from engine.kernel.errors import ConfigError
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "config.toml").read_text(encoding="utf-8")
 SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -157,7 +157,7 @@ def test_missing_mail_ca_file(tmp_path: Path) -> None:
 
 def _build_broken(tmp_path: Path, text: str) -> ConfigError:
     """`text` as config.toml loads, but building the engine on it (with the shipped workflows) fails."""
-    from engine.app import build_engine
+    from samverkan.bootstrap import build_engine
 
     text = text.replace('workflows_dir = "workflows"', f'workflows_dir = "{SHIPPED_WORKFLOWS.as_posix()}"', 1)
     path = _write(tmp_path, text)

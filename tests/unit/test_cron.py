@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.cron import CronError, CronSchedule
+from engine.kernel.cron import CronError, CronSchedule
 
 STHLM = ZoneInfo("Europe/Stockholm")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_config
-from engine.definitions import load_definitions, parse_definition
-from engine.errors import DefinitionError
+from engine.config.load import load_config
+from engine.kernel.errors import DefinitionError
+from engine.workflow.definition import load_definitions, parse_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = load_config(ROOT / "config.toml").role_keys

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.config import MailConfig
-from engine.outbox import OutboxItem
+from engine.config.settings import MailConfig
+from engine.outbox.notices import OutboxItem
 from notifications.deliver import retry_at
 from notifications.render import message_id, render_message
 from notifications.rules import next_digest_at

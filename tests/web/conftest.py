@@ -10,9 +10,9 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.app import Engine
-from engine.clock import FixedClock
-from engine.users import set_password
+from engine.accounts.users import set_password
+from engine.kernel.clock import FixedClock
+from engine.runtime.engine import Engine
 from web import create_app
 
 PASSWORD = "a-long-test-password"
@@ -22,8 +22,8 @@ _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 @pytest.fixture(autouse=True)
 def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 with minimal cost: the same code path, without 50 ms per hash in every test."""
-    import engine.users
-    monkeypatch.setattr(engine.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    import engine.accounts.users
+    monkeypatch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

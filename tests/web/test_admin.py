@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.admin import disable, users
+from engine.accounts.admin import disable, users
 
 
 def _memberships(eng, username):

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.app import Engine
-from engine.casework import OpenRequest, open_case
-from engine.clock import FixedClock
-from engine.users import add_user
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, open_case
+from engine.kernel.clock import FixedClock
+from engine.runtime.engine import Engine
 from tests.conftest import T0
 from tests.integration.test_multi_agreement import two_agreement_engine
 from tests.web.conftest import Web

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.app import Engine
-from engine.tokens import create_token, revoke_token
+from engine.accounts.tokens import create_token, revoke_token
+from engine.runtime.engine import Engine
 from web import create_app
 
 PROBLEM = "application/problem+json"
@@ -298,7 +298,7 @@ def test_commenting_on_a_confidential_case_of_others_is_404(api, open_case):
 # --- agreement and workflows ----------------------------------------------------------------------
 
 def test_the_agreement_with_period_and_obligations(api, eng, clock):
-    from engine.obligations import agreement_status
+    from engine.schedule.obligations import agreement_status
 
     caller = api()
     body = caller.get("/agreement").get_json()
@@ -436,7 +436,7 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_document(e
 
 
 def test_an_address_sending_many_unknown_tokens_is_held_off_even_with_a_good_one(eng, clock, client, make_token):
-    from engine.auth import ADDRESS_LIMIT
+    from engine.accounts.auth import ADDRESS_LIMIT
     good = {"Authorization": f"Bearer {make_token('official')}"}
     guesser = {"REMOTE_ADDR": "198.51.100.7"}
     for n in range(ADDRESS_LIMIT):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.admin import disable
-from engine.auth import ADDRESS_LIMIT, USER_LIMIT
-from engine.users import set_password
+from engine.accounts.admin import disable
+from engine.accounts.auth import ADDRESS_LIMIT, USER_LIMIT
+from engine.accounts.users import set_password
 from web import create_app
 
 PASSWORD = "a-long-test-password"

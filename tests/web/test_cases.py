@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from engine.cases import fire
-from engine.casework import assign
-from engine.events import Event
-from engine.views import get_case
+from engine.cases.commands import assign
+from engine.cases.firing import fire
+from engine.cases.views import get_case
+from engine.kernel.events import Event
 
 
 def _state(eng, case_id):

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from engine.app import Engine
-from engine.auth import set_language
-from engine.demo import DEMO_PASSWORD, DEMO_USERS
-from engine.models import User
+from engine.accounts.auth import set_language
+from engine.runtime.engine import Engine
+from engine.store.models import User
+from samverkan.demo import DEMO_PASSWORD, DEMO_USERS
 from tests.support import demo_engine
 from web import create_app
 

@@ -8,9 +8,9 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.app import Engine
-from engine.casework import OpenRequest, open_case
-from engine.models import SchedulerHeartbeat
+from engine.cases.commands import OpenRequest, open_case
+from engine.runtime.engine import Engine
+from engine.store.models import SchedulerHeartbeat
 from tests.conftest import T0
 from web import create_app
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from engine.models import Notice
+from engine.store.models import Notice
 
 
 @dataclass
@@ -115,7 +115,7 @@ def test_admin_unknown_role_is_reported_at_the_roles_field(web):
 
 
 def test_admin_disables_resets_and_changes_roles(web, make_web, eng):
-    from engine.admin import users
+    from engine.accounts.admin import users
     official = make_web()
     official.login("official")
     web.login("admin")
@@ -142,7 +142,7 @@ def test_failed_notifications_are_listed_read_only(web, eng, open_case, clock):
 
 
 def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clock):
-    from engine.users import actor_for
+    from engine.accounts.users import actor_for
     cid = open_case(title="Att göra")
     with eng.db.write() as s:
         uid = actor_for(s, "official").user_id
@@ -161,7 +161,7 @@ def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clo
 
 
 def test_the_weekly_digest_in_the_bell_opens_the_chairs_overview(web, eng, clock):
-    from engine.users import actor_for
+    from engine.accounts.users import actor_for
     with eng.db.write() as s:
         uid = actor_for(s, "chair").user_id
         s.add(Notice(idempotency_key="digest-1", kind="weekly_digest", case_id=None, recipient_id=uid,

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from engine.cases import fire
-from engine.users import set_password
-from engine.views import get_case
+from engine.accounts.users import set_password
+from engine.cases.firing import fire
+from engine.cases.views import get_case
 from web.relogin import KEEP_LIMIT
 
 PW = "ett-annat-langt-losenord"

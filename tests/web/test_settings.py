@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from engine.outbox import claim_due, list_notices
+from engine.outbox.notices import claim_due, list_notices
 
 
 def _checked(page: str) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from samverkan.background import start_background
-from samverkan.cli import main
+from samverkan.bootstrap import start_background
+from samverkan.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_unknown_agreement_key_is_404(web):
 def test_secret_key_is_made_once_and_kept_private(tmp_path, monkeypatch):
     import shutil
 
-    from engine.config import load_config
+    from engine.config.load import load_config
     from web import _secret_key
 
     monkeypatch.delenv("SAMVERKAN_SECRET_KEY", raising=False)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import casework
-from engine.cases import fire
-from engine.errors import NotFound, ValidationError
-from engine.overview import group_ids
-from engine.queues import QUEUES, QueueFilter, queue_page
-from engine.views import get_case
+from engine.cases import commands as casework
+from engine.cases.firing import fire
+from engine.cases.overview import group_ids
+from engine.cases.queues import QUEUES, QueueFilter, queue_page
+from engine.cases.views import get_case
+from engine.kernel.errors import NotFound, ValidationError
 from web.api.routing import Param, caller, endpoint
 from web.api.schemas import ID, VERSION, nullable, ref
 from web.support import eng, now

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, json
 
-from engine.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
+from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 
 __all__ = ["MEDIA_TYPE", "TITLES", "ApiProblem", "from_engine_error", "problem", "unexpected"]
 

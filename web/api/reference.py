@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from engine.definitions import Definition
-from engine.errors import NotFound, ValidationError
-from engine.obligations import agreement_status
+from engine.kernel.errors import NotFound, ValidationError
+from engine.schedule.obligations import agreement_status
+from engine.workflow.definition import Definition
 from web.api.routing import Param, caller, endpoint
 from web.api.schemas import ref
 from web.support import eng, now

@@ -24,9 +24,9 @@ from jsonschema import ValidationError as SchemaError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
-from engine import tokens
-from engine.errors import EngineError
-from engine.rules import Actor
+from engine.accounts import tokens
+from engine.kernel.actors import Actor
+from engine.kernel.errors import EngineError
 from web.api.problems import ApiProblem, from_engine_error, unexpected
 from web.api.ratelimit import RateLimiter
 from web.support import eng, now

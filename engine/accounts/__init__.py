@@ -1,0 +1,1 @@
+"""People: users, groups and roles, log-in, API tokens and calendar-feed tokens."""

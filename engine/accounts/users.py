@@ -1,0 +1,194 @@
+"""People, their groups and roles, passwords (argon2) and the actor they act as."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam, delete
+from sqlmodel import Session, col, select
+
+from engine.config.settings import Config
+from engine.kernel.actors import SYSTEM, Actor
+from engine.kernel.errors import Forbidden, NotFound, ValidationError
+from engine.store.models import Group, Membership, User
+
+__all__ = [
+    "UserInfo",
+    "actor_for",
+    "as_actor",
+    "add_user",
+    "check_password",
+    "disable_user",
+    "enable_user",
+    "group_id",
+    "list_users",
+    "set_password",
+    "set_roles",
+]
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    name: str
+    email: str
+    language: str
+    disabled: bool
+    memberships: tuple[tuple[str, str], ...]  # (group key, role)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"id": self.id, "username": self.username, "name": self.name, "email": self.email,
+                "language": self.language, "disabled": self.disabled,
+                "memberships": [{"group": g, "role": r} for g, r in self.memberships]}
+
+
+def group_id(session: Session, key: str) -> int:
+    """Id of the group `key`, or a ValidationError naming the known groups."""
+    gid = session.exec(select(Group.id).where(Group.key == key)).first()
+    if gid is None:
+        known = ", ".join(session.exec(select(Group.key).order_by(Group.key)).all())
+        raise ValidationError("group", f"Unknown group {key!r}; choose one of: {known}.",
+                              code="unknown_group", params={"name": key, "choices": known})
+    return gid
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
+    return user
+
+
+def set_roles(session: Session, config: Config, user: User, pairs: list[tuple[str, str]]) -> None:
+    """Replace the user's memberships with (role, group key) pairs."""
+    assert user.id is not None
+    session.execute(delete(Membership).where(Membership.user_id == user.id))  # type: ignore[arg-type]
+    for role, gkey in dict.fromkeys(pairs):
+        if role not in config.role_keys:
+            known = ", ".join(sorted(config.role_keys))
+            raise ValidationError("role", f"Unknown role {role!r}; choose one of: {known}.",
+                                  code="unknown_role", params={"name": role, "choices": known})
+        session.add(Membership(user_id=user.id, group_id=group_id(session, gkey), role=role))
+
+
+def add_user(session: Session, config: Config, username: str, *, name: str, email: str,
+             now: dt.datetime, roles: list[tuple[str, str]] | None = None,
+             password: str | None = None, language: str | None = None) -> User:
+    """Create a user; `roles` holds (role, group key) pairs."""
+    if not _USERNAME.match(username):
+        raise ValidationError("username", "A user name is 2-64 lower-case letters, digits, '.', '_' or '-'.")
+    if not _EMAIL.match(email):
+        raise ValidationError("email", f"{email!r} is not an e-mail address.",
+                              code="bad_email", params={"email": email})
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise ValidationError("username", f"User {username!r} already exists.",
+                              code="user_exists", params={"name": username})
+    user = User(username=username, name=name.strip() or username, email=email,
+                language=language or config.language, created_at=now,
+                session_nonce=secrets.token_hex(16))
+    if password is not None:
+        _check_strength(password)
+        user.password_hash = _hasher.hash(password)
+    session.add(user)
+    session.flush()
+    set_roles(session, config, user, roles or [])
+    return user
+
+
+def _check_strength(password: str) -> None:
+    if len(password) < 10:
+        raise ValidationError("password", "A password needs at least 10 characters.")
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """Set a new password; also ends every session of the user."""
+    _check_strength(password)
+    user = _user(session, username)
+    user.password_hash = _hasher.hash(password)
+    user.session_nonce = secrets.token_hex(16)
+    session.add(user)
+
+
+def check_password(user: User, password: str) -> bool:
+    """True if `password` is the user's; constant work whether or not the user has one."""
+    try:
+        return _hasher.verify(user.password_hash or _dummy_hash(), password) and bool(user.password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made on first use, not at import: hashing costs ~0.3 s that every CLI call would pay.
+    return _hasher.hash("not-a-password-anyone-has")
+
+
+def disable_user(session: Session, username: str) -> None:
+    """Disable a user: they can no longer log in or act; their sessions end."""
+    user = _user(session, username)
+    user.disabled = True
+    user.session_nonce = secrets.token_hex(16)
+    session.add(user)
+
+
+def enable_user(session: Session, username: str) -> None:
+    """Enable a disabled user again: they log in with the password they had."""
+    user = _user(session, username)
+    user.disabled = False
+    session.add(user)
+
+
+def _memberships(session: Session, user_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
+    rows = session.exec(select(Membership.user_id, Group.key, Membership.role)
+                        .join(Group, Group.id == Membership.group_id)  # type: ignore[arg-type]
+                        .where(col(Membership.user_id).in_(user_ids))
+                        .order_by(Group.key, Membership.role)).all()
+    for uid, gkey, role in rows:
+        out[uid].append((gkey, role))
+    return out
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    """Every user with their memberships, by user name."""
+    users = session.exec(select(User).order_by(User.username)).all()
+    ms = _memberships(session, [u.id for u in users if u.id is not None])
+    return [UserInfo(u.id or 0, u.username, u.name, u.email, u.language, u.disabled,
+                     tuple(ms.get(u.id or 0, []))) for u in users]
+
+
+_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
+# One query for the user and their memberships, built once: this runs on every action.
+_ACTOR = (select(_U.c.id, _U.c.disabled, _M.c.group_id, _M.c.role)
+          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)).where(_U.c.username == bindparam("b_username")))
+
+
+def actor_for(session: Session, username: str) -> Actor:
+    """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
+    if username == SYSTEM.username:
+        return SYSTEM
+    rows = session.execute(_ACTOR, {"b_username": username}).all()
+    if not rows:
+        raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
+    if rows[0][1]:
+        raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
+    members = [(g, r) for _, _, g, r in rows if g is not None]
+    return Actor(username=username, user_id=rows[0][0],
+                 roles=frozenset(r for _, r in members), group_ids=frozenset(g for g, _ in members))
+
+
+def as_actor(session: Session, actor: Actor | str) -> Actor:
+    """`actor` itself, or the actor of the user named so."""
+    return actor if isinstance(actor, Actor) else actor_for(session, actor)

@@ -1,0 +1,1 @@
+"""Cases: opening, firing transitions, assigning, commenting, and the read models of them."""

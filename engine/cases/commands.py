@@ -1,0 +1,226 @@
+"""Opening cases, assigning, claiming and commenting: the work around the state machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from engine.accounts.users import as_actor, group_id
+from engine.cases import deadlines
+from engine.cases.firing import append_log, due_of, fire_in, load_visible, planned_deadlines
+from engine.cases.periods import current_period
+from engine.cases.views import allowed_triggers
+from engine.kernel.actors import Actor
+from engine.kernel.errors import Conflict, Forbidden, ValidationError
+from engine.kernel.events import Event
+from engine.runtime.engine import Engine
+from engine.store.models import CaseComment, CaseRow, Group, User
+
+__all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
+
+PRIORITIES = ("low", "normal", "high")
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """What a person gives when opening a case."""
+
+    workflow: str
+    title: str
+    group: str | None = None
+    description: str = ""
+    focus_area: str | None = None
+    priority: str = "normal"
+    assignee: str | None = None
+    confidential: bool = False
+    parent_id: int | None = None
+    due: dt.date | None = None
+    event_at: dt.datetime | None = None
+    occurrence_key: str | None = None
+    period_id: int | None = None  # the agreement period it belongs to (default: current)
+
+
+def _active_user_id(session: Session, username: str, field: str) -> int:
+    row = session.exec(select(User.id, User.disabled).where(User.username == username)).first()
+    if row is None:
+        raise ValidationError(field, f"No user {username!r}; check the user name.")
+    if row[1]:
+        raise ValidationError(field, f"User {username!r} is disabled; choose someone else.")
+    assert row[0] is not None
+    return row[0]
+
+
+def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
+    if req.group is not None:
+        gid = group_id(session, req.group)
+    elif actor.group_ids:
+        gid = min(actor.group_ids)
+    else:
+        raise ValidationError("group", "Say which group owns the case (--group KEY).")
+    if not (actor.is_system or gid in actor.group_ids or actor.roles & {"chair", "admin"}):
+        raise Forbidden("You can open cases only for groups you belong to; ask the chair or a member.")
+    return gid
+
+
+def _validate(eng: Engine, req: OpenRequest) -> None:
+    if not req.title.strip():
+        raise ValidationError("title", "Give the case a title.")
+    if len(req.title) > 200:
+        raise ValidationError("title", "A title is at most 200 characters; put details in the description.")
+    if req.focus_area is not None and req.focus_area not in eng.config.focus_area_keys:
+        raise ValidationError("focus_area", f"Unknown focus area {req.focus_area!r}; choose one of: "
+                              f"{', '.join(sorted(eng.config.focus_area_keys))}.")
+    if req.priority not in PRIORITIES:
+        raise ValidationError("priority", f"Priority is one of {', '.join(PRIORITIES)}.")
+
+
+def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: dt.datetime) -> CaseRow:
+    """Open a case inside the caller's transaction: row, first log row, deadlines, event."""
+    _validate(eng, req)
+    definition = eng.registry.get(req.workflow)
+    if req.due is not None and not definition.takes_a_due_date():
+        # Silently ignoring it would leave the person believing the case is due when they said.
+        raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules (its first "
+                                     f"state's deadline does not count from opening); leave the due date empty.")
+    gid = _owning_group(session, req, actor)
+    assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
+    if req.parent_id is not None:
+        load_visible(session, req.parent_id, actor)
+    eng.registry.store(session, definition, now)
+    # The owning group decides which agreement the case belongs to.
+    agreement_id = session.exec(select(Group.agreement_id).where(Group.id == gid)).first() \
+        or eng.agreement_id(session)
+    period_id = req.period_id
+    if period_id is None:
+        period = current_period(session, agreement_id, now, eng.tz)
+        period_id = period.id if period else None
+    requested = (dt.datetime.combine(req.due, deadlines.END_OF_DAY, tzinfo=eng.tz)
+                 if req.due is not None else None)
+    case = CaseRow(
+        agreement_id=agreement_id, period_id=period_id,
+        workflow=definition.key, definition_version=definition.version, title=req.title.strip(),
+        description=req.description.strip(), state=definition.initial, assignee_id=assignee_id,
+        group_id=gid, focus_area=req.focus_area, priority=req.priority,
+        confidential=req.confidential, parent_id=req.parent_id, opened_by=actor.username,
+        opened_at=now, updated_at=now, requested_due_at=requested, event_at=req.event_at,
+        occurrence_key=req.occurrence_key, data={},
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    planned = planned_deadlines(eng, session, case, definition.initial, definition, now)
+    case.due_at = due_of(planned)
+    append_log(session, case.id, "@open", None, definition.initial, actor.username, now, None)
+    deadlines.add_rows(session, case, planned)
+    eng.emit(session, Event("opened", case.id, actor.username, now,
+                            {"workflow": case.workflow, "assignee_id": assignee_id}))
+    return case
+
+
+def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseRow:
+    """Open a case in its own write transaction."""
+    now = now or eng.now()
+    with eng.db.write() as session:
+        return open_in(eng, session, req, as_actor(session, actor), now)
+
+
+def _may_manage(case: CaseRow, actor: Actor) -> bool:
+    return actor.is_system or bool(actor.roles & {"chair", "admin"}) or case.group_id in actor.group_ids
+
+
+def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    assert case.id is not None
+    if expected is not None and expected != case.version:
+        raise Conflict(case.id, expected, case.version)
+    values = {**values, "version": case.version + 1, "updated_at": now}
+    done = session.execute(update(CaseRow).where(col(CaseRow.id) == case.id, col(CaseRow.version) == case.version)
+                           .values(**values))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(case.id, expected, case.version + 1)
+    for key, value in values.items():
+        set_committed_value(case, key, value)
+
+
+def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = None,
+           group: str | None = None, expected_version: int | None = None,
+           now: dt.datetime | None = None) -> CaseRow:
+    """Give the case to a person, or hand it to another group (then unassigned)."""
+    if (user is None) == (group is None):
+        raise ValidationError("assignee", "Assign to either a user or a group.")
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        case = load_visible(session, case_id, who, lock=True)
+        if not case.is_open:
+            raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be assigned.")
+        if not _may_manage(case, who):
+            raise Forbidden("Only the owning group's members or the chair may assign this case.")
+        if user is not None:
+            uid = _active_user_id(session, user, "assignee")
+            _bump(session, case, expected_version, now, assignee_id=uid)
+            note = f"user:{user}"
+        else:
+            gid = group_id(session, group or "")
+            _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
+            note = f"group:{group}"
+        append_log(session, case_id, "@assign", case.state, case.state, who.username, now, note)
+        eng.emit(session, Event("assigned", case_id, who.username, now,
+                                {"assignee_id": case.assignee_id, "group_id": case.group_id}))
+        if user is not None:
+            _advance_on_assign(eng, session, case, who, now)
+    return case
+
+
+def _advance_on_assign(eng: Engine, session: Session, case: CaseRow, who: Actor, now: dt.datetime) -> None:
+    """Fire the transition the definition marks `on_assign` from the case's state, if `who` may.
+
+    So giving an open action to a person also moves it to "assigned" in the same step,
+    instead of leaving the officer to press a second button that says the same thing.
+    """
+    definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
+    for t in definition.transitions:
+        if t.on_assign and case.state in t.sources:
+            if t.trigger in allowed_triggers(eng, session, case, who, now):
+                fire_in(eng, session, case, t.trigger, who, now)
+            return
+
+
+def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: int | None = None,
+          now: dt.datetime | None = None) -> CaseRow:
+    """Take an unassigned case of one's own group."""
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        case = load_visible(session, case_id, who, lock=True)
+        if case.group_id not in who.group_ids:
+            raise Forbidden("You can claim only cases of a group you belong to.")
+        if case.assignee_id is not None and case.assignee_id != who.user_id:
+            raise Conflict(case_id, expected_version, case.version)
+        if not case.is_open:
+            raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
+        _bump(session, case, expected_version, now, assignee_id=who.user_id)
+        append_log(session, case_id, "@assign", case.state, case.state, who.username, now,
+                   f"user:{who.username}")
+        eng.emit(session, Event("assigned", case_id, who.username, now,
+                                {"assignee_id": who.user_id, "group_id": case.group_id}))
+        _advance_on_assign(eng, session, case, who, now)
+    return case
+
+
+def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
+            now: dt.datetime | None = None) -> CaseComment:
+    """Add a comment; anyone who may see the case may comment on it."""
+    if not body.strip():
+        raise ValidationError("comment", "Write something in the comment.")
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        load_visible(session, case_id, who)
+        row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
+        session.add(row)
+        eng.emit(session, Event("commented", case_id, who.username, now, {"body": body.strip()}))
+    return row

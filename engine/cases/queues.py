@@ -1,0 +1,222 @@
+"""Work queues: which open cases a person sees, soonest due first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Integer, and_, bindparam, false, func, or_, true
+from sqlmodel import Session, col, select
+
+from engine.accounts.users import as_actor
+from engine.cases.views import summary_of
+from engine.kernel.actors import Actor
+from engine.kernel.errors import ValidationError
+from engine.runtime.engine import Engine
+from engine.store.db import UTCDateTime
+from engine.store.models import CaseRow, Group, User
+
+__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page", "visible"]
+
+QUEUES = ("mine", "group", "unassigned", "overdue", "all")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    workflow: str | None = None
+    state: str | None = None
+    focus_area: str | None = None
+    group_id: int | None = None
+    agreement_id: int | None = None
+    due_before: dt.datetime | None = None
+    due_after: dt.datetime | None = None
+
+
+def visible(actor: Actor) -> Any:
+    """SQL condition: the cases `actor` may see (confidential ones only to those involved)."""
+    if actor.is_system or "chair" in actor.roles:
+        return true()
+    return or_(col(CaseRow.confidential) == false(),
+               col(CaseRow.group_id).in_(actor.group_ids or {-1}),
+               col(CaseRow.assignee_id) == actor.user_id)
+
+
+# Queue statements are built once per *shape* (queue, what the actor may see, which filters
+# are set) with bind parameters for the values, and cached: on a queue page building the
+# SQLAlchemy expressions cost far more than running the indexed query.
+_C, _U, _G = CaseRow.__table__, User.__table__, Group.__table__  # type: ignore[attr-defined]
+_FILTERS = (("workflow", _C.c.workflow), ("state", _C.c.state), ("focus_area", _C.c.focus_area),
+            ("group_id", _C.c.group_id), ("agreement_id", _C.c.agreement_id))
+_NOW, _USER = bindparam("b_now", type_=UTCDateTime), bindparam("b_user", type_=Integer)
+_GROUPS = bindparam("b_groups", expanding=True, type_=Integer)
+_LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", type_=Integer)
+# A queue row is the case with the names the lists show, joined rather than fetched apart.
+_ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
+         .select_from(_C.outerjoin(_U, _U.c.id == _C.c.assignee_id).outerjoin(_G, _G.c.id == _C.c.group_id)))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    queue: str
+    sees_all: bool  # the chair and the system see confidential cases
+    chair: bool  # the chair's unassigned queue spans every group
+    filters: tuple[str, ...]  # the QueueFilter fields that are set
+
+
+def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
+    if queue not in QUEUES:
+        raise ValidationError("queue", f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}.")
+    chair = "chair" in actor.roles
+    return _Shape(queue, actor.is_system or chair, chair,
+                  tuple(name for name in (*(n for n, _ in _FILTERS), "due_before", "due_after")
+                        if getattr(f, name) is not None))
+
+
+def _params(shape: _Shape, actor: Actor, now: dt.datetime, f: QueueFilter) -> dict[str, Any]:
+    values: dict[str, Any] = {"b_now": now, "b_user": actor.user_id if actor.user_id is not None else -1,
+                              "b_groups": sorted(actor.group_ids) or [-1]}
+    values.update({f"b_{name}": getattr(f, name) for name in shape.filters})
+    return values
+
+
+@lru_cache(maxsize=512)
+def _conditions(shape: _Shape) -> tuple[Any, ...]:
+    open_, mine = _C.c.is_open == true(), _C.c.assignee_id == _USER
+    groups = _C.c.group_id.in_(_GROUPS)
+    queue = {"mine": lambda: and_(open_, mine), "group": lambda: and_(open_, groups),
+             "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), true() if shape.chair else groups),
+             "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
+    conds = [queue, true() if shape.sees_all else or_(_C.c.confidential == false(), groups, mine)]
+    conds += [column == bindparam(f"b_{name}") for name, column in _FILTERS if name in shape.filters]
+    if "due_before" in shape.filters:
+        conds.append(_C.c.due_at < bindparam("b_due_before", type_=UTCDateTime))
+    if "due_after" in shape.filters:
+        conds.append(_C.c.due_at >= bindparam("b_due_after", type_=UTCDateTime))
+    return tuple(conds)
+
+
+def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    shape = _shape(queue, actor, f)
+    return _conditions(shape), _params(shape, actor, now, f)
+
+
+@lru_cache(maxsize=256)
+def _counts_statement(shapes: tuple[_Shape, ...]) -> Any:
+    cap = bindparam("b_cap", type_=Integer)
+    return select(*(select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
+                                                     .subquery()).scalar_subquery() for shape in shapes))
+
+
+def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: QueueFilter, cap: int,
+                  queues: tuple[str, ...] = QUEUES[:-1]) -> dict[str, int]:
+    """How many cases each of `queues` holds for `actor`, counted up to `cap`, in one statement.
+
+    Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
+    """
+    shapes = tuple(_shape(q, actor, filters) for q in queues)
+    params = {**_params(shapes[0], actor, now, filters), "b_cap": cap}  # the same values for every queue
+    row = session.execute(_counts_statement(shapes), params).one()
+    return dict(zip(queues, row, strict=True))
+
+
+@lru_cache(maxsize=512)
+def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
+    conds = _conditions(shape)
+    dated = (_ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
+             .limit(_LIMIT).offset(_OFFSET))
+    count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
+    undated = _ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
+    return dated, count_dated, undated
+
+
+def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, offset: int) -> list[Any]:
+    """Cases with a due time first, in index order (due_at, id); those without one after, by id.
+
+    Two queries instead of ORDER BY due_at IS NULL, so that the (…, due_at) indexes give the
+    order and the database stops after `limit` rows instead of sorting the whole queue.
+    """
+    dated_stmt, count_stmt, undated_stmt = _page_statements(shape)
+    dated = list(session.execute(dated_stmt, {**params, "b_limit": limit, "b_offset": offset}).all())
+    if len(dated) == limit:
+        return dated
+    before = offset + len(dated) if dated else session.execute(count_stmt, params).scalar_one()
+    undated = session.execute(undated_stmt, {**params, "b_limit": limit - len(dated),
+                                             "b_offset": max(0, offset - before)}).all()
+    return dated + list(undated)
+
+
+def _summaries(rows: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+    return [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
+
+
+def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
+               limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """One page of a queue, soonest due first (cases without a due time last)."""
+    now = now or eng.now()
+    f = filters or QueueFilter()
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        shape = _shape(queue, who, f)
+        return _summaries(_page(session, shape, _params(shape, who, now, f), limit, offset), now)
+
+
+def _encode(case: Any) -> str:
+    raw = json.dumps([case.due_at.isoformat() if case.due_at else None, case.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
+    """The (due_at, id) a cursor points after, or a ValidationError naming `cursor`."""
+    try:
+        due, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when = dt.datetime.fromisoformat(due) if due is not None else None
+        if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
+            raise ValueError(cursor)
+        return when, case_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
+
+
+def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], limit: int,
+           after: tuple[dt.datetime | None, int] | None) -> list[Any]:
+    """Up to `limit` cases strictly after `after` in the queue order (the keyset twin of `_page`)."""
+    rows: list[Any] = []
+    due_at, case_id = after if after is not None else (None, None)
+    if after is None or due_at is not None:
+        dated = [*conds, _C.c.due_at.is_not(None)]
+        if due_at is not None:
+            dated.append(or_(_C.c.due_at > due_at, and_(_C.c.due_at == due_at, _C.c.id > case_id)))
+        rows = list(session.execute(_ROWS.where(*dated).order_by(_C.c.due_at, _C.c.id).limit(limit), params).all())
+        if len(rows) == limit:
+            return rows
+        case_id = None
+    undated = [*conds, _C.c.due_at.is_(None)]
+    if case_id is not None:
+        undated.append(_C.c.id > case_id)
+    return rows + list(session.execute(_ROWS.where(*undated).order_by(_C.c.id).limit(limit - len(rows)),
+                                       params).all())
+
+
+def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
+               limit: int = 50, cursor: str | None = None,
+               now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a queue in `list_queue`'s order after an opaque `cursor`; and the cursor of the next page.
+
+    A keyset cursor (due time and id of the last case shown) rather than an offset, so a page
+    does not skip or repeat cases when others are opened or closed meanwhile.
+    """
+    if not 1 <= limit <= 1000:
+        raise ValidationError("limit", "The limit is between 1 and 1000.")
+    after = _decode(cursor) if cursor else None
+    now = now or eng.now()
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        rows = _after(session, *_where(queue, who, now, filters or QueueFilter()), limit + 1, after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return _summaries(rows, now), _encode(rows[-1]) if more and rows else None

@@ -1,0 +1,1 @@
+"""Deployment configuration: config.toml read once into frozen, typed objects."""

@@ -1,0 +1,1 @@
+"""The ground every part stands on: errors, time, the calendar, cron, domain events."""

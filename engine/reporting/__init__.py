@@ -1,0 +1,1 @@
+"""What the engine reports: the steering-group report, health and metrics."""

@@ -1,0 +1,1 @@
+"""The Engine handle every use case takes: configuration, database, definitions, clock, events."""

@@ -1,0 +1,1 @@
+"""Time-driven work: due deadlines, recurring obligations, the agreement's renewal, the scheduler."""

@@ -1,0 +1,113 @@
+"""The agreement page's truth: the period in force and whether each obligation is met."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from engine.accounts.users import as_actor
+from engine.cases.periods import current_period
+from engine.cases.queues import visible
+from engine.config.settings import ObligationConfig
+from engine.kernel.actors import Actor
+from engine.runtime.engine import Engine
+from engine.schedule import renewal
+from engine.store.models import Agreement, CaseRow, Period, TransitionLog
+
+__all__ = ["AgreementStatus", "ObligationStatus", "agreement_status", "obligation_status"]
+
+
+@dataclass(frozen=True)
+class ObligationStatus:
+    key: str
+    label_sv: str
+    label_en: str
+    required: int
+    done: int
+    met: bool
+    case_ids: list[int]
+
+
+@dataclass(frozen=True)
+class AgreementStatus:
+    title: str
+    parties: list[str]
+    period_number: int
+    starts_on: dt.date
+    ends_on: dt.date  # not included in the period
+    days_left: int
+    status: str  # active | lapsed | extended | revised | terminated
+    renewal_case_id: int | None
+    renewal_state: str | None
+    obligations: list[ObligationStatus]
+
+
+def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
+    def at(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0, 0), tzinfo=eng.tz).astimezone(dt.UTC)
+    return at(period.starts_on), at(period.ends_on)
+
+
+def _entered(session: Session, eng: Engine, period: Period, workflow: str, states: tuple[str, ...],
+             count: str) -> list[int]:
+    stmt = (select(TransitionLog.case_id).join(CaseRow, col(CaseRow.id) == col(TransitionLog.case_id))
+            .where(col(CaseRow.workflow) == workflow, col(TransitionLog.to_state).in_(states),
+                   col(TransitionLog.from_state) != col(TransitionLog.to_state),
+                   col(CaseRow.agreement_id) == period.agreement_id))
+    if count == "of_period":
+        stmt = stmt.where(col(CaseRow.period_id) == period.id)
+    else:
+        start, end = _bounds(eng, period)
+        stmt = stmt.where(col(TransitionLog.at) >= start, col(TransitionLog.at) < end)
+    return sorted(set(session.exec(stmt.group_by(col(TransitionLog.case_id))).all()))
+
+
+def obligation_status(session: Session, eng: Engine, period: Period, ob: ObligationConfig) -> ObligationStatus:
+    """How far one obligation is met in `period`."""
+    done = _entered(session, eng, period, ob.workflow, ob.states, ob.count)
+    if ob.required_state is not None:
+        required = len(_entered(session, eng, period, ob.workflow, (ob.required_state,), ob.count))
+    else:
+        required = ob.required or 0
+    return ObligationStatus(ob.key, ob.sv, ob.en, required, len(done), len(done) >= required, done)
+
+
+def _visible_cases(session: Session, viewer: Actor, obligations: list[ObligationStatus]) -> list[ObligationStatus]:
+    ids = {i for o in obligations for i in o.case_ids}
+    stmt = select(CaseRow.id).where(col(CaseRow.id).in_(ids), visible(viewer))
+    seen = set(session.exec(stmt).all()) if ids else set()
+    return [dataclasses.replace(o, case_ids=[i for i in o.case_ids if i in seen]) for o in obligations]
+
+
+def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
+                     viewer: Actor | str | None = None) -> AgreementStatus | None:
+    """The period of agreement `key` (default: the default one) in force today, and its obligations.
+
+    Once the renewal is signed the next period exists too, but the one running today is what
+    the page is about; only when no period contains today (it lapsed or was terminated)
+    is the latest one shown. None before `samverkan init`.
+    """
+    a = eng.config.agreement_by_key(key) if key else eng.config.agreement
+    with eng.db.read() as session:
+        agreement = session.exec(select(Agreement).where(Agreement.key == a.key)).first()
+        if agreement is None or agreement.id is None:
+            return None
+        period = current_period(session, agreement.id, now, eng.tz) or renewal.latest_period(session, agreement.id)
+        if period is None:
+            return None
+        case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
+        today = now.astimezone(eng.tz).date()
+        obligations = [obligation_status(session, eng, period, ob) for ob in a.obligations]
+        if viewer is not None:
+            obligations = _visible_cases(session, as_actor(session, viewer), obligations)
+        return AgreementStatus(
+            title=agreement.title, parties=list(agreement.parties), period_number=period.number,
+            starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,
+            status=period.status, renewal_case_id=case.id if case else None,
+            renewal_state=case.state if case else None, obligations=obligations,
+        )
+
+

@@ -1,0 +1,119 @@
+"""Recurring obligations: each occurrence of a configured schedule opens one case.
+
+A mark per schedule remembers the last occurrence handled, so a restart or a long
+outage opens every missed occurrence exactly once (and never the years before the
+deployment started). The occurrence key is unique in the database as well.
+
+When the renewal terminates the agreement, occurrences after the end of its last period
+open nothing. A lapsed agreement (its period ended unsigned) keeps opening them: it may
+still be signed late, and then it continues from where it ended as if never interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from engine.config.settings import AgreementConfig, RecurringConfig
+from engine.kernel.actors import SYSTEM
+from engine.kernel.calendar import is_working_day
+from engine.kernel.cron import CronSchedule
+from engine.runtime.engine import Engine
+from engine.schedule import renewal
+from engine.store.models import CaseRow, ScheduleMark
+from engine.store.sql import insert_ignore
+
+if TYPE_CHECKING:
+    from engine.schedule.summary import DueSummary
+
+__all__ = ["Occurrence", "all_recurring", "mark_key", "occurrence_key", "pending_occurrences", "run", "schedule_of"]
+
+
+@lru_cache(maxsize=128)
+def schedule_of(text: str) -> CronSchedule:
+    """The parsed schedule (cached; config.toml was validated at load)."""
+    return CronSchedule.parse(text)
+
+
+def occurrence_key(eng: Engine, a: AgreementConfig, rec: RecurringConfig, at: dt.datetime) -> str:
+    """E.g. "monthly_review:2027-03-01": the schedule key and the occurrence's local date.
+
+    Agreements other than the default get their key in front ("eslov:monthly_review:...").
+    """
+    prefix = "" if a.key == eng.config.agreement.key else f"{a.key}:"
+    return f"{prefix}{rec.key}:{at.astimezone(eng.tz).date().isoformat()}"
+
+
+def mark_key(a: AgreementConfig, rec: RecurringConfig) -> str:
+    """The key of the schedule mark of `rec` in agreement `a`."""
+    return f"recurring:{a.key}:{rec.key}"
+
+
+class Occurrence:
+    """One occurrence of a schedule: when the schedule says (`at`, which names it), when it
+    happens (`happens_at`: moved off a weekend or public holiday unless the schedule keeps
+    it) and when its case opens."""
+
+    def __init__(self, rec: RecurringConfig, at: dt.datetime, tz: ZoneInfo) -> None:
+        self.rec, self.at = rec, at
+        local = at.astimezone(tz)
+        day = local.date()
+        while rec.on_holiday == "next_working_day" and not is_working_day(day):
+            day += dt.timedelta(days=1)
+        self.happens_at = dt.datetime.combine(day, local.time(), tzinfo=tz).astimezone(dt.UTC)
+        # Days back on the local calendar, so the case opens at the same local hour across a DST change.
+        self.opens_at = (at.astimezone(tz) - dt.timedelta(days=rec.lead_days)).astimezone(dt.UTC)
+
+
+def lock_mark(session: Session, key: str, now: dt.datetime) -> ScheduleMark:
+    """The mark under `key` (made at `now` if there is none), locked until the transaction ends."""
+    insert_ignore(session, ScheduleMark, ["key"], key=key, last_at=now)
+    return session.exec(select(ScheduleMark).where(ScheduleMark.key == key).with_for_update()).one()
+
+
+def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime, until: dt.datetime,
+                        ended: dt.datetime | None = None) -> list[Occurrence]:
+    """Occurrences after `since` (and before `ended`, the agreement's end) whose case opens by `until`, in order."""
+    end = until + dt.timedelta(days=rec.lead_days)
+    return [Occurrence(rec, t, eng.tz) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
+            if t - dt.timedelta(days=rec.lead_days) <= until and (ended is None or t < ended)]
+
+
+def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
+    from engine.cases.commands import OpenRequest, open_in
+
+    key = occurrence_key(eng, a, occ.rec, occ.at)
+    if session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first() is not None:
+        return None
+    local = occ.happens_at.astimezone(eng.tz)
+    due = local.date() + dt.timedelta(days=occ.rec.due_days) if occ.rec.due_days is not None else None
+    req = OpenRequest(occ.rec.workflow, occ.rec.title_for(local), group=occ.rec.group, event_at=occ.happens_at,
+                      due=due, focus_area=occ.rec.focus_area, occurrence_key=key)
+    return open_in(eng, session, req, SYSTEM, now)
+
+
+def all_recurring(eng: Engine) -> list[tuple[AgreementConfig, RecurringConfig]]:
+    """Every recurring obligation of every agreement."""
+    return [(a, rec) for a in eng.config.agreements for rec in a.recurring]
+
+
+def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
+    """Open each occurrence whose time (less its lead) has come, once."""
+    ends = {a.key: renewal.ended_at(eng, session, a) for a in eng.config.agreements}
+    for a, rec in all_recurring(eng):
+        mark = lock_mark(session, mark_key(a, rec), now)
+        ended = ends[a.key]
+        for occ in pending_occurrences(eng, rec, mark.last_at, now, ended):
+            case = _open(eng, session, a, occ, now)
+            if case is not None:
+                summary.opened.append({"case_id": case.id, "workflow": case.workflow,
+                                       "occurrence_key": case.occurrence_key})
+            mark.last_at = occ.at
+        if ended is not None and now >= ended:
+            # Nothing after a terminated agreement's end opens: up to now all is handled, none pending.
+            mark.last_at = max(mark.last_at, now)
+        session.add(mark)

@@ -1,0 +1,138 @@
+"""The agreement's yearly cycle: open the renewal in time, extend or lapse the period.
+
+Periods are rows. `lead_days` before the latest period ends, the renewal case (the
+workflow named by `[agreement] renewal_workflow`) opens for that period in the chair's
+group. When it reaches one of `renewed_states` the next period is created; if the
+period ends first, the period is marked lapsed (once) and a `period_lapsed` event
+escalates it, until the renewal is signed and the next period begins where the old
+one ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, select
+
+from engine.cases.periods import period_bounds
+from engine.config.settings import AgreementConfig
+from engine.kernel.actors import SYSTEM
+from engine.kernel.events import Event
+from engine.runtime.engine import Engine
+from engine.store.models import CaseRow, Period
+
+if TYPE_CHECKING:
+    from engine.schedule.summary import DueSummary
+
+__all__ = ["ended_at", "install", "latest_period", "renewal_key", "renewal_opens_at", "run"]
+
+
+def renewal_key(a: AgreementConfig, period: Period) -> str:
+    """The occurrence key of the renewal case for `period` of agreement `a` (unique)."""
+    return f"{a.renewal_workflow}:{a.key}:{period.number}"
+
+
+def _local_midnight(eng: Engine, day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=eng.tz).astimezone(dt.UTC)
+
+
+def renewal_opens_at(eng: Engine, a: AgreementConfig, period: Period) -> dt.datetime:
+    """When the renewal case of `period` opens: lead_days before its end, at local midnight."""
+    return _local_midnight(eng, period.ends_on - dt.timedelta(days=a.renewal_lead_days))
+
+
+def period_ends_at(eng: Engine, period: Period) -> dt.datetime:
+    """The instant the period is over (local midnight at its end date)."""
+    return _local_midnight(eng, period.ends_on)
+
+
+def latest_period(session: Session, agreement_id: int, *, lock: bool = False) -> Period | None:
+    """The agreement's newest period row."""
+    stmt = select(Period).where(Period.agreement_id == agreement_id).order_by(Period.number.desc())  # type: ignore[attr-defined]
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt.limit(1)).first()
+
+
+def ended_at(eng: Engine, session: Session, a: AgreementConfig) -> dt.datetime | None:
+    """When agreement `a` ended: the end of its last period if the renewal terminated it; else None.
+
+    A lapsed period is not an end: it may still be signed late and continue where it ended.
+    """
+    period = latest_period(session, eng.agreement_id(session, a.key))
+    if period is None or period.status != "terminated":
+        return None
+    return period_ends_at(eng, period)
+
+
+def _renewal_case(session: Session, key: str) -> CaseRow | None:
+    return session.exec(select(CaseRow).where(CaseRow.occurrence_key == key)).first()
+
+
+def _open_renewal(eng: Engine, session: Session, a: AgreementConfig, period: Period, now: dt.datetime) -> CaseRow:
+    from engine.cases.commands import OpenRequest, open_in
+
+    _, next_end = period_bounds(period.ends_on, a.period_months, 1)
+    last_day = next_end - dt.timedelta(days=1)  # periods are [start, end): say the last day, as the mails do
+    title = (f"Förlängning av samverkansavtalet: period {period.number + 1} "
+             f"({period.ends_on.isoformat()} – {last_day.isoformat()})")
+    req = OpenRequest(a.renewal_workflow, title, group=a.renewal_group, occurrence_key=renewal_key(a, period),
+                      period_id=period.id, description=f"Diskussion om förlängning och eventuell revidering "
+                                                       f"inför ny avtalsperiod. {a.title}.")
+    return open_in(eng, session, req, SYSTEM, now)
+
+
+def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
+    """For every agreement: open the renewal in time; mark the period lapsed if it ended unsigned."""
+    for a in eng.config.agreements:
+        _run_one(eng, session, a, now, summary)
+
+
+def _run_one(eng: Engine, session: Session, a: AgreementConfig, now: dt.datetime, summary: DueSummary) -> None:
+    period = latest_period(session, eng.agreement_id(session, a.key), lock=True)
+    if period is None or period.status not in ("active", "lapsed"):
+        return  # no agreement yet, or terminated
+    key = renewal_key(a, period)
+    case = _renewal_case(session, key)
+    if case is None and now >= renewal_opens_at(eng, a, period):
+        case = _open_renewal(eng, session, a, period, now)
+        summary.opened.append({"case_id": case.id, "workflow": case.workflow, "occurrence_key": key})
+    if period.status == "active" and now >= period_ends_at(eng, period):
+        period.status = "lapsed"
+        session.add(period)
+        summary.lapsed.append(period.id or 0)
+        eng.emit(session, Event("period_lapsed", case.id if case else None, SYSTEM.username, now,
+                                {"period_id": period.id, "ends_on": period.ends_on.isoformat()}))
+
+
+def _on_transition(eng: Engine) -> object:
+    workflows = {a.renewal_workflow for a in eng.config.agreements}
+
+    def handle(session: Session, event: Event) -> None:
+        if event.data.get("workflow") not in workflows or not event.data.get("terminal"):
+            return
+        case = session.get(CaseRow, event.case_id)
+        if case is None or case.period_id is None:
+            return
+        a = eng.agreement_config(session, case.agreement_id)
+        if case.workflow != a.renewal_workflow:
+            return
+        period = session.get(Period, case.period_id)
+        if period is None or period.status not in ("active", "lapsed"):
+            return
+        to = event.data["to"]
+        if to in a.renewed_states:
+            period.status = to
+            starts, ends = period.ends_on, period_bounds(period.ends_on, a.period_months, 1)[1]
+            session.add(Period(agreement_id=period.agreement_id, number=period.number + 1,
+                               starts_on=starts, ends_on=ends))
+        else:
+            period.status = "terminated"
+        session.add(period)
+    return handle
+
+
+def install(eng: Engine) -> None:
+    """Follow the renewal case's end: extend the agreement, or end it."""
+    eng.listeners.subscribe("transitioned", _on_transition(eng))  # type: ignore[arg-type]

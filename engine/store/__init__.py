@@ -1,0 +1,1 @@
+"""Persistence: the database, its tables, migrations, the hash chain, export and import."""

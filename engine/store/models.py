@@ -1,0 +1,282 @@
+"""Tables. Every date-time is stored in UTC (see `engine.store.db.UTCDateTime`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.store.db import UTCDateTime
+
+__all__ = [
+    "Agreement",
+    "ApiToken",
+    "CalendarToken",
+    "CaseComment",
+    "CaseRow",
+    "Deadline",
+    "Group",
+    "LoginAttempt",
+    "Membership",
+    "Notice",
+    "NoticePreference",
+    "Period",
+    "ScheduleMark",
+    "SchedulerHeartbeat",
+    "TransitionLog",
+    "User",
+    "WorkflowDefinitionRow",
+    "metadata",
+]
+
+metadata = SQLModel.metadata
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Agreement(SQLModel, table=True):
+    __tablename__ = "agreements"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    title: str
+    parties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    start_on: dt.date
+    period_months: int
+
+
+class Period(SQLModel, table=True):
+    """One period of an agreement: [starts_on, ends_on), the end day not included."""
+
+    __tablename__ = "periods"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    number: int
+    starts_on: dt.date
+    ends_on: dt.date
+    # active | extended | revised | terminated | lapsed
+    status: str = Field(default="active", max_length=16)
+
+
+class Group(SQLModel, table=True):
+    """A group of one agreement (keys are unique across the deployment)."""
+
+    __tablename__ = "groups"
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int | None = Field(default=None, foreign_key="agreements.id", index=True)
+    key: str = Field(unique=True, max_length=64)
+    name_sv: str
+    name_en: str
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    name: str
+    email: str
+    password_hash: str | None = None
+    language: str = Field(default="sv", max_length=2)
+    disabled: bool = False
+    # Changed on log-out and password change so that copied session cookies die.
+    session_nonce: str = Field(default="", max_length=64)
+    created_at: dt.datetime = _ts()
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "group_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    group_id: int = Field(foreign_key="groups.id", index=True)
+    role: str = Field(max_length=32)
+
+
+class WorkflowDefinitionRow(SQLModel, table=True):
+    """Every version of a definition a case started on, so it keeps firing under it."""
+
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    version: str = Field(max_length=64)
+    source: str
+    loaded_at: dt.datetime = _ts()
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_assignee_due", "assignee_id", "due_at"),
+        Index("ix_cases_group_due", "group_id", "due_at"),
+        Index("ix_cases_open_due", "is_open", "due_at"),
+        # The unassigned queue and its count: one group's open cases without an assignee, by due time.
+        Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    period_id: int | None = Field(default=None, foreign_key="periods.id")
+    workflow: str = Field(max_length=64, index=True)
+    definition_version: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    description: str = ""
+    state: str = Field(max_length=64)
+    is_open: bool = True
+    version: int = 1
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    group_id: int = Field(foreign_key="groups.id")
+    focus_area: str | None = Field(default=None, max_length=32)
+    priority: str = Field(default="normal", max_length=8)
+    confidential: bool = False
+    parent_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    opened_by: str = Field(max_length=64)
+    opened_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+    closed_at: dt.datetime | None = _ts(nullable=True)
+    # The due time of the current state's deadline, kept here for the queues.
+    due_at: dt.datetime | None = _ts(nullable=True)
+    # A due date the opener gave; deadlines anchored at "opened" use it.
+    requested_due_at: dt.datetime | None = _ts(nullable=True)
+    # The time of the thing the case is about (a meeting, a review), if any.
+    event_at: dt.datetime | None = _ts(nullable=True)
+    # Key of a recurring occurrence (e.g. "monthly_review:2027-03"): opened once.
+    occurrence_key: str | None = Field(default=None, unique=True, max_length=128)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TransitionLog(SQLModel, table=True):
+    """Append-only; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "transition_log"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    seq: int
+    trigger: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str = Field(max_length=64)
+    actor: str = Field(max_length=64)
+    at: dt.datetime = _ts()
+    comment: str | None = None
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CaseComment(SQLModel, table=True):
+    __tablename__ = "comments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    author: str = Field(max_length=64)
+    at: dt.datetime = _ts()
+    body: str
+
+
+class Deadline(SQLModel, table=True):
+    """A row that falls due: the state's deadline, a reminder before it, an escalation after."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    state: str = Field(max_length=64)
+    # The case's version when the row was made; a case that moved on retires it.
+    case_version: int
+    kind: str = Field(max_length=16)  # reminder | due | escalation
+    offset_days: int = 0
+    due_at: dt.datetime = _ts()
+    trigger: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", max_length=16)  # pending | done | retired | failed
+    claimed_until: dt.datetime | None = _ts(nullable=True)
+    fired_at: dt.datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class Notice(SQLModel, table=True):
+    """Something a person must be told; delivered by notifications/ through the outbox."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_next", "status", "next_attempt_at"),
+                      Index("ix_notices_recipient_read", "recipient_id", "read_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=32)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    recipient_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    created_at: dt.datetime = _ts()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = _ts(nullable=True)
+    sent_at: dt.datetime | None = _ts(nullable=True)
+    read_at: dt.datetime | None = _ts(nullable=True)
+    last_error: str | None = None
+    # A deliverer that claimed the row holds it until then; a crashed one's claim expires.
+    claimed_until: dt.datetime | None = _ts(nullable=True)
+
+
+class NoticePreference(SQLModel, table=True):
+    """How a person wants their email: every notice at once, or one digest a day."""
+
+    __tablename__ = "notice_preferences"
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    mode: str = Field(default="immediate", max_length=16)  # immediate | daily
+    updated_at: dt.datetime = _ts()
+
+
+class CalendarToken(SQLModel, table=True):
+    """A secret in a person's calendar feed URL; only its SHA-256 is stored."""
+
+    __tablename__ = "calendar_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: dt.datetime = _ts()
+    revoked_at: dt.datetime | None = _ts(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed log-in, kept for a while so the throttle holds across processes."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # "user:NAME" or "addr:ADDRESS"
+    key: str = Field(max_length=200)
+    at: dt.datetime = _ts()
+
+
+class ScheduleMark(SQLModel, table=True):
+    """How far a recurring schedule (or the agreement's cycle) has been processed."""
+
+    __tablename__ = "schedule_marks"
+    key: str = Field(primary_key=True, max_length=128)
+    last_at: dt.datetime = _ts()
+
+
+class SchedulerHeartbeat(SQLModel, table=True):
+    """The last time each scheduler process ran; health checks read its age."""
+
+    __tablename__ = "scheduler_heartbeats"
+    name: str = Field(primary_key=True, max_length=128)
+    beat_at: dt.datetime = _ts()
+    runs: int = 0
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: only its SHA-256 is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)
+    # The first characters, so a person can tell their tokens apart without the secret.
+    prefix: str = Field(max_length=16)
+    created_at: dt.datetime = _ts()
+    last_used_at: dt.datetime | None = _ts(nullable=True)
+    revoked_at: dt.datetime | None = _ts(nullable=True)

@@ -1,0 +1,263 @@
+"""Export every table as versioned JSON lines, and import such a file into an empty database.
+
+The format: a header line `{"format": "samverkan-export", "version": 1, "exported_at": ...,
+"tables": [...], "counts": {...}}`, then one line `{"table": ..., "row": {...}}` per row,
+tables in foreign-key order and rows by primary key, times as ISO 8601 in UTC. Keys are
+sorted, so an export of the same data is byte-identical from SQLite and PostgreSQL (apart
+from `exported_at`), which is how a deployment moves between the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy import Date, Table, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from engine.kernel.errors import EngineError
+from engine.store import models  # noqa: F401  (registers every table on the metadata)
+from engine.store.audit import verify_chain
+from engine.store.db import Database, UTCDateTime
+from engine.store.models import metadata
+
+__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "TransferError", "ImportResult", "export_to", "import_from",
+           "tables_in_order"]
+
+FORMAT = "samverkan-export"
+VERSION = 1
+# Left out of an export unless secrets are asked for; filled on import so rows stay valid.
+SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("password_hash", "session_nonce"),
+                                               "api_tokens": ("token_hash",), "calendar_tokens": ("token_hash",)}
+_SECRET_FILL: dict[tuple[str, str], Any] = {
+    ("users", "password_hash"): lambda: None,
+    # A fresh nonce: sessions of the source deployment must not be valid on the target.
+    ("users", "session_nonce"): lambda: secrets.token_hex(16),
+    # A hash no token has: the imported token rows stay listed but must be made anew.
+    ("api_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
+    ("calendar_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
+}
+_BATCH = 500
+
+
+class TransferError(EngineError):
+    """The file cannot be imported; the message names the line and the problem."""
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def tables_in_order() -> list[Table]:
+    """Every table, each after the tables it refers to."""
+    return list(metadata.sorted_tables)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _exported_columns(table: Table, with_secrets: bool) -> list[Any]:
+    hidden = () if with_secrets else SECRET_COLUMNS.get(table.name, ())
+    return [c for c in table.columns if c.name not in hidden]
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _snapshot(db: Database) -> Any:
+    # PostgreSQL: one snapshot for the whole export, so counts and rows agree.
+    if db.dialect == "postgresql":
+        return db.engine.execution_options(isolation_level="REPEATABLE READ")
+    return db.engine
+
+
+def export_to(db: Database, out: IO[str], now: dt.datetime, *, with_secrets: bool = False) -> dict[str, int]:
+    """Write every table of `db` to `out`; returns the row count per table."""
+    tables = tables_in_order()
+    with Session(_snapshot(db)) as session:
+        counts = {t.name: session.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+        header = {"format": FORMAT, "version": VERSION, "exported_at": _iso(now),
+                  "tables": [t.name for t in tables], "counts": counts, "with_secrets": with_secrets}
+        out.write(_dump(header) + "\n")
+        for table in tables:
+            cols = _exported_columns(table, with_secrets)
+            stmt = select(*cols).order_by(*table.primary_key.columns)
+            for row in session.execute(stmt):
+                values = {c.name: _encode(v) for c, v in zip(cols, row, strict=True)}
+                # Written by hand so that "table" comes first, as a reader scanning the file expects.
+                out.write(f'{{"table":{_dump(table.name)},"row":{_dump(values)}}}\n')
+    return counts
+
+
+def _fail(line: int, problem: str) -> TransferError:
+    return TransferError(f"line {line}: {problem}")
+
+
+def _read_header(first: str | None) -> dict[str, Any]:
+    if first is None:
+        raise _fail(1, "the file is empty; expected a samverkan export header")
+    try:
+        header = json.loads(first)
+    except ValueError:
+        raise _fail(1, "not JSON; expected the samverkan export header") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise _fail(1, f"not a samverkan export header (format must be {FORMAT!r})")
+    if header.get("version") != VERSION:
+        raise _fail(1, f"export version {header.get('version')!r} is not supported; this program reads "
+                       f"version {VERSION}")
+    known = {t.name for t in tables_in_order()}
+    unknown = [t for t in header.get("tables", []) if t not in known]
+    if unknown:
+        raise _fail(1, f"unknown table(s) {', '.join(unknown)}; export with a matching version of samverkan")
+    return header
+
+
+def _decode(table: Table, raw: dict[str, Any], line: int) -> dict[str, Any]:
+    columns = {c.name: c for c in table.columns}
+    extra = sorted(set(raw) - set(columns))
+    if extra:
+        raise _fail(line, f"table {table.name} has no column {extra[0]!r}")
+    row: dict[str, Any] = {}
+    for name, col in columns.items():
+        if name not in raw:
+            fill = _SECRET_FILL.get((table.name, name))
+            if fill is None:
+                raise _fail(line, f"{table.name} row lacks column {name!r}")
+            row[name] = fill()
+            continue
+        value = raw[name]
+        try:
+            if value is not None and isinstance(col.type, UTCDateTime):
+                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if value.tzinfo is None:
+                    raise ValueError
+            elif value is not None and isinstance(col.type, Date):
+                value = dt.date.fromisoformat(value)
+        except (TypeError, ValueError, AttributeError):
+            raise _fail(line, f"{table.name}.{name} is {value!r}, not an ISO 8601 UTC time/date") from None
+        if value is None and not col.nullable:
+            raise _fail(line, f"{table.name}.{name} is empty but is required")
+        row[name] = value
+    return row
+
+
+_Parsed = tuple[int, Table, dict[str, Any]]
+
+
+def _parse(lines: Iterator[str], tables: dict[str, Table], order: list[str]) -> Iterator[_Parsed]:
+    position = 0
+    for number, text_line in enumerate(lines, start=2):
+        if not text_line.strip():
+            continue
+        try:
+            item = json.loads(text_line)
+        except json.JSONDecodeError as exc:
+            raise _fail(number, f"not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("row"), dict) or "table" not in item:
+            raise _fail(number, 'expected {"table": ..., "row": {...}}')
+        name = item["table"]
+        if name not in tables:
+            raise _fail(number, f"unknown table {name!r}")
+        index = order.index(name)
+        if index < position:
+            raise _fail(number, f"table {name} comes after {order[position]}; rows must be in foreign-key order")
+        position = index
+        yield number, tables[name], _decode(tables[name], item["row"], number)
+
+
+def _non_empty(session: Session) -> str | None:
+    for table in tables_in_order():
+        n = session.execute(select(func.count()).select_from(table)).scalar_one()
+        if n:
+            return f"table {table.name} has {n} row(s)"
+    return None
+
+
+def _reset_sequences(session: Session, db: Database) -> None:
+    if db.dialect != "postgresql":
+        return  # SQLite's INTEGER PRIMARY KEY continues after the largest id by itself.
+    quote = db.engine.dialect.identifier_preparer.quote
+    for table in tables_in_order():
+        pk = list(table.primary_key.columns)
+        if len(pk) != 1 or not pk[0].autoincrement or pk[0].type.python_type is not int:
+            continue
+        t, c = quote(table.name), quote(pk[0].name)
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence(:t, :c), COALESCE(MAX({c}), 1), MAX({c}) IS NOT NULL) "
+            f"FROM {t}"), {"t": t, "c": pk[0].name})
+
+
+def _flush(session: Session, table: Table, batch: list[dict[str, Any]], first_line: int) -> None:
+    try:
+        session.execute(insert(table), batch)
+    except IntegrityError as exc:
+        detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint violated"
+        raise _fail(first_line, f"{table.name} rows from here on break a constraint ({detail})") from None
+
+
+def import_from(db: Database, lines: Iterator[str]) -> ImportResult:
+    """Load an export into the empty database `db` in one transaction, keeping ids."""
+    header = _read_header(next(lines, None))
+    tables = {t.name: t for t in tables_in_order()}
+    order = [t.name for t in tables_in_order()]
+    result = ImportResult()
+    log_lines: dict[tuple[int, int], int] = {}
+    with db.write() as session:
+        busy = _non_empty(session)
+        if busy:
+            raise TransferError(f"The target database is not empty ({busy}); import only into a new, empty "
+                               "database (do not run `samverkan init` on it first).")
+        batch: list[dict[str, Any]] = []
+        current: Table | None = None
+        first_line = 2
+        for number, table, row in _parse(lines, tables, order):
+            if current is not None and (table is not current or len(batch) >= _BATCH):
+                _flush(session, current, batch, first_line)
+                batch = []
+            if not batch:
+                first_line = number
+            current = table
+            batch.append(row)
+            result.counts[table.name] = result.counts.get(table.name, 0) + 1
+            if table.name == "transition_log":
+                log_lines[(row["case_id"], row["seq"])] = number
+        if current is not None and batch:
+            _flush(session, current, batch, first_line)
+        _check_counts(header, result)
+        audit = verify_chain(session)
+        if not audit.ok:
+            line = log_lines.get((audit.case_id or 0, audit.seq or 0))
+            where = f"line {line}: " if line else ""
+            raise TransferError(f"{where}transition log of case {audit.case_id} seq {audit.seq} {audit.problem}; "
+                              "the file was changed after export.")
+        _reset_sequences(session, db)
+    result.rows = sum(result.counts.values())
+    return result
+
+
+def _check_counts(header: dict[str, Any], result: ImportResult) -> None:
+    expected = header.get("counts")
+    if not isinstance(expected, dict):
+        return
+    for name, n in expected.items():
+        got = result.counts.get(name, 0)
+        if got != n:
+            raise TransferError(f"The file holds {got} {name} row(s) but its header announces {n}; "
+                               "it is truncated or was edited. Export again.")

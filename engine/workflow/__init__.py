@@ -1,0 +1,1 @@
+"""Workflow definitions as data, their shared state machines, guards and effects."""

@@ -1,0 +1,104 @@
+"""One shared `transitions` machine per workflow definition, never one per case.
+
+A case goes through the machine as a `CaseAdapter` that is added to the machine for
+the duration of one firing and removed afterwards, so nothing per case stays in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from engine.workflow.definition import Definition, TransitionDef
+from engine.workflow.rules import EFFECTS, GUARDS, CaseAdapter, FireContext
+
+__all__ = ["WorkflowMachine", "effective_roles", "may_fire"]
+
+
+def effective_roles(ctx: FireContext) -> frozenset[str]:
+    """The actor's roles plus those they hold on this case (assignee, group member)."""
+    extra = set()
+    if ctx.actor.user_id is not None and ctx.actor.user_id == ctx.case.assignee_id:
+        extra.add("assignee")
+    if ctx.case.group_id in ctx.actor.group_ids:
+        extra.add("group_member")
+    return ctx.actor.roles | extra
+
+
+def may_fire(t: TransitionDef, ctx: FireContext) -> bool:
+    if ctx.actor.is_system:
+        return t.system or not t.roles
+    return not t.system and bool(t.roles & effective_roles(ctx))
+
+
+class WorkflowMachine:
+    """The machine of one definition; `fire` moves an adapter or reports why not."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self._lock = threading.Lock()
+        self._machine = Machine(
+            model=None,
+            states=list(definition.states),
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+        for t in definition.transitions:
+            self._machine.add_transition(
+                t.trigger, list(t.sources), t.target,
+                conditions=[self._condition(t)],
+                before=[self._chosen(t)],
+                after=[self._effects(t)] if t.effects else [],
+            )
+
+    @staticmethod
+    def _condition(t: TransitionDef) -> Any:
+        def check(event: EventData) -> bool:
+            ctx: FireContext = event.kwargs["ctx"]
+            return (may_fire(t, ctx)
+                    and all(GUARDS[g].fn(ctx) for g in t.guards)
+                    and not any(GUARDS[g].fn(ctx) for g in t.unless))
+        return check
+
+    @staticmethod
+    def _chosen(t: TransitionDef) -> Any:
+        def mark(event: EventData) -> None:
+            event.model.chosen = t  # type: ignore[attr-defined]
+        return mark
+
+    @staticmethod
+    def _effects(t: TransitionDef) -> Any:
+        def run(event: EventData) -> None:
+            for name in t.effects:
+                EFFECTS[name].fn(event.kwargs["ctx"])
+        return run
+
+    def allowed(self, ctx: FireContext) -> list[str]:
+        """Triggers the actor may fire now: from this state, for their role, guards met."""
+        out = []
+        for trigger in self.definition.triggers_from(ctx.case.state):
+            for t in self.definition.candidates(ctx.case.state, trigger):
+                if (may_fire(t, ctx) and all(GUARDS[g].fn(ctx) for g in t.guards)
+                        and not any(GUARDS[g].fn(ctx) for g in t.unless)):
+                    out.append(trigger)
+                    break
+        return out
+
+    def fire(self, trigger: str, ctx: FireContext) -> TransitionDef | None:
+        """Move `ctx.case` by `trigger`; the transition taken, or None if guards refused."""
+        adapter: CaseAdapter = ctx.case
+        adapter.chosen = None
+        # add_model/remove_model touch the machine's shared model list: serialise them.
+        with self._lock:
+            self._machine.add_model(adapter, initial=adapter.state)
+        try:
+            moved = adapter.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
+        except MachineError:
+            return None
+        finally:
+            with self._lock:
+                self._machine.remove_model(adapter)
+        return adapter.chosen if moved else None

@@ -1,0 +1,111 @@
+"""Guards and effects that workflow files reference by name.
+
+A guard answers whether a transition may happen; an effect changes the case's data
+when it does. Both take a `FireContext`. Registering is the only way a workflow file
+can call code, so the engine stays generic and the files stay data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.kernel.actors import Actor
+
+__all__ = [
+    "EFFECTS",
+    "GUARDS",
+    "CaseAdapter",
+    "FireContext",
+    "Rule",
+    "effect",
+    "guard",
+]
+
+
+@dataclass
+class CaseAdapter:
+    """The plain object a shared `transitions` machine moves; never the database row."""
+
+    id: int
+    state: str
+    assignee_id: int | None
+    group_id: int
+    data: dict[str, Any] = field(default_factory=dict)
+    chosen: Any = None  # the TransitionDef the machine took
+
+
+@dataclass(frozen=True)
+class FireContext:
+    case: CaseAdapter
+    actor: Actor
+    now: dt.datetime
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    fn: Callable[[FireContext], Any]
+
+
+GUARDS: dict[str, Rule] = {}
+EFFECTS: dict[str, Rule] = {}
+
+
+def guard(name: str, description: str) -> Callable[[Callable[[FireContext], bool]], Callable[[FireContext], bool]]:
+    """Register a guard under `name`; `description` is shown when it refuses."""
+    def register(fn: Callable[[FireContext], bool]) -> Callable[[FireContext], bool]:
+        GUARDS[name] = Rule(name, description, fn)
+        return fn
+    return register
+
+
+def effect(name: str, description: str) -> Callable[[Callable[[FireContext], None]], Callable[[FireContext], None]]:
+    """Register an effect under `name`."""
+    def register(fn: Callable[[FireContext], None]) -> Callable[[FireContext], None]:
+        EFFECTS[name] = Rule(name, description, fn)
+        return fn
+    return register
+
+
+# The agreement is signed by the chair for the municipality and by the Police.
+_PARTY_OF_ROLE = {"chair": "municipality", "police": "police"}
+_PARTIES = frozenset(_PARTY_OF_ROLE.values())
+
+
+def _parties(actor: Actor) -> set[str]:
+    return {p for r, p in _PARTY_OF_ROLE.items() if r in actor.roles}
+
+
+@guard("has_assignee", "the case must be assigned to a person first")
+def _has_assignee(ctx: FireContext) -> bool:
+    return ctx.case.assignee_id is not None
+
+
+@guard("signed_by_actor_party", "your party has already signed")
+def _signed_by_actor_party(ctx: FireContext) -> bool:
+    signed = set(ctx.case.data.get("signatures", {}))
+    return bool(_parties(ctx.actor)) and _parties(ctx.actor) <= signed
+
+
+@guard("all_parties_signed", "both the municipality (chair) and the Police must sign")
+def _all_parties_signed(ctx: FireContext) -> bool:
+    signed = set(ctx.case.data.get("signatures", {})) | _parties(ctx.actor)
+    return _PARTIES <= signed
+
+
+@effect("record_signature", "records which party signed, by whom and when")
+def _record_signature(ctx: FireContext) -> None:
+    sigs = dict(ctx.case.data.get("signatures", {}))
+    for party in _parties(ctx.actor):
+        sigs.setdefault(party, {"by": ctx.actor.username, "at": ctx.now.isoformat()})
+    ctx.case.data = {**ctx.case.data, "signatures": sigs}
+
+
+@effect("clear_signatures", "forgets signatures, e.g. when the text is revised")
+def _clear_signatures(ctx: FireContext) -> None:
+    ctx.case.data = {k: v for k, v in ctx.case.data.items() if k != "signatures"}

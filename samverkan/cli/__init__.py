@@ -1,0 +1,1 @@
+"""The `samverkan` command line for operators, scripts and cron."""
