@@ -17,6 +17,7 @@ from engine.cases.views import allowed_triggers
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
 from engine.kernel.events import Event
+from engine.policy.access import may_manage
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
 
@@ -128,10 +129,6 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
         return open_in(eng, session, req, as_actor(session, actor), now)
 
 
-def _may_manage(case: CaseRow, actor: Actor) -> bool:
-    return actor.is_system or bool(actor.roles & {"chair", "admin"}) or case.group_id in actor.group_ids
-
-
 def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
     assert case.id is not None
     if expected is not None and expected != case.version:
@@ -157,7 +154,7 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
         case = load_visible(session, case_id, who, lock=True)
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be assigned.")
-        if not _may_manage(case, who):
+        if not may_manage(who, case):
             raise Forbidden("Only the owning group's members or the chair may assign this case.")
         if user is not None:
             uid = _active_user_id(session, user, "assignee")

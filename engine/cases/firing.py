@@ -19,6 +19,7 @@ from engine.cases import deadlines
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from engine.kernel.events import Event
+from engine.policy.access import may_see
 from engine.runtime.engine import Engine
 from engine.store.audit import GENESIS, row_hash
 from engine.store.models import CaseRow, Period, TransitionLog
@@ -27,13 +28,7 @@ from engine.workflow.machine import may_fire
 from engine.workflow.rules import GUARDS, CaseAdapter, FireContext
 
 __all__ = ["fire", "fire_in", "load_visible",
-           "can_see", "due_of"]
-
-def can_see(case: CaseRow, actor: Actor) -> bool:
-    """Confidential cases: only the owning group, the assignee and the chair see them."""
-    return (not case.confidential or actor.is_system or "chair" in actor.roles
-            or case.group_id in actor.group_ids
-            or (actor.user_id is not None and case.assignee_id == actor.user_id))
+           "due_of"]
 
 
 def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = False) -> CaseRow:
@@ -42,7 +37,7 @@ def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = F
     if lock:
         stmt = stmt.with_for_update()
     case = session.exec(stmt).first()
-    if case is None or not can_see(case, actor):
+    if case is None or not may_see(actor, case):
         raise NotFound(f"No case {case_id} that you may see.")
     return case
 

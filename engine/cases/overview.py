@@ -8,10 +8,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from engine.accounts.users import as_actor
-from engine.cases.queues import QueueFilter, capped_counts, visible
+from engine.cases.queues import QueueFilter, capped_counts
 from engine.cases.views import case_summary, names_for
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound
+from engine.policy.access import visible
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, User
 

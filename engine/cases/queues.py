@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, false, func, or_, true
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
 from engine.cases.views import summary_of
@@ -21,7 +21,7 @@ from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
 
-__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page", "visible"]
+__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -35,15 +35,6 @@ class QueueFilter:
     agreement_id: int | None = None
     due_before: dt.datetime | None = None
     due_after: dt.datetime | None = None
-
-
-def visible(actor: Actor) -> Any:
-    """SQL condition: the cases `actor` may see (confidential ones only to those involved)."""
-    if actor.is_system or "chair" in actor.roles:
-        return true()
-    return or_(col(CaseRow.confidential) == false(),
-               col(CaseRow.group_id).in_(actor.group_ids or {-1}),
-               col(CaseRow.assignee_id) == actor.user_id)
 
 
 # Queue statements are built once per *shape* (queue, what the actor may see, which filters

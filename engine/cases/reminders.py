@@ -9,6 +9,7 @@ from engine.cases.firing import load_visible
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, ValidationError
 from engine.kernel.events import Event
+from engine.policy.access import may_manage
 from engine.runtime.engine import Engine
 
 __all__ = ["remind"]
@@ -20,7 +21,7 @@ def remind(eng: Engine, case_id: int, actor: Actor | str, now: dt.datetime | Non
     with eng.db.write() as session:
         who = as_actor(session, actor)
         case = load_visible(session, case_id, who)
-        if not (who.is_system or who.roles & {"chair", "admin"} or case.group_id in who.group_ids):
+        if not may_manage(who, case):
             raise Forbidden("Only the chair or the owning group may send a reminder about this case.")
         if not case.is_open:
             raise ValidationError("case", f"Case {case_id} is closed; there is nothing to remind about.",

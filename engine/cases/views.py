@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 from engine.accounts.users import as_actor
 from engine.cases.firing import load_visible
 from engine.kernel.actors import Actor
+from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, TransitionLog, User
-from engine.workflow.machine import effective_roles
 from engine.workflow.rules import CaseAdapter, FireContext
 
 __all__ = ["allowed_triggers", "case_summary", "case_view", "get_case", "names_for", "summary_of"]
@@ -66,20 +66,18 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
                             .order_by(CaseComment.at, CaseComment.id)).all()  # type: ignore[arg-type]
     children = session.exec(select(CaseRow).where(CaseRow.parent_id == case.id)
                             .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
-    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
     view.update({
         "description": case.description,
         "definition_version": case.definition_version,
         "event_at": _iso(case.event_at),
         "data": case.data,
-        "your_roles": sorted(effective_roles(FireContext(adapter, actor, now, None))),
+        "your_roles": sorted(roles_on(actor, case)),
         "allowed_triggers": allowed_triggers(eng, session, case, actor, now),
         "history": [{"seq": r.seq, "trigger": r.trigger, "from": r.from_state, "to": r.to_state,
                      "actor": r.actor, "at": _iso(r.at), "comment": r.comment} for r in log],
         "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
         "children": [{"id": c.id, "workflow": c.workflow, "title": c.title, "state": c.state}
-                     for c in children if not c.confidential or c.group_id in actor.group_ids
-                     or "chair" in actor.roles or c.assignee_id == actor.user_id],
+                     for c in children if may_see(actor, c)],
     })
     return view
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
 from engine.cases.periods import current_period
-from engine.cases.queues import visible
 from engine.config.settings import ObligationConfig
 from engine.kernel.actors import Actor
+from engine.policy.access import visible
 from engine.runtime.engine import Engine
 from engine.schedule import renewal
 from engine.store.models import Agreement, CaseRow, Period, TransitionLog

@@ -11,26 +11,17 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
+from engine.policy.access import roles_on
 from engine.workflow.definition import Definition, TransitionDef
 from engine.workflow.rules import EFFECTS, GUARDS, CaseAdapter, FireContext
 
-__all__ = ["WorkflowMachine", "effective_roles", "may_fire"]
-
-
-def effective_roles(ctx: FireContext) -> frozenset[str]:
-    """The actor's roles plus those they hold on this case (assignee, group member)."""
-    extra = set()
-    if ctx.actor.user_id is not None and ctx.actor.user_id == ctx.case.assignee_id:
-        extra.add("assignee")
-    if ctx.case.group_id in ctx.actor.group_ids:
-        extra.add("group_member")
-    return ctx.actor.roles | extra
+__all__ = ["WorkflowMachine", "may_fire"]
 
 
 def may_fire(t: TransitionDef, ctx: FireContext) -> bool:
     if ctx.actor.is_system:
         return t.system or not t.roles
-    return not t.system and bool(t.roles & effective_roles(ctx))
+    return not t.system and bool(t.roles & roles_on(ctx.actor, ctx.case))
 
 
 class WorkflowMachine:
