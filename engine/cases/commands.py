@@ -16,7 +16,7 @@ from engine.cases.periods import current_period
 from engine.cases.views import allowed_triggers
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
-from engine.kernel.events import Event
+from engine.kernel.events import Assigned, CaseOpened, Commented
 from engine.policy.access import may_manage
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
@@ -117,8 +117,8 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     case.due_at = due_of(planned)
     append_log(session, case.id, "@open", None, definition.initial, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
-    eng.emit(session, Event("opened", case.id, actor.username, now,
-                            {"workflow": case.workflow, "assignee_id": assignee_id}))
+    eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
+                                 assignee_id=assignee_id))
     return case
 
 
@@ -165,8 +165,8 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(session, case_id, "@assign", case.state, case.state, who.username, now, note)
-        eng.emit(session, Event("assigned", case_id, who.username, now,
-                                {"assignee_id": case.assignee_id, "group_id": case.group_id}))
+        eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
+                                   group_id=case.group_id))
         if user is not None:
             _advance_on_assign(eng, session, case, who, now)
     return case
@@ -202,8 +202,8 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
         _bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(session, case_id, "@assign", case.state, case.state, who.username, now,
                    f"user:{who.username}")
-        eng.emit(session, Event("assigned", case_id, who.username, now,
-                                {"assignee_id": who.user_id, "group_id": case.group_id}))
+        eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
+                                   group_id=case.group_id))
         _advance_on_assign(eng, session, case, who, now)
     return case
 
@@ -219,5 +219,5 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         load_visible(session, case_id, who)
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
-        eng.emit(session, Event("commented", case_id, who.username, now, {"body": body.strip()}))
+        eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row

@@ -18,7 +18,7 @@ from engine.accounts.users import as_actor
 from engine.cases import deadlines
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationError
-from engine.kernel.events import Event
+from engine.kernel.events import Transitioned
 from engine.policy.access import may_see
 from engine.runtime.engine import Engine
 from engine.store.audit import GENESIS, row_hash
@@ -150,9 +150,9 @@ def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: A
                       ctx.comment)
     deadlines.retire_pending(session, case.id)
     deadlines.add_rows(session, case, planned)
-    eng.emit(session, Event("transitioned", case.id, actor.username, now, {
-        "trigger": trigger, "from": from_state, "to": adapter.state, "comment": ctx.comment,
-        "workflow": case.workflow, "terminal": terminal}))
+    eng.emit(session, Transitioned(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
+                                   trigger=trigger, from_state=from_state, to_state=adapter.state,
+                                   comment=ctx.comment, terminal=terminal))
     return log
 
 

@@ -27,7 +27,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.config.settings import RecurringConfig
-from engine.kernel.events import Event
+from engine.kernel.events import CaseOpened, Event, Transitioned
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.schedule.forecast import next_wakeup
@@ -88,8 +88,8 @@ class Scheduler:
                               name=f"open {a.key}/{rec.key}")
         for name, fn, seconds in self.extra_jobs:
             self._aps.add_job(fn, IntervalTrigger(seconds=seconds, timezone=dt.UTC), id=name, name=name)
-        self.eng.listeners.subscribe("transitioned", self._on_change)
-        self.eng.listeners.subscribe("opened", self._on_change)
+        self.eng.listeners.subscribe(Transitioned, self._on_change)
+        self.eng.listeners.subscribe(CaseOpened, self._on_change)
         self._aps.start()
         self._aps.add_job(self.run_once, id="catch-up", name="catch up at start")
 

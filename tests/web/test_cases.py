@@ -9,7 +9,7 @@ import pytest
 from engine.cases.commands import assign
 from engine.cases.firing import fire
 from engine.cases.views import get_case
-from engine.kernel.events import Event
+from engine.kernel.events import Reminded
 
 
 def _state(eng, case_id):
@@ -168,8 +168,8 @@ def test_child_cases_are_listed_and_new_ones_link_back(web, open_case):
 
 
 def test_chair_reminds_whoever_holds_the_case(web, eng, open_case):
-    events: list[Event] = []
-    eng.listeners.subscribe("manual_reminder", lambda _s, e: events.append(e))
+    events: list[Reminded] = []
+    eng.listeners.subscribe(Reminded, lambda _s, e: events.append(e))
     cid = open_case(assignee="official")
     web.login("chair")
     r = web.post(f"/cases/{cid}/remind", {"back": "/chair"})
