@@ -139,8 +139,8 @@ def _legend(d: Definition) -> str:
 def case_diagram(case: dict[str, Any], language: str) -> Markup:
     """The diagram of the case's own definition version, its state marked, as page markup."""
     registry = eng().registry
-    d = registry.get(case["workflow"])
-    if d.version != case["definition_version"]:  # a case keeps the version it started on
+    d = registry.current.get(case["workflow"])
+    if d is None or d.version != case["definition_version"]:  # a case keeps the version it started on
         with eng().db.read() as session:
             d = registry.machine(session, case["workflow"], case["definition_version"]).definition
     state = d.states.get(case["state"])

@@ -102,9 +102,9 @@ def _box(d: Definition, key: str, x: float, y: float, current: bool, language: s
     dash = ' stroke-dasharray="0"' if not state.terminal else ' stroke-dasharray="6 3"'
     cx = x + BOX_W / 2
     # The word for "current" on a second line: appended to a long label it ran out of the box.
-    text = (f'<text x="{cx:.0f}" y="{y + BOX_H / 2 - 2:.0f}" text-anchor="middle" font-size="13" fill="#111" '
-            f'font-weight="bold">{label}</text><text x="{cx:.0f}" y="{y + BOX_H / 2 + 13:.0f}" '
-            f'text-anchor="middle" font-size="11" fill="#111">({escape(current_word)})</text>' if current else
+    text = (f'<text x="{cx:.0f}" y="{y + BOX_H / 2 - 2:.0f}" text-anchor="middle" font-size="13" fill="#111">'
+            f'{label}</text><text x="{cx:.0f}" y="{y + BOX_H / 2 + 13:.0f}" text-anchor="middle" font-size="11" '
+            f'fill="#111" font-weight="bold">({escape(current_word)})</text>' if current else
             f'<text x="{cx:.0f}" y="{y + BOX_H / 2 + 5:.0f}" text-anchor="middle" font-size="13" '
             f'fill="#111">{label}</text>')
     cls = ' class="current"' if current else ""
