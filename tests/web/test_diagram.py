@@ -18,6 +18,7 @@ from engine.cases.firing import fire
 from engine.config.load import load_config
 from engine.workflow.definition import load_definitions, parse_definition
 from engine.workflow.diagram import STATE_ID_PREFIX, dot
+from tests.support import TIMEOUT_WORKFLOW
 from web import diagram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,46 +112,16 @@ def test_each_workflow_is_laid_out_without_overlaps_and_marks_any_state(key: str
 
 def test_start_end_and_system_steps_are_told_apart_without_colour() -> None:
     _need_dot()
-    d = parse_definition("""
-key = "mini"
-label = { sv = "Mini", en = "Mini" }
-initial = "open"
-[[states]]
-key = "open"
-label = { sv = "Öppen", en = "Open" }
-  [states.deadline]
-  days = 5
-  timeout_trigger = "expire"
-[[states]]
-key = "done"
-label = { sv = "Klar", en = "Done" }
-terminal = true
-[[states]]
-key = "expired"
-label = { sv = "Förfallen", en = "Expired" }
-terminal = true
-[[transitions]]
-trigger = "finish"
-label = { sv = "Avsluta", en = "Finish" }
-source = ["open"]
-target = "done"
-roles = ["chair"]
-[[transitions]]
-trigger = "expire"
-label = { sv = "Förfaller", en = "Expire" }
-source = ["open"]
-target = "expired"
-system = true
-""", "workflows/mini.toml", ROLES)
-    root = ET.fromstring(diagram.mark(diagram.layout(d, "sv", "automatiskt") or "", "open", "nuvarande", "t"))
+    d = parse_definition(TIMEOUT_WORKFLOW, "workflows/expiring.toml", ROLES)
+    root = ET.fromstring(diagram.mark(diagram.layout(d, "sv", "automatiskt") or "", "waiting", "nuvarande", "t"))
     nodes = _states(root)
     assert len(nodes["done"].findall(f"{S}polygon")) == 2  # a double border where a case ends
-    assert len(nodes["open"].findall(f"{S}path")) == 1  # a single rounded one where it goes on
+    assert len(nodes["waiting"].findall(f"{S}path")) == 1  # a single rounded one where it goes on
     start = next(g for g in root.iter(f"{S}g") if g.get("id") == "wf-start")
     assert start.find(f"{S}ellipse") is not None
     edges = {" ".join(t.text or "" for t in _lines(g)): g for g in root.iter(f"{S}g") if g.get("class") == "edge"}
-    assert edges["Förfaller (automatiskt)"].find(f"{S}path").get("stroke-dasharray")  # type: ignore[union-attr]
-    assert edges["Avsluta"].find(f"{S}path").get("stroke-dasharray") is None  # type: ignore[union-attr]
+    assert edges["Låt gå ut (automatiskt)"].find(f"{S}path").get("stroke-dasharray")  # type: ignore[union-attr]
+    assert edges["Klar"].find(f"{S}path").get("stroke-dasharray") is None  # type: ignore[union-attr]
 
 
 def test_a_layout_is_made_once_per_definition_version_and_language(monkeypatch: pytest.MonkeyPatch) -> None:
