@@ -75,6 +75,40 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+# A workflow whose first state times out into `expired` through a system transition.
+TIMEOUT_WORKFLOW = '''
+key = "expiring"
+label = { sv = "Utgående", en = "Expiring" }
+initial = "waiting"
+[[states]]
+key = "waiting"
+label = { sv = "Väntar", en = "Waiting" }
+  [states.deadline]
+  working_days = 2
+  timeout_trigger = "expire"
+[[states]]
+key = "expired"
+label = { sv = "Utgått", en = "Expired" }
+terminal = true
+[[states]]
+key = "done"
+label = { sv = "Klar", en = "Done" }
+terminal = true
+[[transitions]]
+trigger = "expire"
+label = { sv = "Låt gå ut", en = "Expire" }
+source = ["waiting"]
+target = "expired"
+system = true
+[[transitions]]
+trigger = "finish"
+label = { sv = "Klar", en = "Finish" }
+source = ["waiting"]
+target = "done"
+roles = ["chair"]
+'''
+
+
 # A weekday in spring; the demo's traffic action opened 30 days before is overdue by then.
 DEMO_NOW = dt.datetime(2027, 4, 14, 8, 0, tzinfo=dt.UTC)
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from engine.cases import commands as casework
 from engine.cases.firing import fire
@@ -15,7 +14,7 @@ from engine.cases.overview import active_users
 from engine.cases.reminders import remind
 from engine.cases.views import get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
-from web.diagram import svg
+from web.diagram import case_diagram
 from web.engine_messages import engine_message
 from web.formatting import language
 from web.relogin import take_kept
@@ -44,9 +43,7 @@ def _may_manage(case: dict[str, Any]) -> bool:
 def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
     """The case page; `extra` carries errors and the text the user typed, kept on a refusal."""
     case = get_case(eng(), case_id, actor(), now=now())
-    definition = eng().registry.get(case["workflow"])
-    diagram = Markup(svg(definition, case["state"], language(), _("current"),
-                         _("Workflow diagram; the current state is marked.")))
+    diagram = case_diagram(case, language())
     return render_template("case.html", case=case, actions=_actions(case), diagram=diagram,
                            users=active_users(eng()), may_manage=_may_manage(case), now=now(),
                            cfg=eng().config, **extra), status

@@ -26,6 +26,7 @@ from engine.schedule.due import run_due
 from engine.store.models import CaseRow, Deadline
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
+from tests.support import TIMEOUT_WORKFLOW
 
 E = TypeVar("E", bound=Event)
 
@@ -154,39 +155,6 @@ def test_a_failing_opening_does_not_stop_the_deadlines(eng: Engine, open_case: C
     assert "No workflow 'monthly_reveiw'" in summary.items[0]["error"]
     with eng.db.read() as s:
         assert s.exec(select(CaseRow).where(CaseRow.workflow == "monthly_review")).first() is None
-
-
-TIMEOUT_WORKFLOW = '''
-key = "expiring"
-label = { sv = "Utgående", en = "Expiring" }
-initial = "waiting"
-[[states]]
-key = "waiting"
-label = { sv = "Väntar", en = "Waiting" }
-  [states.deadline]
-  working_days = 2
-  timeout_trigger = "expire"
-[[states]]
-key = "expired"
-label = { sv = "Utgått", en = "Expired" }
-terminal = true
-[[states]]
-key = "done"
-label = { sv = "Klar", en = "Done" }
-terminal = true
-[[transitions]]
-trigger = "expire"
-label = { sv = "Låt gå ut", en = "Expire" }
-source = ["waiting"]
-target = "expired"
-system = true
-[[transitions]]
-trigger = "finish"
-label = { sv = "Klar", en = "Finish" }
-source = ["waiting"]
-target = "done"
-roles = ["chair"]
-'''
 
 
 def test_timeout_trigger_fires_through_the_same_path_as_a_person(eng: Engine, config: Config,
