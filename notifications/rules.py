@@ -75,7 +75,7 @@ class Rules:
         ids = set(recipients)
         if skip_actor and event.actor != "system":
             actor_id = outbox.user_id_by_name(session, event.actor, active=False)
-            ids.discard(actor_id)  # type: ignore[arg-type]
+            ids.discard(actor_id)
         if not ids:
             return
         cfg = self.eng.config

@@ -21,7 +21,9 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False):
         return str(current_user.language)
     chosen = session.get("lang")
-    return chosen if chosen in ("sv", "en") else current_app.extensions["samverkan"].config.language
+    if chosen in ("sv", "en"):
+        return str(chosen)
+    return str(current_app.extensions["samverkan"].config.language)
 
 
 def language() -> str:
@@ -193,7 +195,7 @@ def init_app(app: Flask) -> None:
 def choices(pairs: Any) -> list[Any]:
     """Select choices from (value, label) pairs, in the shape the installed WTForms wants."""
     try:
-        from wtforms import SelectChoice
+        from wtforms import SelectChoice  # type: ignore[attr-defined]  # types-WTForms 3.2 predates it
     except ImportError:  # WTForms before 3.3 takes tuples
         return list(pairs)
     return [SelectChoice(v, label) for v, label in pairs]

@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -98,7 +98,7 @@ def _record(response: Response) -> Response:
 
 @bp.record_once
 def _install(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     app.extensions[_EXT] = RequestMetrics()
     # First among the before-request hooks, so a request that CSRF or log-in turns away is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
