@@ -17,7 +17,6 @@ from engine.cases.firing import fire
 from engine.cases.queues import list_queue
 from engine.cases.views import get_case
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import Forbidden
 from engine.kernel.events import Event
 from engine.runtime.engine import Engine
@@ -25,6 +24,7 @@ from engine.schedule.due import run_due
 from engine.store.models import CaseRow, Deadline
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
+from tests.doubles import FixedClock
 
 STHLM = ZoneInfo("Europe/Stockholm")
 
