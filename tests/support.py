@@ -15,12 +15,12 @@ from sqlalchemy import create_engine, text
 
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
 from engine.store.db import Database
 from engine.store.models import metadata
 from samverkan.bootstrap import build_engine
 from samverkan.demo import load_demo
+from tests.doubles import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMVERKAN = Path(sys.executable).parent / "samverkan"

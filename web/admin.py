@@ -32,7 +32,7 @@ def _only_admins() -> None:
         abort(403)
 
 
-class UserForm(FlaskForm):  # type: ignore[misc]
+class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
     name = StringField(_l("Full name"), validators=[DataRequired()])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
@@ -87,8 +87,9 @@ def users() -> Any:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            engine_admin.create_user(eng(), actor(), form.username.data.strip(), name=form.name.data,
-                                     email=form.email.data.strip(), password=form.password.data,
+            # DataRequired has checked these four; WTForms types them str | None all the same.
+            engine_admin.create_user(eng(), actor(), (form.username.data or "").strip(), name=form.name.data or "",
+                                     email=(form.email.data or "").strip(), password=form.password.data or "",
                                      roles=_pairs(form.roles.data or ""), now=now(),
                                      language=form.language.data)
         except ValidationError as exc:

@@ -33,7 +33,7 @@ __all__ = ["WebUser", "bp", "init_login"]
 bp = Blueprint("auth", __name__)
 
 
-class WebUser(UserMixin):  # type: ignore[misc]
+class WebUser(UserMixin):
     """The logged-in person; the session id includes the nonce so old cookies die with it."""
 
     def __init__(self, user: SessionUser) -> None:
@@ -86,7 +86,7 @@ def _unauthorized() -> Any:
     return redirect(url_for("auth.login", next=target))
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired()])
     password = PasswordField("password", validators=[DataRequired()])
 
@@ -139,7 +139,7 @@ def choose_language() -> Any:
     return redirect(url_for("auth.login"))
 
 
-class SettingsForm(FlaskForm):  # type: ignore[misc]
+class SettingsForm(FlaskForm):
     language = SelectField("language", choices=choices([("sv", "Svenska"), ("en", "English")]))
     # Choices name the digest hour, so they are set per request; a form without it keeps the current choice.
     delivery = RadioField(_l("E-mail about your cases"), validators=[Optional()])
@@ -160,7 +160,7 @@ def settings() -> Any:
             set_delivery_mode(eng(), current_user.id, form.delivery.data, now())
         except ValidationError as exc:
             field = form.delivery if exc.field == "mode" else form.language
-            field.errors.append(engine_message(exc))
+            field.errors = [*field.errors, engine_message(exc)]
             status = 400
         else:
             flash(_("Your settings are saved."), "info")

@@ -60,8 +60,8 @@ def hand_svg(d: Definition, current: str | None, language: str = "sv", current_w
            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>']
     for (src, dst), triggers in _edges(d).items():
         out.append(_edge(pos[src], pos[dst], d, triggers, language, loop=src == dst))
-    for key, (x, y) in pos.items():
-        out.append(_box(d, key, x, y, key == current, language, current_word))
+    for key, (left, top) in pos.items():
+        out.append(_box(d, key, left, top, key == current, language, current_word))
     out.append("</svg>")
     return "".join(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,13 @@ from flask import Flask, current_app, g, session
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # types-WTForms 3.2 predates it
 
-__all__ = ["Labels", "init_app", "labels", "language", "parse_time", "select_locale"]
+__all__ = [
+    "Labels", "choices", "due_status", "focus_label", "group_label", "init_app", "labels", "language", "local_date",
+    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "trigger_label",
+    "workflow_label",
+]
 
 DUE_SOON = dt.timedelta(days=3)
 
@@ -21,7 +27,9 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False):
         return str(current_user.language)
     chosen = session.get("lang")
-    return chosen if chosen in ("sv", "en") else current_app.extensions["samverkan"].config.language
+    if chosen in ("sv", "en"):
+        return str(chosen)
+    return str(current_app.extensions["samverkan"].config.language)
 
 
 def language() -> str:
@@ -190,10 +198,6 @@ def init_app(app: Flask) -> None:
     )
 
 
-def choices(pairs: Any) -> list[Any]:
-    """Select choices from (value, label) pairs, in the shape the installed WTForms wants."""
-    try:
-        from wtforms import SelectChoice
-    except ImportError:  # WTForms before 3.3 takes tuples
-        return list(pairs)
+def choices(pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """Select choices from (value, label) pairs, as WTForms wants them (it deprecates tuples)."""
     return [SelectChoice(v, label) for v, label in pairs]

@@ -27,8 +27,7 @@ from engine.workflow.definition import Definition
 from engine.workflow.machine import may_fire
 from engine.workflow.rules import GUARDS, CaseAdapter, FireContext
 
-__all__ = ["fire", "fire_in", "load_visible",
-           "due_of"]
+__all__ = ["append_log", "due_of", "fire", "fire_in", "load_visible", "planned_deadlines"]
 
 
 def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = False) -> CaseRow:

@@ -36,7 +36,7 @@ from engine.schedule import recurring, renewal
 from engine.schedule.summary import DueSummary
 from engine.store.models import CaseRow, Deadline
 
-__all__ = ["claim", "run_due"]
+__all__ = ["claim", "next_due_at", "run_due"]
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)

@@ -62,6 +62,7 @@ def register(main: click.Group) -> None:
                           confidential=confidential, parent_id=parent_id,
                           due=due.date() if due else None, event_at=parse_time(event_at))
         row = open_case(eng, req, as_user)
+        assert row.id is not None  # the insert gave it one
         view = get_case(eng, row.id, as_user)
         emit_json(view) if as_json else _print_case(view)
 

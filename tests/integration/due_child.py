@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# Run as a script, its own folder heads sys.path: the repository root gives it tests.doubles and
+# this checkout's code (not whichever the installed package points at).
+sys.path.insert(0, str(ROOT))
 
 
 TERMINATED = 0
@@ -71,10 +74,10 @@ def counting_listener(die_at: int | None = None, terminate_at: int | None = None
 
 def run_child(url: str, now_s: str, barrier: bool, die_at: int | None, terminate_at: int | None = None) -> None:
     from engine.config.load import load_config
-    from engine.kernel.clock import FixedClock
     from engine.kernel.events import DeadlineEvent
     from engine.schedule.due import run_due
     from samverkan.bootstrap import build_engine
+    from tests.doubles import FixedClock
 
     now = dt.datetime.fromisoformat(now_s)
     eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(now))

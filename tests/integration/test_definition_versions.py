@@ -12,11 +12,11 @@ from sqlmodel import select
 from engine.cases.commands import OpenRequest, open_case
 from engine.cases.firing import fire
 from engine.cases.views import get_case
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import DefinitionError, TransitionNotAllowed
 from engine.runtime.engine import Engine
 from engine.store.models import WorkflowDefinitionRow
 from samverkan.bootstrap import build_engine
+from tests.doubles import FixedClock
 from tests.support import ROOT
 
 

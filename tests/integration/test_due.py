@@ -18,7 +18,6 @@ from engine.cases.firing import fire
 from engine.cases.queues import list_queue
 from engine.cases.views import get_case
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import Forbidden
 from engine.kernel.events import CaseOpened, DeadlineEvent, Event
 from engine.runtime.engine import Engine
@@ -26,6 +25,7 @@ from engine.schedule.due import run_due
 from engine.store.models import CaseRow, Deadline
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
+from tests.doubles import FixedClock
 from tests.support import TIMEOUT_WORKFLOW
 
 E = TypeVar("E", bound=Event)

@@ -17,12 +17,12 @@ import pytest
 from sqlmodel import select
 
 from engine.cases.firing import fire
-from engine.kernel.clock import FixedClock
 from engine.kernel.events import CaseOpened, DeadlineEvent, Event, PeriodLapsed
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.schedule.forecast import forecast
 from engine.store.models import CaseRow, Period
+from tests.doubles import FixedClock
 
 STHLM = ZoneInfo("Europe/Stockholm")
 END = dt.date(2027, 10, 15)
