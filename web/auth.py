@@ -14,7 +14,6 @@ from wtforms.validators import DataRequired, Optional
 
 from engine.accounts.auth import (
     LoginRefused,
-    SessionUser,
     delivery_mode,
     end_sessions,
     log_in,
@@ -22,6 +21,7 @@ from engine.accounts.auth import (
     set_delivery_mode,
     set_language,
 )
+from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from web import relogin
 from web.engine_messages import engine_message
@@ -34,20 +34,19 @@ bp = Blueprint("auth", __name__)
 
 
 class WebUser(UserMixin):
-    """The logged-in person; the session id includes the nonce so old cookies die with it."""
+    """Flask-Login's view of the logged-in Actor; the session id includes the nonce so old cookies die with it."""
 
-    def __init__(self, user: SessionUser) -> None:
-        self.user = user
-        self.id, self.username, self.name = user.id, user.username, user.name
-        self.language, self.roles = user.language, user.roles
-        self.actor = user.actor
+    def __init__(self, actor: Actor, nonce: str) -> None:
+        assert actor.user_id is not None
+        self.actor, self.nonce = actor, nonce
+        self.id, self.name, self.language = actor.user_id, actor.name, actor.language
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.nonce}"
+        return f"{self.id}:{self.nonce}"
 
     def has_role(self, *roles: str) -> bool:
         """True if the user holds any of `roles` in some group."""
-        return bool(self.roles & set(roles))
+        return bool(self.actor.roles & set(roles))
 
 
 def init_login(app: Flask) -> None:
@@ -62,7 +61,7 @@ def init_login(app: Flask) -> None:
         if not uid.isdigit():
             return None
         found = session_user(eng(), int(uid), nonce)
-        return WebUser(found) if found else None
+        return WebUser(found, nonce) if found else None
 
     manager.unauthorized_handler(_unauthorized)
 
@@ -105,15 +104,16 @@ def login() -> Any:
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            user = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
+            user, nonce = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
         except LoginRefused as exc:
             error = (_("Too many failed log-ins. Wait 15 minutes and try again, or ask an administrator.")
                      if exc.reason == "throttled" else
                      _("Wrong user name or password, or the account is disabled. Check them and try again."))
             status = 429 if exc.reason == "throttled" else 401
         else:
-            relogin.fresh_session(user.id)
-            login_user(WebUser(user))
+            person = WebUser(user, nonce)
+            relogin.fresh_session(person.id)
+            login_user(person)
             return redirect(target)
     elif request.method == "POST":
         error, status = _("Fill in both user name and password."), 400

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from engine.accounts.users import (
-    UserInfo,
+    Account,
     add_user,
     as_actor,
     disable_user,
@@ -30,7 +30,7 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden("Only an administrator may manage users; ask one.")
 
 
-def users(eng: Engine, actor: Actor | str) -> list[UserInfo]:
+def users(eng: Engine, actor: Actor | str) -> list[Account]:
     """Every user with memberships (administrators only)."""
     with eng.db.read() as session:
         _require_admin(as_actor(session, actor))
