@@ -17,7 +17,7 @@ from engine.cases.views import allowed_triggers
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
 from engine.kernel.events import Assigned, CaseOpened, Commented
-from engine.policy.access import may_manage
+from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
 
@@ -62,7 +62,7 @@ def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
         gid = min(actor.group_ids)
     else:
         raise ValidationError("group", "Say which group owns the case (--group KEY).")
-    if not (actor.is_system or gid in actor.group_ids or actor.roles & {"chair", "admin"}):
+    if not may_open(actor, gid):
         raise Forbidden("You can open cases only for groups you belong to; ask the chair or a member.")
     return gid
 
@@ -193,7 +193,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
     with eng.db.write() as session:
         who = as_actor(session, actor)
         case = load_visible(session, case_id, who, lock=True)
-        if case.group_id not in who.group_ids:
+        if not may_claim(who, case):
             raise Forbidden("You can claim only cases of a group you belong to.")
         if case.assignee_id is not None and case.assignee_id != who.user_id:
             raise Conflict(case_id, expected_version, case.version)

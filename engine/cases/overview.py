@@ -12,7 +12,7 @@ from engine.cases.queues import QueueFilter, capped_counts
 from engine.cases.views import case_summary, names_for
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound
-from engine.policy.access import visible
+from engine.policy.access import may_see_overview, visible
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, User
 
@@ -52,7 +52,7 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        if not (who.is_system or who.roles & {"chair", "admin"}):
+        if not may_see_overview(who):
             raise Forbidden("The overview is for the chair; ask the chair for what you need.")
         rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
                             .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()

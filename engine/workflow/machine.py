@@ -11,7 +11,7 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from engine.policy.access import roles_on
+from engine.policy.access import may_act
 from engine.workflow.definition import Definition, TransitionDef
 from engine.workflow.rules import EFFECTS, GUARDS, CaseAdapter, FireContext
 
@@ -19,9 +19,7 @@ __all__ = ["WorkflowMachine", "may_fire"]
 
 
 def may_fire(t: TransitionDef, ctx: FireContext) -> bool:
-    if ctx.actor.is_system:
-        return t.system or not t.roles
-    return not t.system and bool(t.roles & roles_on(ctx.actor, ctx.case))
+    return may_act(ctx.actor, ctx.case, t.roles, system=t.system)
 
 
 class WorkflowMachine:
