@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from engine.accounts import admin as engine_admin
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.policy.access import may_administer
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import actor, eng, now
@@ -28,7 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _only_admins() -> None:
-    if not current_user.has_role("admin"):
+    if not may_administer(actor()):
         abort(403)
 
 

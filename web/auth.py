@@ -23,6 +23,7 @@ from engine.accounts.auth import (
 )
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
+from engine.policy.access import may_administer, may_see_overview
 from web import relogin
 from web.engine_messages import engine_message
 from web.formatting import choices
@@ -34,7 +35,10 @@ bp = Blueprint("auth", __name__)
 
 
 class WebUser(UserMixin):
-    """Flask-Login's view of the logged-in Actor; the session id includes the nonce so old cookies die with it."""
+    """Flask-Login's view of the logged-in Actor; the session id includes the nonce so old cookies die with it.
+
+    What the person may do is asked of `engine.policy` with `actor`, never decided here.
+    """
 
     def __init__(self, actor: Actor, nonce: str) -> None:
         assert actor.user_id is not None
@@ -44,13 +48,11 @@ class WebUser(UserMixin):
     def get_id(self) -> str:
         return f"{self.id}:{self.nonce}"
 
-    def has_role(self, *roles: str) -> bool:
-        """True if the user holds any of `roles` in some group."""
-        return bool(self.actor.roles & set(roles))
-
 
 def init_login(app: Flask) -> None:
-    """Set up Flask-Login: strong session protection, no remember-me."""
+    """Set up Flask-Login (strong session protection, no remember-me) and what templates may ask of the policy."""
+    # Templates ask the engine's policy about `current_user.actor`; they never weigh roles themselves.
+    app.jinja_env.globals.update(may_see_overview=may_see_overview, may_administer=may_administer)
     manager = LoginManager(app)
     manager.session_protection = "strong"
     manager.login_view = "auth.login"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine.cases import commands as casework
 from engine.cases.firing import fire
@@ -14,6 +14,7 @@ from engine.cases.overview import active_users
 from engine.cases.reminders import remind
 from engine.cases.views import get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
+from engine.policy.access import claims, manages
 from web.diagram import case_diagram
 from web.engine_messages import engine_message
 from web.formatting import language
@@ -35,17 +36,13 @@ def _actions(case: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _may_manage(case: dict[str, Any]) -> bool:
-    return bool(set(case.get("your_roles", [])) & {"group_member", "chair", "admin"}) or \
-        current_user.has_role("chair", "admin")
-
-
 def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
     """The case page; `extra` carries errors and the text the user typed, kept on a refusal."""
     case = get_case(eng(), case_id, actor(), now=now())
     diagram = case_diagram(case, language())
     return render_template("case.html", case=case, actions=_actions(case), diagram=diagram,
-                           users=active_users(eng()), may_manage=_may_manage(case), now=now(),
+                           users=active_users(eng()), may_manage=manages(case["your_roles"]),
+                           may_claim=claims(case["your_roles"]), now=now(),
                            cfg=eng().config, **extra), status
 
 

@@ -193,6 +193,20 @@ def test_outsider_cannot_remind(web, open_case):
     assert web.post(f"/cases/{cid}/remind").status_code == 403
 
 
+@pytest.mark.parametrize(("who", "claim", "remind"), [
+    ("member", True, True),  # in the owning group (socialnamnden): takes it, reminds its holder
+    ("chair", False, True),  # oversees every group, but takes only her own groups' cases
+    ("admin", False, True),
+    ("outsider", False, False),  # sees the case, may do neither
+])
+def test_case_page_offers_taking_and_reminding_to_whom_the_engine_allows_them(web, open_case, who, claim, remind):
+    cid = open_case()
+    web.login(who)
+    page = web.text(f"/cases/{cid}")
+    assert (f'action="/cases/{cid}/claim"' in page) is claim
+    assert (f'action="/cases/{cid}/remind"' in page) is remind
+
+
 def _new_case_form(web):
     return web.text("/cases/new")
 
