@@ -8,12 +8,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
-from engine.cases.firing import load_visible
+from engine.cases.firing import context_of, load_visible
 from engine.kernel.actors import Actor
 from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, TransitionLog, User
-from engine.workflow.rules import CaseAdapter, FireContext
+from engine.workflow.decide import CommentRequired, Take, decide_each
 
 __all__ = ["allowed_triggers", "case_summary", "case_view", "get_case", "names_for", "summary_of"]
 
@@ -25,10 +25,10 @@ def _iso(value: dt.datetime | None) -> str | None:
 def allowed_triggers(eng: Engine, session: Session, case: CaseRow, actor: Actor,
                      now: dt.datetime) -> list[str]:
     """Triggers `actor` may fire on `case` now."""
-    assert case.id is not None
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
-    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
-    return machine.allowed(FireContext(adapter, actor, now, None))
+    # A step that only lacks its comment is offered: the page asks for the comment next to it.
+    return [trigger for trigger, decision in decide_each(machine, context_of(case, actor, now))
+            if isinstance(decision, Take | CommentRequired)]
 
 
 def case_summary(case: CaseRow, names: dict[str, dict[int, str]], now: dt.datetime) -> dict[str, Any]:
