@@ -12,11 +12,11 @@ from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.overview import active_users
 from engine.cases.reminders import remind
-from engine.cases.views import get_case
+from engine.cases.views import CaseView, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from web.diagram import case_diagram
 from web.engine_messages import engine_message
-from web.formatting import language
+from web.formatting import language, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
 
@@ -25,17 +25,13 @@ __all__ = ["bp"]
 bp = Blueprint("cases", __name__)
 
 
-def _actions(case: dict[str, Any]) -> list[dict[str, Any]]:
-    definition = eng().registry.get(case["workflow"])
-    out = []
-    for trigger in case["allowed_triggers"]:
-        cands = definition.candidates(case["state"], trigger)
-        out.append({"trigger": trigger, "label": definition.trigger_label(trigger, language()),
-                    "comment_required": any(t.comment_required for t in cands)})
-    return out
+def _actions(case: CaseView) -> list[dict[str, Any]]:
+    # The refused ones stay in case["actions"] with their reason, for a page that explains them.
+    return [{"trigger": a["trigger"], "label": text_of(a["label"], a["trigger"]),
+             "comment_required": a["comment_required"]} for a in case["actions"] if a["allowed"]]
 
 
-def _may_manage(case: dict[str, Any]) -> bool:
+def _may_manage(case: CaseView) -> bool:
     return bool(set(case.get("your_roles", [])) & {"group_member", "chair", "admin"}) or \
         current_user.has_role("chair", "admin")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,13 +153,22 @@ def state_label(workflow: str, state: str | None) -> str:
     return labels().of_state(workflow, state)
 
 
-def trigger_label(workflow: str, trigger: str) -> str:
-    """A transition's label; "@open"/"@assign" are the engine's own log entries."""
+def text_of(label: Mapping[str, str] | None, fallback: str | None) -> str:
+    """A label of a read model ({"sv": ..., "en": ...}) in the current language, or `fallback`."""
+    if label is None:
+        return fallback or "–"
+    return label.get(language(), fallback or "–")
+
+
+def trigger_label(entry: Mapping[str, Any]) -> str:
+    """A history entry's action, labelled from the case's own definition version.
+
+    "@open"/"@assign" are the engine's own log entries.
+    """
     special = {"@open": _("Opened"), "@assign": _("Assigned")}
-    if trigger in special:
-        return special[trigger]
-    d = _registry().current.get(workflow)
-    return d.trigger_label(trigger, language()) if d else trigger
+    if entry["trigger"] in special:
+        return special[entry["trigger"]]
+    return text_of(entry.get("label"), entry["trigger"])
 
 
 def due_status(case: dict[str, Any], now: dt.datetime) -> str:
@@ -185,7 +195,7 @@ def init_app(app: Flask) -> None:
         gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
     app.jinja_env.globals.update(
         group_label=group_label, focus_label=focus_label, role_label=role_label,
-        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label,
+        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label, text_of=text_of,
         due_status=due_status, priority_label=priority_label, language=language, labels=labels,
     )
 

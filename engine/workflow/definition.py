@@ -89,10 +89,6 @@ class Definition:
     source: str
     path: str
 
-    def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
-        """Transitions for `trigger` from `state`, in file order (first match wins)."""
-        return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
-
     def counts_from_event(self) -> bool:
         """True if some state's deadline counts from when the case's event (a meeting) takes place."""
         return any(st.deadline is not None and st.deadline.anchor == "event" for st in self.states.values())
