@@ -19,7 +19,7 @@ from engine.cases.views import get_case
 from engine.kernel.clock import FixedClock
 from engine.kernel.errors import DefinitionError, TransitionNotAllowed, ValidationError
 from engine.runtime.engine import Engine
-from engine.store.models import WorkflowDefinitionRow
+from engine.store.models import CaseRow, WorkflowDefinitionRow
 from samverkan.bootstrap import build_engine
 from samverkan.cli.main import main as cli
 from tests.support import ROOT, write_config
@@ -31,14 +31,20 @@ def _engine_on(eng: Engine, clock: FixedClock, workflows: Path) -> Engine:
     return build_engine(replace(eng.config, workflows_dir=workflows), db=eng.db, clock=clock)
 
 
-def test_old_case_fires_under_its_version_after_the_file_changes(eng: Engine, clock: FixedClock,
-                                                                 tmp_path: Path) -> None:
+def _assigned_action(eng: Engine, clock: FixedClock, tmp_path: Path) -> tuple[Path, Engine, CaseRow]:
+    """A copy of the workflow files, an engine on it, and an action assigned to `member` under it."""
     workflows = tmp_path / "workflows"
     shutil.copytree(ROOT / "workflows", workflows)
     before = _engine_on(eng, clock, workflows)
     old = open_case(before, OpenRequest("action", "Före ändringen", group="socialnamnden", assignee="member"),
                     "chair")
     fire(before, old.id, "assign", "chair")
+    return workflows, before, old
+
+
+def test_old_case_fires_under_its_version_after_the_file_changes(eng: Engine, clock: FixedClock,
+                                                                 tmp_path: Path) -> None:
+    workflows, before, old = _assigned_action(eng, clock, tmp_path)
     v1 = before.registry.get("action").version
 
     # The file changes: `start` is renamed `begin` and only the chair may do it.
@@ -131,12 +137,7 @@ def _assert_old_version(view: dict[str, Any], version: str) -> None:
 
 def test_an_old_case_keeps_its_versions_labels_and_comment_rule_after_triggers_are_renamed(
         eng: Engine, clock: FixedClock, tmp_path: Path) -> None:
-    workflows = tmp_path / "workflows"
-    shutil.copytree(ROOT / "workflows", workflows)
-    before = _engine_on(eng, clock, workflows)
-    old = open_case(before, OpenRequest("action", "Före ändringen", group="socialnamnden", assignee="member"),
-                    "chair")
-    fire(before, old.id, "assign", "chair")
+    workflows, before, old = _assigned_action(eng, clock, tmp_path)
     fire(before, old.id, "start", "member")
     v1 = old.definition_version
 
