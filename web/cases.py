@@ -12,12 +12,12 @@ from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.overview import active_users
 from engine.cases.reminders import remind
-from engine.cases.views import get_case
+from engine.cases.views import CaseView, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from engine.policy.access import claims, manages
 from web.diagram import case_diagram
 from web.engine_messages import engine_message
-from web.formatting import language
+from web.formatting import language, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
 
@@ -26,14 +26,10 @@ __all__ = ["bp"]
 bp = Blueprint("cases", __name__)
 
 
-def _actions(case: dict[str, Any]) -> list[dict[str, Any]]:
-    definition = eng().registry.get(case["workflow"])
-    out = []
-    for trigger in case["allowed_triggers"]:
-        cands = definition.candidates(case["state"], trigger)
-        out.append({"trigger": trigger, "label": definition.trigger_label(trigger, language()),
-                    "comment_required": any(t.comment_required for t in cands)})
-    return out
+def _actions(case: CaseView) -> list[dict[str, Any]]:
+    # The refused ones stay in case["actions"] with their reason, for a page that explains them.
+    return [{"trigger": a["trigger"], "label": text_of(a["label"], a["trigger"]),
+             "comment_required": a["comment_required"]} for a in case["actions"] if a["allowed"]]
 
 
 def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:

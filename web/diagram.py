@@ -13,12 +13,12 @@ import logging
 import re
 import threading
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import graphviz
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from engine.cases.views import CaseView, definition_of
 from engine.workflow.definition import Definition
 from engine.workflow.diagram import STATE_ID_PREFIX, dot
 from web.diagram_fallback import hand_svg
@@ -136,13 +136,9 @@ def _legend(d: Definition) -> str:
     return f'<p class="diagram-legend">{escape(" ".join(parts))}</p>'
 
 
-def case_diagram(case: dict[str, Any], language: str) -> Markup:
+def case_diagram(case: CaseView, language: str) -> Markup:
     """The diagram of the case's own definition version, its state marked, as page markup."""
-    registry = eng().registry
-    d = registry.current.get(case["workflow"])
-    if d is None or d.version != case["definition_version"]:  # a case keeps the version it started on
-        with eng().db.read() as session:
-            d = registry.machine(session, case["workflow"], case["definition_version"]).definition
+    d = definition_of(eng(), case["workflow"], case["definition_version"])  # the version it started on
     state = d.states.get(case["state"])
     title = _("Workflow diagram of %(workflow)s; the current state is %(state)s.", workflow=d.label.get(language),
               state=state.label.get(language) if state else case["state"])

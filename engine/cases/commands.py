@@ -11,15 +11,15 @@ from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor, group_id
 from engine.cases import deadlines
-from engine.cases.firing import append_log, due_of, fire_in, load_visible, planned_deadlines
+from engine.cases.firing import append_log, context_of, due_of, load_visible, planned_deadlines, take_in
 from engine.cases.periods import current_period
-from engine.cases.views import allowed_triggers
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
 from engine.kernel.events import Assigned, CaseOpened, Commented
 from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
+from engine.workflow.decide import Take, decide
 
 __all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
 
@@ -178,11 +178,13 @@ def _advance_on_assign(eng: Engine, session: Session, case: CaseRow, who: Actor,
     So giving an open action to a person also moves it to "assigned" in the same step,
     instead of leaving the officer to press a second button that says the same thing.
     """
-    definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
-    for t in definition.transitions:
+    machine = eng.registry.machine(session, case.workflow, case.definition_version)
+    for t in machine.definition.transitions:
         if t.on_assign and case.state in t.sources:
-            if t.trigger in allowed_triggers(eng, session, case, who, now):
-                fire_in(eng, session, case, t.trigger, who, now)
+            # Only a step that is allowed as it stands: one that asks for a comment is left to the person.
+            decision = decide(machine, t.trigger, context_of(case, who, now))
+            if isinstance(decision, Take):
+                take_in(eng, session, case, decision, machine.definition)
             return
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, true
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
-from engine.cases.views import summary_of
+from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from engine.policy import access
@@ -137,12 +137,12 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     return dated + list(undated)
 
 
-def _summaries(rows: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+def _summaries(rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
     return [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
 
 
 def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
-               limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+               limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[CaseSummary]:
     """One page of a queue, soonest due first (cases without a due time last)."""
     now = now or eng.now()
     f = filters or QueueFilter()
@@ -191,7 +191,7 @@ def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], lim
 
 def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
                limit: int = 50, cursor: str | None = None,
-               now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+               now: dt.datetime | None = None) -> tuple[list[CaseSummary], str | None]:
     """One page of a queue in `list_queue`'s order after an opaque `cursor`; and the cursor of the next page.
 
     A keyset cursor (due time and id of the last case shown) rather than an offset, so a page

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 
+from engine.cases.views import CaseView
 from samverkan.cli.common import State, emit_json, friendly, parse_time
 
 
-def _print_case(view: dict[str, Any]) -> None:
+def _print_case(view: CaseView) -> None:
     click.echo(f"#{view['id']} [{view['workflow']}] {view['title']}")
     click.echo(f"  state: {view['state']} (version {view['version']})   group: {view['group']}   "
                f"assignee: {view['assignee'] or '-'}")

@@ -94,7 +94,8 @@ def test_case_open_assign_fire_show(demo: Path) -> None:
         (3, "assign", "open", "assigned", "socialchef"),
         (4, "start", "assigned", "in_progress", "socialchef"),
     ]
-    assert set(shown["history"][0]) == {"seq", "trigger", "from", "to", "actor", "at", "comment"}
+    assert set(shown["history"][0]) == {"seq", "trigger", "label", "from", "to", "actor", "at", "comment"}
+    assert shown["history"][3]["label"] == {"sv": "Påbörja", "en": "Start"}
 
     text = run_cli(demo, "case", "show", case, "--as", "socialchef", check=True).stdout
     assert f"#{case} [action] Föräldraträff om narkotika" in text
