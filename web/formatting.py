@@ -17,7 +17,7 @@ from engine.cases.views import LabelText
 
 __all__ = [
     "Labels", "choices", "due_status", "focus_label", "group_label", "init_app", "labels", "language", "local_date",
-    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "trigger_label",
+    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of", "trigger_label",
     "workflow_label",
 ]
 

@@ -100,7 +100,7 @@ def machine(facts: dict[str, bool]) -> WorkflowMachine:
 
 
 def _ctx(state: str = "open", actor: Actor | None = None, comment: str | None = None) -> FireContext:
-    who = actor or Actor("olle", 1, frozenset({"official"}), frozenset({GROUP}))
+    who = actor or Actor("olle", 1, frozenset({(GROUP, "official")}))
     return FireContext(CaseAdapter(42, state, None, GROUP, {}), who, NOW, comment)
 
 
@@ -148,13 +148,13 @@ def test_a_refusal_carries_its_reason_and_maps_onto_the_engine_error(machine, tr
 
 
 def test_a_role_that_may_not_never_reaches_the_guards(machine) -> None:
-    outsider = Actor("ulla", 2, frozenset({"member"}), frozenset({GROUP + 1}))
+    outsider = Actor("ulla", 2, frozenset({(GROUP + 1, "member")}))
     assert isinstance(decide(machine, "prepare", _ctx(actor=outsider)), RoleMissing)
     assert CALLS == {}
 
 
 def test_a_missing_comment_is_the_last_reason_and_a_validation_error_on_the_comment(machine) -> None:
-    chair = Actor("cia", 3, frozenset({"chair"}))
+    chair = Actor("cia", 3, frozenset({(GROUP + 2, "chair")}))
     decision = decide(machine, "close", _ctx("ready", chair))
     assert isinstance(decision, CommentRequired)
     assert decision.transition.target == "closed"
@@ -179,7 +179,7 @@ def test_each_trigger_from_the_state_is_decided_in_one_pass(machine, facts) -> N
 
 
 def test_the_shared_machine_keeps_no_case_and_no_case_loses_its_state(machine) -> None:
-    chair = Actor("cia", 3, frozenset({"chair"}))
+    chair = Actor("cia", 3, frozenset({(GROUP + 2, "chair")}))
     ctx = _ctx("ready", chair, comment="Klart.")
     assert isinstance(decide(machine, "close", ctx), Take)
     assert ctx.case.state == "ready", "adding the adapter must not reset it to the initial state"
