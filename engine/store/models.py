@@ -149,7 +149,7 @@ class CaseRow(SQLModel, table=True):
 
 
 class TransitionLog(SQLModel, table=True):
-    """Append-only; each row's hash covers its content and the previous row's hash."""
+    """Append-only; each row's HMAC covers its content and the previous row's hash (engine.store.audit)."""
 
     __tablename__ = "transition_log"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -164,6 +164,13 @@ class TransitionLog(SQLModel, table=True):
     comment: str | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # The key that signed the row (engine.store.audit_keys); none on rows from before the log was keyed.
+    key_id: str | None = Field(default=None, max_length=16)
+    # The case as this row left it; with `to_state` and `seq` (= the case's version) it is what
+    # `audit verify` holds the case row to. None on rows from before these were logged.
+    assignee_id: int | None = None
+    group_id: int | None = None
+    confidential: bool | None = None
 
 
 class CaseComment(SQLModel, table=True):
