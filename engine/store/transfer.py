@@ -16,19 +16,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Date, Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from engine.kernel.errors import EngineError
 from engine.store import models  # noqa: F401  (registers every table on the metadata)
 from engine.store.audit import AuditResult, re_sign, verify_chain
 from engine.store.audit_keys import AuditKeys
-from engine.store.db import Database, UTCDateTime
+from engine.store.db import Database
+from engine.store.import_rows import RowCheck, RowReader, TransferError, fail, numbered
 from engine.store.models import metadata
 
-__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "TransferError", "ImportResult", "export_to", "import_from",
-           "tables_in_order"]
+__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "RowCheck", "TransferError", "ImportResult", "export_to",
+           "import_from", "tables_in_order"]
 
 FORMAT = "samverkan-export"
 VERSION = 2
@@ -48,10 +48,6 @@ _SECRET_FILL: dict[tuple[str, str], Any] = {
     ("calendar_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
 }
 _BATCH = 500
-
-
-class TransferError(EngineError):
-    """The file cannot be imported; the message names the line and the problem."""
 
 
 @dataclass
@@ -113,81 +109,23 @@ def export_to(db: Database, out: IO[str], now: dt.datetime, *, with_secrets: boo
     return counts
 
 
-def _fail(line: int, problem: str) -> TransferError:
-    return TransferError(f"line {line}: {problem}")
-
-
 def _read_header(first: str | None) -> dict[str, Any]:
     if first is None:
-        raise _fail(1, "the file is empty; expected a samverkan export header")
+        raise fail(1, "the file is empty; expected a samverkan export header")
     try:
         header = json.loads(first)
-    except ValueError:
-        raise _fail(1, "not JSON; expected the samverkan export header") from None
+    except (ValueError, RecursionError):
+        raise fail(1, "not JSON; expected the samverkan export header") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _fail(1, f"not a samverkan export header (format must be {FORMAT!r})")
+        raise fail(1, f"not a samverkan export header (format must be {FORMAT!r})")
     if header.get("version") not in range(1, VERSION + 1) or isinstance(header.get("version"), bool):
-        raise _fail(1, f"export version {header.get('version')!r} is not supported; this program reads "
+        raise fail(1, f"export version {header.get('version')!r} is not supported; this program reads "
                        f"versions 1 to {VERSION}")
     known = {t.name for t in tables_in_order()}
     unknown = [t for t in header.get("tables", []) if t not in known]
     if unknown:
-        raise _fail(1, f"unknown table(s) {', '.join(unknown)}; export with a matching version of samverkan")
+        raise fail(1, f"unknown table(s) {', '.join(unknown)}; export with a matching version of samverkan")
     return header
-
-
-def _decode(table: Table, raw: dict[str, Any], line: int, optional: set[tuple[str, str]]) -> dict[str, Any]:
-    columns = {c.name: c for c in table.columns}
-    extra = sorted(set(raw) - set(columns))
-    if extra:
-        raise _fail(line, f"table {table.name} has no column {extra[0]!r}")
-    row: dict[str, Any] = {}
-    for name, col in columns.items():
-        if name not in raw:
-            fill = _SECRET_FILL.get((table.name, name))
-            if fill is None and (table.name, name) not in optional:
-                raise _fail(line, f"{table.name} row lacks column {name!r}")
-            row[name] = fill() if fill else None
-            continue
-        value = raw[name]
-        try:
-            if value is not None and isinstance(col.type, UTCDateTime):
-                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-                if value.tzinfo is None:
-                    raise ValueError
-            elif value is not None and isinstance(col.type, Date):
-                value = dt.date.fromisoformat(value)
-        except (TypeError, ValueError, AttributeError):
-            raise _fail(line, f"{table.name}.{name} is {value!r}, not an ISO 8601 UTC time/date") from None
-        if value is None and not col.nullable:
-            raise _fail(line, f"{table.name}.{name} is empty but is required")
-        row[name] = value
-    return row
-
-
-_Parsed = tuple[int, Table, dict[str, Any]]
-
-
-def _parse(lines: Iterator[str], tables: dict[str, Table], order: list[str], version: int) -> Iterator[_Parsed]:
-    optional = {(t, c) for v, added in _ADDED_SINCE.items() if version <= v for t, cols in added.items() for c in cols}
-    position = 0
-    for number, text_line in enumerate(lines, start=2):
-        if not text_line.strip():
-            continue
-        try:
-            item = json.loads(text_line)
-        except json.JSONDecodeError as exc:
-            raise _fail(number, f"not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("row"), dict) or "table" not in item:
-            raise _fail(number, 'expected {"table": ..., "row": {...}}')
-        name = item["table"]
-        if name not in tables:
-            raise _fail(number, f"unknown table {name!r}")
-        index = order.index(name)
-        if index < position:
-            raise _fail(number, f"table {name} comes after {order[position]}; rows must be in foreign-key order")
-        position = index
-        yield number, tables[name], _decode(tables[name], item["row"], number, optional)
 
 
 def _non_empty(session: Session) -> str | None:
@@ -217,19 +155,22 @@ def _flush(session: Session, table: Table, batch: list[dict[str, Any]], first_li
         session.execute(insert(table), batch)
     except (IntegrityError, DataError) as exc:
         detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint violated"
-        raise _fail(first_line, f"{table.name} rows from here on break a constraint ({detail})") from None
+        raise fail(first_line, f"{table.name} rows from here on break a constraint ({detail})") from None
 
 
-def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_chains: bool = False) -> ImportResult:
+def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_chains: bool = False,
+                check_row: RowCheck | None = None) -> ImportResult:
     """Load an export into the empty database `db` in one transaction, keeping ids.
 
-    Every case's chain is checked against `keys` before anything is committed;
+    Every value is checked against its column, every reference against the rows before it
+    (and `check_row`), and every case's chain against `keys` before anything is committed;
     `re_sign_chains` takes signatures this deployment cannot check on trust and signs the
     rows anew with the current key (the result says which).
     """
-    header = _read_header(next(lines, None))
-    tables = {t.name: t for t in tables_in_order()}
-    order = [t.name for t in tables_in_order()]
+    header = _read_header(next(numbered(lines, start=1), (1, None))[1])
+    optional = {(t, c) for v, added in _ADDED_SINCE.items() if header["version"] <= v
+                for t, cols in added.items() for c in cols}
+    rows = RowReader(tables_in_order(), _SECRET_FILL, optional, check_row)
     result = ImportResult()
     log_lines: dict[tuple[int, int], int] = {}
     case_lines: dict[int, int] = {}
@@ -241,7 +182,7 @@ def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_
         batch: list[dict[str, Any]] = []
         current: Table | None = None
         first_line = 2
-        for number, table, row in _parse(lines, tables, order, header["version"]):
+        for number, table, row in rows.parse(lines):
             if current is not None and (table is not current or len(batch) >= _BATCH):
                 _flush(session, current, batch, first_line)
                 batch = []

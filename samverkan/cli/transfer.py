@@ -44,12 +44,14 @@ def register(main: click.Group) -> None:
     def import_cmd(state: State, file: str, re_sign: bool) -> None:
         """Load an export into an empty database (created if needed), keeping ids; every chain is verified first."""
         from engine.store.transfer import import_from
+        from engine.workflow.import_references import StoredReferences
         from samverkan.cli.audit import re_signed_message
 
         eng = state.engine
         _prepare_schema(state)
+        references = StoredReferences(eng.config.role_keys, eng.config.focus_area_keys)
         with open(file, encoding="utf-8") as lines:
-            result = import_from(eng.db, iter(lines), eng.audit_keys, re_sign_chains=re_sign)
+            result = import_from(eng.db, iter(lines), eng.audit_keys, re_sign_chains=re_sign, check_row=references)
         click.echo(f"Imported {result.rows} row(s) into {len(result.counts)} table(s).")
         assert result.audit is not None
         if re_sign:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from engine.store.audit_keys import ENV, AuditKeys, key_id
 from engine.store.db import Database
 from engine.store.models import Notice, metadata
 from engine.store.transfer import ImportResult, TransferError, export_to, import_from
+from engine.workflow.import_references import StoredReferences
 from samverkan.bootstrap import build_engine
 from samverkan.cli.main import main
 from tests.conftest import PERSONAS, ROOT, T0
@@ -60,8 +61,10 @@ def _export(eng: Engine, **kw: bool) -> str:
 
 
 def _import(target: Engine, text: str, **kw: bool) -> ImportResult:
-    """Import `text` into `target` as `samverkan import` does, with the keys of `target`."""
-    return import_from(target.db, iter(text.splitlines(keepends=True)), target.audit_keys, **kw)
+    """Import `text` into `target` as `samverkan import` does: keys and references of `target`."""
+    references = StoredReferences(target.config.role_keys, target.config.focus_area_keys)
+    return import_from(target.db, iter(text.splitlines(keepends=True)), target.audit_keys, check_row=references,
+                       **kw)
 
 
 def _assert_nothing_imported(target: Engine) -> None:
@@ -219,6 +222,63 @@ def _edit(text: str, table: str, match: dict[str, object], **changes: object) ->
             lines[number - 1] = json.dumps(item, ensure_ascii=False)
             return "\n".join(lines), number
     raise AssertionError(f"no {table} row {match}")
+
+
+# The values that imported "OK" and then broke `case show`/`case fire`, or the import itself (issue 12, item 7).
+BAD_VALUES = [
+    ("cases", "version", "abc", "cases.version is 'abc', not a whole number"),
+    ("cases", "data", "notjson", "cases.data is 'notjson', not a JSON object {...}"),
+    ("cases", "data", [1, 2], "cases.data is [1, 2], not a JSON object {...}"),
+    ("cases", "workflow", "nope", "cases.workflow is 'nope' (version "),
+    ("notices", "payload", 5, "notices.payload is 5, not a JSON object {...}"),
+    ("cases", "title", "x" * 10_000_000, "cases.title is 10000000 characters long; at most 200 fit"),
+    ("cases", "version", 2 ** 70, "cases.version is 1180591620717411303424, outside the range a 32-bit column"),
+    ("cases", "confidential", "yes", "cases.confidential is 'yes', not true or false"),
+    # And their kin: each kind of check once.
+    ("cases", "state", "nowhere", "cases.state is 'nowhere', not a state of acute_matter"),
+    ("cases", "parent_id", 999, "cases.parent_id is 999, but no cases row with id 999 comes before it"),
+    ("cases", "focus_area", "weather", "cases.focus_area is 'weather', not a focus area"),
+    ("cases", "opened_at", "0001-01-01T00:00:00+05:00", "cases.opened_at is '0001-01-01T00:00:00+05:00', not an"),
+    ("cases", "description", "a\x00b", "cases.description holds a NUL character"),
+    ("cases", "group_id", None, "cases.group_id is empty but is required"),
+    ("cases", "priority", "urgent", "cases.priority is 'urgent', not one of low, normal, high"),
+    ("transition_log", "to_state", "nowhere", "transition_log.to_state is 'nowhere', not a state of acute_matter"),
+    ("transition_log", "trigger", "explode", "transition_log.trigger is 'explode', not a trigger of acute_matter"),
+    ("transition_log", "seq", 1.5, "transition_log.seq is 1.5, not a whole number"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "value", "problem"), BAD_VALUES,
+                         ids=[f"{t}.{c}={str(v)[:12]}" for t, c, v, _ in BAD_VALUES])
+def test_a_value_of_the_wrong_type_size_or_reference_is_refused_naming_line_and_field(
+        source: Engine, config: Config, table: str, column: str, value: object, problem: str) -> None:
+    case_id = _with_notice_and_secret_case(source)
+    text, number = _edit(_export(source), table, {"case_id" if table != "cases" else "id": case_id},
+                         **{column: value})
+    target = _engine_at(config.database_url, source.clock)  # type: ignore[arg-type]
+    with pytest.raises(TransferError) as err:
+        _import(target, text)
+    assert str(err.value).startswith(f"line {number}: {problem}")
+    _assert_nothing_imported(target)
+    target.db.dispose()
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda src: src.replace("[[transitions]]", "[[transitions]]\nbogus = 1", 1), "is not a valid definition here"),
+    (lambda src: src + "\n# edited\n", "holds the source of action@"),
+])
+def test_a_stored_definition_whose_source_was_changed_is_refused(source: Engine, config: Config,
+                                                                 edit: Callable[[str], str], problem: str) -> None:
+    text = _export(source)
+    row = next(json.loads(line)["row"] for line in text.splitlines()[1:]
+               if json.loads(line)["table"] == "workflow_definitions" and json.loads(line)["row"]["key"] == "action")
+    text, number = _edit(text, "workflow_definitions", {"key": "action"}, source=edit(row["source"]))
+    target = _engine_at(config.database_url, source.clock)  # type: ignore[arg-type]
+    with pytest.raises(TransferError) as err:
+        _import(target, text)
+    assert str(err.value).startswith(f"line {number}: workflow_definitions")
+    assert problem in str(err.value)
+    target.db.dispose()
 
 
 @pytest.mark.parametrize("how", HOW)
