@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -10,12 +11,21 @@ import click
 from samverkan.cli.common import State, friendly
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from engine.store.audit import AuditResult
+    from engine.store.audit_keys import AuditKeys
 
 
-def _failed(result: AuditResult) -> None:
-    click.echo(f"Audit FAILED: case {result.case_id} seq {result.seq}: {result.problem}.", err=True)
-    sys.exit(1)
+def _checked(state: State, check: Callable[[Session, AuditKeys], AuditResult], *, write: bool) -> AuditResult:
+    """The result of `check` on the database with the deployment's keys; exit 1 naming the first problem."""
+    eng = state.engine
+    with eng.db.write() if write else eng.db.read() as session:
+        result = check(session, eng.audit_keys)
+    if not result.ok:
+        click.echo(f"Audit FAILED: case {result.case_id} seq {result.seq}: {result.problem}.", err=True)
+        sys.exit(1)
+    return result
 
 
 def register(main: click.Group) -> None:
@@ -32,11 +42,7 @@ def register(main: click.Group) -> None:
         """Exit 0 if every case's chain is intact and agrees with its case, else 1 naming the first broken one."""
         from engine.store.audit import verify_chain
 
-        eng = state.engine
-        with eng.db.read() as session:
-            result = verify_chain(session, eng.audit_keys)
-        if not result.ok:
-            _failed(result)
+        result = _checked(state, verify_chain, write=False)
         click.echo(f"Audit OK: {result.cases} case(s), {result.rows} log row(s), every chain intact.")
 
     @audit.command("rotate-key")
@@ -58,12 +64,8 @@ def register(main: click.Group) -> None:
         """Check each chain as far as possible, then sign every row with the current key (after an upgrade)."""
         from engine.store.audit import re_sign
 
-        eng = state.engine
-        with eng.db.write() as session:
-            result = re_sign(session, eng.audit_keys)
-        if not result.ok:
-            _failed(result)
-        click.echo(re_signed_message(result.cases, result.rows, eng.audit_keys.current, result.unchecked))
+        result = _checked(state, re_sign, write=True)
+        click.echo(re_signed_message(result.cases, result.rows, state.engine.audit_keys.current, result.unchecked))
 
 
 def re_signed_message(cases: int, rows: int, key: str, unchecked: frozenset[str]) -> str:
