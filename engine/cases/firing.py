@@ -9,6 +9,7 @@ pending deadlines and emit the event, all in the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,7 +22,7 @@ from engine.kernel.errors import Conflict, Forbidden, NotFound, TransitionNotAll
 from engine.kernel.events import Event
 from engine.policy.access import may_see
 from engine.runtime.engine import Engine
-from engine.store.audit import GENESIS, sign
+from engine.store.audit import GENESIS, signature
 from engine.store.models import CaseRow, Period, TransitionLog
 from engine.workflow.definition import Definition
 from engine.workflow.machine import may_fire
@@ -49,7 +50,6 @@ _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _LAST_LOG = (select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.case_id == bindparam("b_case"))
              .order_by(_LOG.c.seq.desc()).limit(1))
 _INSERT_LOG = insert(_LOG)
-_LOG_COLUMNS = tuple(c.name for c in _LOG.columns if c.name != "id")
 _UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_version"))
 
 
@@ -57,16 +57,16 @@ def append_log(eng: Engine, session: Session, case: CaseRow, trigger: str, from_
                actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
     """Append the case's next log row, recording the case as it now is, chained and signed."""
     assert case.id is not None
+    keys = eng.audit_keys
     last = session.execute(_LAST_LOG, {"b_case": case.id}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    row = TransitionLog(case_id=case.id, seq=seq, trigger=trigger, from_state=from_state,
-                        to_state=case.state, actor=actor, at=now, comment=comment or None,
-                        prev_hash=prev, hash="", assignee_id=case.assignee_id, group_id=case.group_id,
-                        confidential=case.confidential)
-    sign(row, eng.audit_keys)
-    result = session.execute(_INSERT_LOG, {k: getattr(row, k) for k in _LOG_COLUMNS})
-    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
-    return row
+    values: dict[str, Any] = {
+        "case_id": case.id, "seq": seq, "trigger": trigger, "from_state": from_state, "to_state": case.state,
+        "actor": actor, "at": now, "comment": comment or None, "prev_hash": prev, "key_id": keys.current,
+        "assignee_id": case.assignee_id, "group_id": case.group_id, "confidential": case.confidential}
+    values["hash"] = signature(values, keys)
+    result = session.execute(_INSERT_LOG, values)
+    return TransitionLog(id=result.inserted_primary_key[0], **values)  # type: ignore[attr-defined]
 
 
 def _period_end(session: Session, case: CaseRow) -> dt.date | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
@@ -24,7 +25,7 @@ from sqlmodel import Session, col, select
 from engine.store.audit_keys import AuditKeys
 from engine.store.models import CaseRow, TransitionLog
 
-__all__ = ["GENESIS", "AuditResult", "re_sign", "sign", "verify_chain"]
+__all__ = ["GENESIS", "AuditResult", "re_sign", "sign", "signature", "verify_chain"]
 
 GENESIS = "0" * 64
 _CHANGED = "content does not match its hash (changed after it was written)"
@@ -37,18 +38,34 @@ _RESIGN = (update(_LOG).where(_LOG.c.id == bindparam("b_id"))
                    confidential=bindparam("b_confidential")))
 
 
-def _body(row: TransitionLog, keyed: bool = True) -> bytes:
-    fields: list[object] = [row.case_id, row.seq, row.trigger, row.from_state, row.to_state, row.actor,
-                            row.at.isoformat(), row.comment, row.prev_hash]
-    if keyed:
-        fields += [row.key_id, row.assignee_id, row.group_id, row.confidential]
+# What a row's signature covers, in this order; rows from before the keys covered only the first nine.
+_SIGNED = ("case_id", "seq", "trigger", "from_state", "to_state", "actor", "at", "comment", "prev_hash",
+           "key_id", "assignee_id", "group_id", "confidential")
+
+
+def _body(v: Mapping[str, Any], keyed: bool = True) -> bytes:
+    fields = [v[name] for name in (_SIGNED if keyed else _SIGNED[:9])]
+    fields[6] = fields[6].isoformat()
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _values(row: TransitionLog) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _SIGNED}
+
+
+def signature(values: Mapping[str, Any], keys: AuditKeys) -> str:
+    """The hash of a log row given as column values (its key_id set): HMAC-SHA256 under that key.
+
+    On the path of every transition: a mapping, not the mapped row, as attribute access on
+    the row costs more than the HMAC.
+    """
+    return keys.sign(values["key_id"], _body(values))
 
 
 def sign(row: TransitionLog, keys: AuditKeys) -> None:
     """Sign `row` (content, case fields and prev_hash set) with the current key: sets key_id and hash."""
     row.key_id = keys.current
-    row.hash = keys.sign(keys.current, _body(row))
+    row.hash = signature(_values(row), keys)
 
 
 class _Case(NamedTuple):
@@ -87,14 +104,14 @@ class _Check:
                         "to check the old chain and sign it")
             # The old rule (SHA-256 without a key) still holds for such rows.
             self.unchecked.add("none")
-            return None if hashlib.sha256(_body(row, keyed=False)).hexdigest() == row.hash else _CHANGED
+            return None if hashlib.sha256(_body(_values(row), keyed=False)).hexdigest() == row.hash else _CHANGED
         if not self.keys.knows(row.key_id):
             if self.lenient:
                 self.unchecked.add(row.key_id)
                 return None
             return (f"is signed with key {row.key_id}, which this deployment does not hold; add that key to "
                     f"{self.keys.source} (or import the file with --re-sign)")
-        if not hmac.compare_digest(self.keys.sign(row.key_id, _body(row)), row.hash):
+        if not hmac.compare_digest(signature(_values(row), self.keys), row.hash):
             return _CHANGED
         return None
 
