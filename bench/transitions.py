@@ -6,7 +6,7 @@ Both sides work on their own M action cases, each fired round the cycle
 open -> assign -> start -> complete -> reopen -> complete -> ..., with a fixed clock. Per
 transition the engine (`engine.cases.firing.fire`, actor given by user name as the CLI and the
 web do) and the bare side write the same rows: the case updated under a version check,
-one hash-chained log row, the pending deadline rows retired and the new state's rows
+one signed, chained log row, the pending deadline rows retired and the new state's rows
 inserted. The bare side skips everything else (permission and guard checks, the state
 machine, the user lookup, deadline planning). Afterwards `verify_chain` checks both
 sides' chains, which proves the bare rows are the same as the engine's.
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import resource
@@ -136,6 +135,7 @@ class Bare:
         self.log = metadata.tables["transition_log"]
         self.deadlines = metadata.tables["deadlines"]
         self.for_update = eng.db.dialect == "postgresql"
+        self.keys = eng.audit_keys
         tz = eng.tz
         # The rows the engine plans for each state, for cases opened and fired at T0:
         # `assigned` and `in_progress` are due 20 working days after opening (2027-03-10),
@@ -155,8 +155,9 @@ class Bare:
     def fire(self, conn: Any, case_id: int, trigger: str, now: dt.datetime) -> None:
         """One transition: read, version-checked update, chained log row, deadlines replaced."""
         c, lg, d = self.cases, self.log, self.deadlines
-        stmt = select(c.c.state, c.c.version).where(c.c.id == case_id)
-        from_state, version = conn.execute(stmt.with_for_update() if self.for_update else stmt).one()
+        stmt = select(c.c.state, c.c.version, c.c.assignee_id, c.c.group_id, c.c.confidential).where(c.c.id == case_id)
+        from_state, version, assignee, group, confidential = conn.execute(
+            stmt.with_for_update() if self.for_update else stmt).one()
         to_state = TARGET[trigger]
         rows = self.rows[to_state]
         due = next(r[2] for r in rows if r[0] == "due")
@@ -168,11 +169,13 @@ class Bare:
                             .order_by(lg.c.seq.desc()).limit(1)).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         comment = COMMENT.get(trigger)
-        body = json.dumps([case_id, seq, trigger, from_state, to_state, "bench", now.isoformat(), comment, prev],
-                          ensure_ascii=False, separators=(",", ":"))
+        key = self.keys.current
+        body = json.dumps([case_id, seq, trigger, from_state, to_state, "bench", now.isoformat(), comment, prev,
+                           key, assignee, group, confidential], ensure_ascii=False, separators=(",", ":"))
         conn.execute(insert(lg).values(case_id=case_id, seq=seq, trigger=trigger, from_state=from_state,
                                        to_state=to_state, actor="bench", at=now, comment=comment, prev_hash=prev,
-                                       hash=hashlib.sha256(body.encode()).hexdigest()))
+                                       hash=self.keys.sign(key, body.encode()), key_id=key, assignee_id=assignee,
+                                       group_id=group, confidential=confidential))
         conn.execute(update(d).where(d.c.case_id == case_id, d.c.status == "pending").values(status="retired"))
         conn.execute(insert(d), [
             {"case_id": case_id, "state": to_state, "case_version": version + 1, "kind": kind, "offset_days": off,
@@ -230,7 +233,7 @@ def bench_one(kind: str, url: str | None, n_cases: int, n_transitions: int) -> d
             kib_small = peak_kib(eng, small, mem_transitions)
             kib_large = peak_kib(eng, large, mem_transitions)
             with eng.db.read() as s:
-                audit = verify_chain(s)
+                audit = verify_chain(s, eng.audit_keys)
             if not audit.ok:
                 raise SystemExit(f"audit failed after the bench: case {audit.case_id} seq {audit.seq}: {audit.problem}")
         finally:

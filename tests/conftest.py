@@ -28,6 +28,9 @@ from tests.doubles import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")
+# One audit key for the whole run, in the environment, so the CLI and worker processes that
+# tests start sign and verify with the key of the test process (tests of var/audit_keys unset it).
+os.environ.setdefault("SAMVERKAN_AUDIT_KEYS", "5a" * 32)
 # A Wednesday morning in Stockholm, far from holidays and DST changes.
 T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)
 

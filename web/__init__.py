@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config.settings import Config
 from engine.kernel.clock import Clock
+from engine.kernel.secret_file import read_or_create
 from engine.runtime.engine import Engine
 from samverkan.bootstrap import build_service, with_notifications
 
@@ -45,22 +46,7 @@ def _secret_key(config: Config, testing: bool) -> str:
         return os.environ["SAMVERKAN_SECRET_KEY"]
     if testing:
         return secrets.token_hex(32)
-    path = Path(config.path).parent / "var" / "secret_key"
-    if not path.exists():
-        # Several workers may start at once: write a private file, then link it into place;
-        # whoever links first wins and everyone reads that key.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return read_or_create(Path(config.path).parent / "var" / "secret_key", lambda: secrets.token_hex(32)).strip()
 
 
 def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | None = None,

@@ -17,8 +17,8 @@ from engine.cases.views import LabelText
 
 __all__ = [
     "Labels", "choices", "due_status", "focus_label", "group_label", "init_app", "labels", "language", "local_date",
-    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of", "trigger_label",
-    "workflow_label",
+    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of",
+    "trigger_label", "workflow_label",
 ]
 
 DUE_SOON = dt.timedelta(days=3)

@@ -115,7 +115,7 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     assert case.id is not None
     planned = planned_deadlines(eng, session, case, definition.initial, definition, now)
     case.due_at = due_of(planned)
-    append_log(session, case.id, "@open", None, definition.initial, actor.username, now, None)
+    append_log(eng, session, case, "@open", None, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
@@ -164,7 +164,7 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             gid = group_id(session, group or "")
             _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
-        append_log(session, case_id, "@assign", case.state, case.state, who.username, now, note)
+        append_log(eng, session, case, "@assign", case.state, who.username, now, note)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
                                    group_id=case.group_id))
         if user is not None:
@@ -202,8 +202,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
         _bump(session, case, expected_version, now, assignee_id=who.user_id)
-        append_log(session, case_id, "@assign", case.state, case.state, who.username, now,
-                   f"user:{who.username}")
+        append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
                                    group_id=case.group_id))
         _advance_on_assign(eng, session, case, who, now)

@@ -9,6 +9,7 @@ log row, replaces the pending deadlines and emits the event, all in the caller's
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,7 +22,7 @@ from engine.kernel.errors import Conflict, NotFound
 from engine.kernel.events import Transitioned
 from engine.policy.access import may_see
 from engine.runtime.engine import Engine
-from engine.store.audit import GENESIS, row_hash
+from engine.store.audit import GENESIS, signature
 from engine.store.models import CaseRow, Period, TransitionLog
 from engine.workflow.decide import Refusal, Take, decide
 from engine.workflow.definition import Definition
@@ -49,22 +50,23 @@ _CASES = CaseRow.__table__  # type: ignore[attr-defined]
 _LAST_LOG = (select(_LOG.c.seq, _LOG.c.hash).where(_LOG.c.case_id == bindparam("b_case"))
              .order_by(_LOG.c.seq.desc()).limit(1))
 _INSERT_LOG = insert(_LOG)
-_LOG_COLUMNS = tuple(c.name for c in _LOG.columns if c.name != "id")
 _UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_version"))
 
 
-def append_log(session: Session, case_id: int, trigger: str, from_state: str | None,
-               to_state: str, actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
-    """Append the case's next log row, chained to the previous one; the row as written."""
-    last = session.execute(_LAST_LOG, {"b_case": case_id}).first()
+def append_log(eng: Engine, session: Session, case: CaseRow, trigger: str, from_state: str | None,
+               actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
+    """Append the case's next log row, recording the case as it now is, chained and signed."""
+    assert case.id is not None
+    keys = eng.audit_keys
+    last = session.execute(_LAST_LOG, {"b_case": case.id}).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    row = TransitionLog(case_id=case_id, seq=seq, trigger=trigger, from_state=from_state,
-                        to_state=to_state, actor=actor, at=now, comment=comment or None,
-                        prev_hash=prev, hash="")
-    row.hash = row_hash(row)
-    result = session.execute(_INSERT_LOG, {k: getattr(row, k) for k in _LOG_COLUMNS})
-    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
-    return row
+    values: dict[str, Any] = {
+        "case_id": case.id, "seq": seq, "trigger": trigger, "from_state": from_state, "to_state": case.state,
+        "actor": actor, "at": now, "comment": comment or None, "prev_hash": prev, "key_id": keys.current,
+        "assignee_id": case.assignee_id, "group_id": case.group_id, "confidential": case.confidential}
+    values["hash"] = signature(values, keys)
+    result = session.execute(_INSERT_LOG, values)
+    return TransitionLog(id=result.inserted_primary_key[0], **values)  # type: ignore[attr-defined]
 
 
 def _period_end(session: Session, case: CaseRow) -> dt.date | None:
@@ -133,8 +135,7 @@ def take_in(eng: Engine, session: Session, case: CaseRow, take: Take, definition
         raise Conflict(case.id, version, version + 1)
     for key, value in values.items():
         set_committed_value(case, key, value)
-    log = append_log(session, case.id, trigger, from_state, adapter.state, actor.username, now,
-                      ctx.comment)
+    log = append_log(eng, session, case, trigger, from_state, actor.username, now, ctx.comment)
     deadlines.retire_pending(session, case.id)
     deadlines.add_rows(session, case, planned)
     eng.emit(session, Transitioned(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,

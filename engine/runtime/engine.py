@@ -10,6 +10,7 @@ from engine.config.settings import AgreementConfig, Config
 from engine.kernel.clock import Clock
 from engine.kernel.errors import NotFound
 from engine.kernel.events import Event, Listeners
+from engine.store.audit_keys import AuditKeys, load_keys
 from engine.store.db import Database
 from engine.store.models import Agreement
 from engine.workflow.registry import DefinitionRegistry
@@ -20,7 +21,7 @@ __all__ = ["Engine"]
 class Engine:
     """Everything a service function needs, built once per process (after fork)."""
 
-    def __init__(self, config: Config, db: Database, clock: Clock) -> None:
+    def __init__(self, config: Config, db: Database, clock: Clock, audit_keys: AuditKeys | None = None) -> None:
         self.config = config
         self.db = db
         self.clock = clock
@@ -28,6 +29,14 @@ class Engine:
         self.registry = DefinitionRegistry(config.workflows_dir, config.role_keys, str(config.path))
         self.listeners = Listeners()
         self._agreement_ids: dict[str, int] = {}
+        self._audit_keys = audit_keys
+
+    @property
+    def audit_keys(self) -> AuditKeys:
+        """The keys that sign the transition log, read (or made) on first use, outside the database."""
+        if self._audit_keys is None:
+            self._audit_keys = load_keys(self.config.path)
+        return self._audit_keys
 
     def now(self) -> dt.datetime:
         """The injected clock's time (UTC)."""

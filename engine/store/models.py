@@ -34,6 +34,11 @@ __all__ = [
 metadata = SQLModel.metadata
 
 
+def _one_of(*choices: str) -> dict[str, Any]:
+    """Column arguments saying which values the column holds (checked on import, not in the schema)."""
+    return {"info": {"choices": choices}}
+
+
 def _ts(nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
@@ -58,8 +63,8 @@ class Period(SQLModel, table=True):
     number: int
     starts_on: dt.date
     ends_on: dt.date
-    # active | extended | revised | terminated | lapsed
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16,
+                        sa_column_kwargs=_one_of("active", "extended", "revised", "terminated", "lapsed"))
 
 
 class Group(SQLModel, table=True):
@@ -80,7 +85,7 @@ class User(SQLModel, table=True):
     name: str
     email: str
     password_hash: str | None = None
-    language: str = Field(default="sv", max_length=2)
+    language: str = Field(default="sv", max_length=2, sa_column_kwargs=_one_of("sv", "en"))
     disabled: bool = False
     # Changed on log-out and password change so that copied session cookies die.
     session_nonce: str = Field(default="", max_length=64)
@@ -130,7 +135,7 @@ class CaseRow(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="users.id")
     group_id: int = Field(foreign_key="groups.id")
     focus_area: str | None = Field(default=None, max_length=32)
-    priority: str = Field(default="normal", max_length=8)
+    priority: str = Field(default="normal", max_length=8, sa_column_kwargs=_one_of("low", "normal", "high"))
     confidential: bool = False
     parent_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     opened_by: str = Field(max_length=64)
@@ -149,7 +154,7 @@ class CaseRow(SQLModel, table=True):
 
 
 class TransitionLog(SQLModel, table=True):
-    """Append-only; each row's hash covers its content and the previous row's hash."""
+    """Append-only; each row's HMAC covers its content and the previous row's hash (engine.store.audit)."""
 
     __tablename__ = "transition_log"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -164,6 +169,13 @@ class TransitionLog(SQLModel, table=True):
     comment: str | None = None
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # The key that signed the row (engine.store.audit_keys); none on rows from before the log was keyed.
+    key_id: str | None = Field(default=None, max_length=16)
+    # The case as this row left it; with `to_state` and `seq` (= the case's version) it is what
+    # `audit verify` holds the case row to. None on rows from before these were logged.
+    assignee_id: int | None = None
+    group_id: int | None = None
+    confidential: bool | None = None
 
 
 class CaseComment(SQLModel, table=True):
@@ -185,11 +197,12 @@ class Deadline(SQLModel, table=True):
     state: str = Field(max_length=64)
     # The case's version when the row was made; a case that moved on retires it.
     case_version: int
-    kind: str = Field(max_length=16)  # reminder | due | escalation
+    kind: str = Field(max_length=16, sa_column_kwargs=_one_of("reminder", "due", "escalation"))
     offset_days: int = 0
     due_at: dt.datetime = _ts()
     trigger: str | None = Field(default=None, max_length=64)
-    status: str = Field(default="pending", max_length=16)  # pending | done | retired | failed
+    status: str = Field(default="pending", max_length=16,
+                        sa_column_kwargs=_one_of("pending", "done", "retired", "skipped", "failed"))
     claimed_until: dt.datetime | None = _ts(nullable=True)
     fired_at: dt.datetime | None = _ts(nullable=True)
     attempts: int = 0
@@ -224,7 +237,7 @@ class NoticePreference(SQLModel, table=True):
 
     __tablename__ = "notice_preferences"
     user_id: int = Field(foreign_key="users.id", primary_key=True)
-    mode: str = Field(default="immediate", max_length=16)  # immediate | daily
+    mode: str = Field(default="immediate", max_length=16, sa_column_kwargs=_one_of("immediate", "daily"))
     updated_at: dt.datetime = _ts()
 
 

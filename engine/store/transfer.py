@@ -1,6 +1,6 @@
 """Export every table as versioned JSON lines, and import such a file into an empty database.
 
-The format: a header line `{"format": "samverkan-export", "version": 1, "exported_at": ...,
+The format: a header line `{"format": "samverkan-export", "version": 2, "exported_at": ...,
 "tables": [...], "counts": {...}}`, then one line `{"table": ..., "row": {...}}` per row,
 tables in foreign-key order and rows by primary key, times as ISO 8601 in UTC. Keys are
 sorted, so an export of the same data is byte-identical from SQLite and PostgreSQL (apart
@@ -16,21 +16,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Date, Table, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from engine.kernel.errors import EngineError
 from engine.store import models  # noqa: F401  (registers every table on the metadata)
-from engine.store.audit import verify_chain
-from engine.store.db import Database, UTCDateTime
+from engine.store.audit import AuditResult, re_sign, verify_chain
+from engine.store.audit_keys import AuditKeys
+from engine.store.db import Database
+from engine.store.import_rows import RowCheck, RowReader, TransferError, fail, numbered
 from engine.store.models import metadata
 
-__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "TransferError", "ImportResult", "export_to", "import_from",
-           "tables_in_order"]
+__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "RowCheck", "TransferError", "ImportResult", "export_to",
+           "import_from", "tables_in_order"]
 
 FORMAT = "samverkan-export"
-VERSION = 1
+VERSION = 2
+# Columns added since an older version of the format: absent from such a file, they are empty.
+_ADDED_SINCE: dict[int, dict[str, tuple[str, ...]]] = {
+    1: {"transition_log": ("key_id", "assignee_id", "group_id", "confidential")},
+}
 # Left out of an export unless secrets are asked for; filled on import so rows stay valid.
 SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("password_hash", "session_nonce"),
                                                "api_tokens": ("token_hash",), "calendar_tokens": ("token_hash",)}
@@ -45,14 +50,12 @@ _SECRET_FILL: dict[tuple[str, str], Any] = {
 _BATCH = 500
 
 
-class TransferError(EngineError):
-    """The file cannot be imported; the message names the line and the problem."""
-
-
 @dataclass
 class ImportResult:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    # The verification of every chain; with re_sign, what was re-signed and taken on trust.
+    audit: AuditResult | None = None
 
 
 def tables_in_order() -> list[Table]:
@@ -106,80 +109,23 @@ def export_to(db: Database, out: IO[str], now: dt.datetime, *, with_secrets: boo
     return counts
 
 
-def _fail(line: int, problem: str) -> TransferError:
-    return TransferError(f"line {line}: {problem}")
-
-
 def _read_header(first: str | None) -> dict[str, Any]:
     if first is None:
-        raise _fail(1, "the file is empty; expected a samverkan export header")
+        raise fail(1, "the file is empty; expected a samverkan export header")
     try:
         header = json.loads(first)
-    except ValueError:
-        raise _fail(1, "not JSON; expected the samverkan export header") from None
+    except (ValueError, RecursionError):
+        raise fail(1, "not JSON; expected the samverkan export header") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _fail(1, f"not a samverkan export header (format must be {FORMAT!r})")
-    if header.get("version") != VERSION:
-        raise _fail(1, f"export version {header.get('version')!r} is not supported; this program reads "
-                       f"version {VERSION}")
+        raise fail(1, f"not a samverkan export header (format must be {FORMAT!r})")
+    if header.get("version") not in range(1, VERSION + 1) or isinstance(header.get("version"), bool):
+        raise fail(1, f"export version {header.get('version')!r} is not supported; this program reads "
+                       f"versions 1 to {VERSION}")
     known = {t.name for t in tables_in_order()}
     unknown = [t for t in header.get("tables", []) if t not in known]
     if unknown:
-        raise _fail(1, f"unknown table(s) {', '.join(unknown)}; export with a matching version of samverkan")
+        raise fail(1, f"unknown table(s) {', '.join(unknown)}; export with a matching version of samverkan")
     return header
-
-
-def _decode(table: Table, raw: dict[str, Any], line: int) -> dict[str, Any]:
-    columns = {c.name: c for c in table.columns}
-    extra = sorted(set(raw) - set(columns))
-    if extra:
-        raise _fail(line, f"table {table.name} has no column {extra[0]!r}")
-    row: dict[str, Any] = {}
-    for name, col in columns.items():
-        if name not in raw:
-            fill = _SECRET_FILL.get((table.name, name))
-            if fill is None:
-                raise _fail(line, f"{table.name} row lacks column {name!r}")
-            row[name] = fill()
-            continue
-        value = raw[name]
-        try:
-            if value is not None and isinstance(col.type, UTCDateTime):
-                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-                if value.tzinfo is None:
-                    raise ValueError
-            elif value is not None and isinstance(col.type, Date):
-                value = dt.date.fromisoformat(value)
-        except (TypeError, ValueError, AttributeError):
-            raise _fail(line, f"{table.name}.{name} is {value!r}, not an ISO 8601 UTC time/date") from None
-        if value is None and not col.nullable:
-            raise _fail(line, f"{table.name}.{name} is empty but is required")
-        row[name] = value
-    return row
-
-
-_Parsed = tuple[int, Table, dict[str, Any]]
-
-
-def _parse(lines: Iterator[str], tables: dict[str, Table], order: list[str]) -> Iterator[_Parsed]:
-    position = 0
-    for number, text_line in enumerate(lines, start=2):
-        if not text_line.strip():
-            continue
-        try:
-            item = json.loads(text_line)
-        except json.JSONDecodeError as exc:
-            raise _fail(number, f"not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("row"), dict) or "table" not in item:
-            raise _fail(number, 'expected {"table": ..., "row": {...}}')
-        name = item["table"]
-        if name not in tables:
-            raise _fail(number, f"unknown table {name!r}")
-        index = order.index(name)
-        if index < position:
-            raise _fail(number, f"table {name} comes after {order[position]}; rows must be in foreign-key order")
-        position = index
-        yield number, tables[name], _decode(tables[name], item["row"], number)
 
 
 def _non_empty(session: Session) -> str | None:
@@ -207,18 +153,27 @@ def _reset_sequences(session: Session, db: Database) -> None:
 def _flush(session: Session, table: Table, batch: list[dict[str, Any]], first_line: int) -> None:
     try:
         session.execute(insert(table), batch)
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         detail = str(exc.orig).splitlines()[0] if exc.orig else "constraint violated"
-        raise _fail(first_line, f"{table.name} rows from here on break a constraint ({detail})") from None
+        raise fail(first_line, f"{table.name} rows from here on break a constraint ({detail})") from None
 
 
-def import_from(db: Database, lines: Iterator[str]) -> ImportResult:
-    """Load an export into the empty database `db` in one transaction, keeping ids."""
-    header = _read_header(next(lines, None))
-    tables = {t.name: t for t in tables_in_order()}
-    order = [t.name for t in tables_in_order()]
+def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_chains: bool = False,
+                check_row: RowCheck | None = None) -> ImportResult:
+    """Load an export into the empty database `db` in one transaction, keeping ids.
+
+    Every value is checked against its column, every reference against the rows before it
+    (and `check_row`), and every case's chain against `keys` before anything is committed;
+    `re_sign_chains` takes signatures this deployment cannot check on trust and signs the
+    rows anew with the current key (the result says which).
+    """
+    header = _read_header(next(numbered(lines, start=1), (1, None))[1])
+    optional = {(t, c) for v, added in _ADDED_SINCE.items() if header["version"] <= v
+                for t, cols in added.items() for c in cols}
+    rows = RowReader(tables_in_order(), _SECRET_FILL, optional, check_row)
     result = ImportResult()
     log_lines: dict[tuple[int, int], int] = {}
+    case_lines: dict[int, int] = {}
     with db.write() as session:
         busy = _non_empty(session)
         if busy:
@@ -227,7 +182,7 @@ def import_from(db: Database, lines: Iterator[str]) -> ImportResult:
         batch: list[dict[str, Any]] = []
         current: Table | None = None
         first_line = 2
-        for number, table, row in _parse(lines, tables, order):
+        for number, table, row in rows.parse(lines):
             if current is not None and (table is not current or len(batch) >= _BATCH):
                 _flush(session, current, batch, first_line)
                 batch = []
@@ -238,15 +193,19 @@ def import_from(db: Database, lines: Iterator[str]) -> ImportResult:
             result.counts[table.name] = result.counts.get(table.name, 0) + 1
             if table.name == "transition_log":
                 log_lines[(row["case_id"], row["seq"])] = number
+            elif table.name == "cases":
+                case_lines[row["id"]] = number
         if current is not None and batch:
             _flush(session, current, batch, first_line)
         _check_counts(header, result)
-        audit = verify_chain(session)
+        audit = re_sign(session, keys) if re_sign_chains else verify_chain(session, keys)
         if not audit.ok:
-            line = log_lines.get((audit.case_id or 0, audit.seq or 0))
+            line = (case_lines.get(audit.case_id or 0) if audit.in_case_row
+                    else log_lines.get((audit.case_id or 0, audit.seq or 0)))
             where = f"line {line}: " if line else ""
-            raise TransferError(f"{where}transition log of case {audit.case_id} seq {audit.seq} {audit.problem}; "
-                              "the file was changed after export.")
+            raise TransferError(f"{where}case {audit.case_id} seq {audit.seq}: {audit.problem}. Nothing was "
+                                "imported.")
+        result.audit = audit
         _reset_sequences(session, db)
     result.rows = sum(result.counts.values())
     return result

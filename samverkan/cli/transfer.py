@@ -36,14 +36,26 @@ def register(main: click.Group) -> None:
 
     @main.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--re-sign", "re_sign", is_flag=True,
+                  help="Accept log rows signed with keys this deployment does not hold (another deployment's), "
+                       "after checking all else, and sign them with this deployment's key.")
     @click.pass_obj
     @friendly
-    def import_cmd(state: State, file: str) -> None:
-        """Load an export into an empty database (created if needed), keeping ids."""
+    def import_cmd(state: State, file: str, re_sign: bool) -> None:
+        """Load an export into an empty database (created if needed), keeping ids; every chain is verified first."""
         from engine.store.transfer import import_from
+        from engine.workflow.import_references import StoredReferences
+        from samverkan.cli.audit import re_signed_message
 
+        eng = state.engine
         _prepare_schema(state)
+        references = StoredReferences(eng.config.role_keys, eng.config.focus_area_keys)
         with open(file, encoding="utf-8") as lines:
-            result = import_from(state.engine.db, iter(lines))
-        click.echo(f"Imported {result.rows} row(s) into {len(result.counts)} table(s); "
-                   "run `samverkan audit verify` to check the log.")
+            result = import_from(eng.db, iter(lines), eng.audit_keys, re_sign_chains=re_sign, check_row=references)
+        click.echo(f"Imported {result.rows} row(s) into {len(result.counts)} table(s).")
+        assert result.audit is not None
+        if re_sign:
+            click.echo(re_signed_message(result.audit.cases, result.audit.rows, eng.audit_keys.current,
+                                         result.audit.unchecked))
+        else:
+            click.echo(f"Every chain verified: {result.audit.cases} case(s), {result.audit.rows} log row(s).")

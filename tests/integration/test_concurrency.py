@@ -86,7 +86,7 @@ def test_conflicting_triggers_from_two_processes(eng: Engine, open_case: Callabl
         winners.append(_check_one_winner(eng, case_id, outcomes))
     assert len(winners) == ROUNDS
     with eng.db.read() as s:
-        audit = verify_chain(s)
+        audit = verify_chain(s, eng.audit_keys)
     assert audit.ok, audit
     assert audit.rows == ROUNDS * 3
 
