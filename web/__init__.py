@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config.settings import Config
 from engine.kernel.clock import Clock
@@ -83,6 +84,12 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     )
 
     app = Flask(__name__)
+    if config.web.trusted_proxies:
+        # Believe X-Forwarded-For/-Proto from exactly this many hops: the log-in throttle and
+        # the API's token count then see each person's address, and a header a browser forges
+        # past them is ignored.
+        n = config.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     https = config.mail.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=_secret_key(config, testing),
