@@ -81,6 +81,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         notices,
         ops,
         queues,
+        sessions,
     )
 
     app = Flask(__name__)
@@ -101,7 +102,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=https,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=sessions.IDLE,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         BABEL_DEFAULT_LOCALE=config.language,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
@@ -115,6 +116,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
     assert newcase.NewCaseForm  # its routes live on the cases blueprint
     auth.init_login(app)
+    sessions.init_app(app, config.web.session_max_hours)
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)

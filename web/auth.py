@@ -24,7 +24,7 @@ from engine.accounts.auth import (
     set_language,
 )
 from engine.kernel.errors import ValidationError
-from web import relogin
+from web import relogin, sessions
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import eng, now, safe_next
@@ -72,7 +72,8 @@ def _unauthorized() -> Any:
     """To the log-in page, saying why when a session ended; a refused form keeps what was typed."""
     if request.method != "POST":
         if relogin.stale_user_id() is not None:
-            flash(_("You were logged out, perhaps on another device. Log in again to continue."), "info")
+            flash(sessions.ended_message()
+                  or _("You were logged out, perhaps on another device. Log in again to continue."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     target = relogin.target_for_post()
     kept, too_long = relogin.keep_form(target)
@@ -124,6 +125,7 @@ def login() -> Any:
         else:
             relogin.fresh_session(user.id)
             login_user(WebUser(user))
+            sessions.start()
             return redirect(target)
     elif request.method == "POST":
         error, status = _("Fill in both user name and password."), 400

@@ -94,7 +94,10 @@ def read_web(r: Reader) -> WebConfig:
     if not 0 <= proxies <= 5:
         raise web.err("trusted_proxies", "expected the number of reverse proxies in front of the web server, "
                                          "0 to 5 (0 when browsers connect directly)")
-    return WebConfig(trusted_proxies=proxies)
+    hours = web.get("session_max_hours", int, 12)
+    if not 1 <= hours <= 168:
+        raise web.err("session_max_hours", "expected 1 to 168 hours (a week)")
+    return WebConfig(trusted_proxies=proxies, session_max_hours=hours)
 
 
 def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:

@@ -64,11 +64,13 @@ class NotificationsConfig:
 
 @dataclass(frozen=True)
 class WebConfig:
-    """How the web interface meets the network."""
+    """How the web interface meets the network and how long a log-in lasts."""
 
     # Reverse proxies in front of the web server whose X-Forwarded-For (and -Proto, -Host)
     # are believed; 0: none, the address is the connection's (a forged header counts nothing).
     trusted_proxies: int = 0
+    # Hours after logging in that a session ends even if it is in use (then log in again).
+    session_max_hours: int = 12
 
 
 @dataclass(frozen=True)

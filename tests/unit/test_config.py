@@ -211,8 +211,14 @@ def test_trusted_proxies_is_a_small_count_of_hops(tmp_path: Path, value: str, pr
     assert problem in err.problem
 
 
-def test_trusted_proxies_is_read_and_defaults_to_none(tmp_path: Path) -> None:
+def test_session_max_hours_is_between_an_hour_and_a_week(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "session_max_hours = 12", "session_max_hours = 0")
+    assert err.key == "web.session_max_hours"
+    assert "1 to 168 hours" in err.problem
+
+
+def test_web_settings_are_read_and_default_to_no_proxy_and_twelve_hours(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, SHIPPED.replace("trusted_proxies = 0", "trusted_proxies = 1")))
-    assert cfg.web.trusted_proxies == 1
-    without = SHIPPED.replace("trusted_proxies = 0\n", "")
+    assert (cfg.web.trusted_proxies, cfg.web.session_max_hours) == (1, 12)
+    without = SHIPPED.replace("trusted_proxies = 0\n", "").replace("session_max_hours = 12\n", "")
     assert load_config(_write(tmp_path, without)).web.trusted_proxies == 0
