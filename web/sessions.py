@@ -65,7 +65,7 @@ def init_app(app: Flask, max_hours: int) -> None:
     def _no_store(response: Any) -> Any:
         # Names, cases and tokens must not stay in a shared computer's browser cache or a proxy's.
         private = request.path == PREFIX or request.path.startswith(PREFIX + "/") or (
-            "_user_id" in session and request.endpoint != "static")
+            request.endpoint != "static" and "_user_id" in session)  # static files stay cacheable
         if private and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
