@@ -45,11 +45,11 @@ from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_case  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
-from engine.kernel.clock import FixedClock  # noqa: E402
 from engine.runtime.engine import Engine  # noqa: E402
 from engine.schedule.due import LEASE, run_due  # noqa: E402
 from engine.store.models import Deadline, metadata  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
+from tests.doubles import FixedClock  # noqa: E402
 
 T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)  # a Wednesday, far from holidays
 NOW = T0 + dt.timedelta(hours=1)

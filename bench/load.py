@@ -138,8 +138,8 @@ def seed(config: Path, url: str, officials: int, overdue: int) -> list[str]:
     from engine.accounts.users import add_user
     from engine.cases.commands import OpenRequest, open_case
     from engine.config.load import load_config
-    from engine.kernel.clock import FixedClock
     from samverkan.bootstrap import build_engine
+    from tests.doubles import FixedClock
 
     engine.accounts.users._hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # log-ins stay cheap
     then = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)

@@ -31,12 +31,12 @@ sys.path[0] = str(ROOT)
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
-from engine.kernel.clock import FixedClock  # noqa: E402
 from engine.outbox import notices as outbox  # noqa: E402
 from engine.store.models import metadata  # noqa: E402
 from notifications import deliver_pending  # noqa: E402
 from notifications.render import render_message  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
+from tests.doubles import FixedClock  # noqa: E402
 
 NOW = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
-from engine.kernel.clock import FixedClock  # noqa: E402
 from engine.runtime.engine import Engine  # noqa: E402
 from engine.store.models import CaseRow, Group, User, metadata  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
+from tests.doubles import FixedClock  # noqa: E402
 from web import create_app  # noqa: E402
 
 N_CASES = int(os.environ.get("BENCH_CASES", "100000"))

@@ -47,11 +47,11 @@ from engine.cases.commands import OpenRequest, open_in  # noqa: E402
 from engine.cases.firing import fire  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
-from engine.kernel.clock import FixedClock  # noqa: E402
 from engine.runtime.engine import Engine  # noqa: E402
 from engine.store.audit import GENESIS, verify_chain  # noqa: E402
 from engine.store.models import metadata  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
+from tests.doubles import FixedClock  # noqa: E402
 
 T0 = dt.datetime(2027, 2, 10, 9, 0, tzinfo=dt.UTC)
 NEXT = {"open": "assign", "assigned": "start", "in_progress": "complete", "done": "reopen"}

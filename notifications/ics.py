@@ -76,7 +76,8 @@ def render_feed(items: list[FeedItem], *, who: str, lang: str, base_url: str, tz
     first = min([*dates, now.date()]) - dt.timedelta(days=366)
     last = max([*dates, now.date()]) + dt.timedelta(days=366)
     cal.add_missing_timezones(first_date=dt.date(first.year, 1, 1), last_date=dt.date(last.year + 1, 1, 1))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar leaves it unannotated
+    return ical
 
 
 def feed_for_user(eng: Engine, user_id: int, now: dt.datetime) -> bytes:

@@ -8,7 +8,7 @@ import hashlib
 from email.charset import QP, Charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +82,13 @@ def render_message(items: list[OutboxItem], mail: MailConfig, tz: ZoneInfo, now:
     msg["X-Samverkan-Notices"] = " ".join(str(i.id) for i in items)
     msg["Auto-Submitted"] = "auto-generated"
     msg["Content-Language"] = lang
-    msg.attach(MIMEText(_env().get_template("message.txt").render(context), "plain", _UTF8_QP))
-    msg.attach(MIMEText(_env().get_template("message.html").render(context), "html", _UTF8_QP))
+    msg.attach(_text_part(_env().get_template("message.txt").render(context), "plain"))
+    msg.attach(_text_part(_env().get_template("message.html").render(context), "html"))
     return msg
+
+
+def _text_part(body: str, subtype: str) -> Message:
+    # What MIMEText(body, subtype, _UTF8_QP) builds, spelt out: its signature takes the charset's name only.
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(body, _UTF8_QP)
+    return part

@@ -13,7 +13,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine.kernel.events import Event
+from engine.kernel.events import (
+    Assigned,
+    CaseOpened,
+    DeadlineEvent,
+    DeadlineReminder,
+    Event,
+    PeriodLapsed,
+    Reminded,
+)
 from engine.outbox import notices as outbox
 from engine.outbox.notices import CaseBrief
 from engine.runtime.engine import Engine
@@ -47,11 +55,13 @@ class Rules:
         self.eng = eng
 
     def install(self) -> None:
-        """Subscribe every rule to its event kind."""
-        for kind, fn in (("opened", self.on_opened), ("assigned", self.on_assigned),
-                         ("deadline", self.on_deadline), ("period_lapsed", self.on_period_lapsed),
-                         ("manual_reminder", self.on_manual_reminder)):
-            self.eng.listeners.subscribe(kind, fn)
+        """Subscribe every rule to its event class."""
+        listeners = self.eng.listeners
+        listeners.subscribe(CaseOpened, self.on_opened)
+        listeners.subscribe(Assigned, self.on_assigned)
+        listeners.subscribe(DeadlineEvent, self.on_deadline)  # reminders, due and escalations alike
+        listeners.subscribe(PeriodLapsed, self.on_period_lapsed)
+        listeners.subscribe(Reminded, self.on_manual_reminder)
 
     # --- recipients -------------------------------------------------------------------
 
@@ -75,7 +85,7 @@ class Rules:
         ids = set(recipients)
         if skip_actor and event.actor != "system":
             actor_id = outbox.user_id_by_name(session, event.actor, active=False)
-            ids.discard(actor_id)  # type: ignore[arg-type]
+            ids.discard(actor_id)
         if not ids:
             return
         cfg = self.eng.config
@@ -86,10 +96,10 @@ class Rules:
 
     # --- rules ------------------------------------------------------------------------
 
-    def on_opened(self, session: Session, event: Event) -> None:
+    def on_opened(self, session: Session, event: CaseOpened) -> None:
         """Opened with an assignee: tell them. Opened for another group by a person: tell that group."""
-        assignee = event.data.get("assignee_id")
-        brief = outbox.case_brief(session, event.case_id or 0)
+        assignee = event.assignee_id
+        brief = outbox.case_brief(session, event.case_id)
         if brief is None:
             return
         if assignee is not None:
@@ -104,34 +114,32 @@ class Rules:
         self._tell(session, event, members, kind="assigned_group", key=f"assigned_group:{brief.id}:opened",
                    payload=case_payload(brief, actor=event.actor))
 
-    def on_assigned(self, session: Session, event: Event) -> None:
+    def on_assigned(self, session: Session, event: Assigned) -> None:
         """Assigned to a person: tell them; handed to a group: tell its members."""
-        brief = outbox.case_brief(session, event.case_id or 0)
+        brief = outbox.case_brief(session, event.case_id)
         if brief is None:
             return
-        kind = "assigned" if event.data.get("assignee_id") is not None else "assigned_group"
+        kind = "assigned" if event.assignee_id is not None else "assigned_group"
         self._tell(session, event, self._responsible(session, brief), kind=kind,
                    key=f"{kind}:{brief.id}:{event.at.isoformat()}", payload=case_payload(brief, actor=event.actor))
 
-    def on_deadline(self, session: Session, event: Event) -> None:
+    def on_deadline(self, session: Session, event: DeadlineEvent) -> None:
         """Reminders and due to the responsible; escalations to the chair; renewals to the three."""
-        brief = outbox.case_brief(session, event.case_id or 0)
+        brief = outbox.case_brief(session, event.case_id)
         if brief is None:
             return
-        step = str(event.data.get("kind", "due"))
+        step = event.kind
         renewals = {a.renewal_workflow for a in self.eng.config.agreements}
-        days_left = int(event.data.get("offset_days", 0))
-        if event.data.get("workflow", brief.workflow) in renewals:
-            if step != "reminder":
+        days_left = event.offset_days
+        if event.workflow in renewals:
+            if not isinstance(event, DeadlineReminder):
                 # The renewal is due when the period ends; past that the period has lapsed and
                 # `on_period_lapsed` tells the same people once. A "ends today" sent in the last
                 # second of the day, or an escalation the morning after, would only repeat it.
                 return
-            fires_at = event.data.get("due_at")
-            if brief.due_at is not None and fires_at:  # a reminder moved off a weekend is more days ahead
+            if brief.due_at is not None:  # a reminder moved off a weekend is more days ahead
                 tz = self.eng.config.tz
-                days_left = (brief.due_at.astimezone(tz).date()
-                             - dt.datetime.fromisoformat(str(fires_at)).astimezone(tz).date()).days
+                days_left = (brief.due_at.astimezone(tz).date() - event.due_at.astimezone(tz).date()).days
             recipients = set(self._renewal_people(session, brief.agreement_id))
             if brief.assignee_id is not None:
                 recipients.add(brief.assignee_id)
@@ -141,22 +149,21 @@ class Rules:
         else:
             recipients, kind = set(self._responsible(session, brief)), step
         payload = case_payload(brief, offset_days=days_left, step=step)
-        if brief.due_at is None and not brief.confidential and event.data.get("due_at"):
-            payload["due_at"] = event.data["due_at"]
+        if brief.due_at is None and not brief.confidential:
+            payload["due_at"] = event.due_at.isoformat()
         self._tell(session, event, recipients, kind=kind, skip_actor=False, payload=payload,
-                   key=f"deadline:{event.data.get('deadline_id')}:{step}")
+                   key=f"deadline:{event.deadline_id}:{step}")
 
-    def on_period_lapsed(self, session: Session, event: Event) -> None:
+    def on_period_lapsed(self, session: Session, event: PeriodLapsed) -> None:
         """The agreement period ended unsigned: tell the chair, the police and the kanslichef."""
-        period_id = event.data.get("period_id")
-        payload = {"case_id": event.case_id, "ends_on": event.data.get("ends_on"), "period_id": period_id}
-        agreement = outbox.agreement_of_period(session, int(period_id)) if period_id is not None else None
+        payload = {"case_id": event.case_id, "ends_on": event.ends_on.isoformat(), "period_id": event.period_id}
+        agreement = outbox.agreement_of_period(session, event.period_id)
         self._tell(session, event, self._renewal_people(session, agreement), kind="period_lapsed", skip_actor=False,
-                   key=f"period_lapsed:{event.data.get('period_id')}", payload=payload)
+                   key=f"period_lapsed:{event.period_id}", payload=payload)
 
-    def on_manual_reminder(self, session: Session, event: Event) -> None:
+    def on_manual_reminder(self, session: Session, event: Reminded) -> None:
         """The chair reminds the responsible of a case."""
-        brief = outbox.case_brief(session, event.case_id or 0)
+        brief = outbox.case_brief(session, event.case_id)
         if brief is None:
             return
         day = event.at.astimezone(self.eng.config.tz).date().isoformat()  # a second click that day adds nothing

@@ -25,7 +25,9 @@ class PermanentError(Exception):
     """The server refused the message for good (5xx): retrying will not help."""
 
 
-def _smtp_code_error(code: int, text: str) -> Exception:
+def _smtp_code_error(code: int, reply: bytes | str) -> Exception:
+    # smtplib gives the server's reply as bytes, or as str when it made the reply up itself.
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
     return PermanentError(f"{code} {text}") if 500 <= code < 600 else TransientError(f"{code} {text}")
 
 
@@ -88,14 +90,14 @@ class SmtpChannel:
             refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _smtp_code_error(code, text.decode(errors="replace")) from None
+            raise _smtp_code_error(code, text) from None
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            raise _smtp_code_error(exc.smtp_code, exc.smtp_error.decode(errors="replace")) from None
+            raise _smtp_code_error(exc.smtp_code, exc.smtp_error) from None
         except smtplib.SMTPResponseException as exc:
-            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from None
+            raise _smtp_code_error(exc.smtp_code, exc.smtp_error) from None
         if refused:  # only some recipients refused; we send to one, so this is rare
             code, text = next(iter(refused.values()))
-            raise _smtp_code_error(code, text.decode(errors="replace"))
+            raise _smtp_code_error(code, text)
 
     def close(self) -> None:
         """Say QUIT if connected; never raises."""

@@ -17,7 +17,7 @@ from engine.schedule.scheduler import Scheduler
 from engine.store.db import Database
 from engine.workflow.references import check_workflow_references
 
-__all__ = ["build_engine", "build_service", "extra_jobs", "start_background"]
+__all__ = ["build_engine", "build_service", "extra_jobs", "start_background", "with_notifications"]
 
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:

@@ -20,11 +20,11 @@ from engine.accounts.users import add_user
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
 from engine.store.db import Database
 from engine.store.models import metadata
 from samverkan.bootstrap import build_engine
+from tests.doubles import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")

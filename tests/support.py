@@ -15,12 +15,12 @@ from sqlalchemy import create_engine, text
 
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
 from engine.store.db import Database
 from engine.store.models import metadata
 from samverkan.bootstrap import build_engine
 from samverkan.demo import load_demo
+from tests.doubles import FixedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMVERKAN = Path(sys.executable).parent / "samverkan"
@@ -73,6 +73,40 @@ def empty_database(backend: str, folder: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+# A workflow whose first state times out into `expired` through a system transition.
+TIMEOUT_WORKFLOW = '''
+key = "expiring"
+label = { sv = "Utgående", en = "Expiring" }
+initial = "waiting"
+[[states]]
+key = "waiting"
+label = { sv = "Väntar", en = "Waiting" }
+  [states.deadline]
+  working_days = 2
+  timeout_trigger = "expire"
+[[states]]
+key = "expired"
+label = { sv = "Utgått", en = "Expired" }
+terminal = true
+[[states]]
+key = "done"
+label = { sv = "Klar", en = "Done" }
+terminal = true
+[[transitions]]
+trigger = "expire"
+label = { sv = "Låt gå ut", en = "Expire" }
+source = ["waiting"]
+target = "expired"
+system = true
+[[transitions]]
+trigger = "finish"
+label = { sv = "Klar", en = "Finish" }
+source = ["waiting"]
+target = "done"
+roles = ["chair"]
+'''
 
 
 # A weekday in spring; the demo's traffic action opened 30 days before is overdue by then.

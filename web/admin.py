@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -17,6 +17,7 @@ from wtforms.validators import ValidationError as FieldError
 from engine.accounts import admin as engine_admin
 from engine.accounts.passwords import check_strength
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.policy.access import may_administer
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import actor, eng, now
@@ -29,11 +30,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _only_admins() -> None:
-    if not current_user.has_role("admin"):
+    if not may_administer(actor()):
         abort(403)
 
 
-class UserForm(FlaskForm):  # type: ignore[misc]
+class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
     name = StringField(_l("Full name"), validators=[DataRequired()])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
@@ -95,8 +96,9 @@ def users() -> Any:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            engine_admin.create_user(eng(), actor(), form.username.data.strip(), name=form.name.data,
-                                     email=form.email.data.strip(), password=form.password.data,
+            # DataRequired has checked these four; WTForms types them str | None all the same.
+            engine_admin.create_user(eng(), actor(), (form.username.data or "").strip(), name=form.name.data or "",
+                                     email=(form.email.data or "").strip(), password=form.password.data or "",
                                      roles=_pairs(form.roles.data or ""), now=now(),
                                      language=form.language.data)
         except ValidationError as exc:

@@ -15,7 +15,6 @@ from wtforms.validators import DataRequired, Optional
 
 from engine.accounts.auth import (
     LoginRefused,
-    SessionUser,
     delivery_mode,
     end_sessions,
     log_in,
@@ -23,7 +22,9 @@ from engine.accounts.auth import (
     set_delivery_mode,
     set_language,
 )
+from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
+from engine.policy.access import may_administer, may_see_overview
 from web import relogin, sessions
 from web.engine_messages import engine_message
 from web.formatting import choices
@@ -34,25 +35,25 @@ __all__ = ["WebUser", "bp", "init_login"]
 bp = Blueprint("auth", __name__)
 
 
-class WebUser(UserMixin):  # type: ignore[misc]
-    """The logged-in person; the session id includes the nonce so old cookies die with it."""
+class WebUser(UserMixin):
+    """Flask-Login's view of the logged-in Actor; the session id includes the nonce so old cookies die with it.
 
-    def __init__(self, user: SessionUser) -> None:
-        self.user = user
-        self.id, self.username, self.name = user.id, user.username, user.name
-        self.language, self.roles = user.language, user.roles
-        self.actor = user.actor
+    What the person may do is asked of `engine.policy` with `actor`, never decided here.
+    """
+
+    def __init__(self, actor: Actor, nonce: str) -> None:
+        assert actor.user_id is not None
+        self.actor, self.nonce = actor, nonce
+        self.id, self.name, self.language = actor.user_id, actor.name, actor.language
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.nonce}"
-
-    def has_role(self, *roles: str) -> bool:
-        """True if the user holds any of `roles` in some group."""
-        return bool(self.roles & set(roles))
+        return f"{self.id}:{self.nonce}"
 
 
 def init_login(app: Flask) -> None:
-    """Set up Flask-Login: strong session protection, no remember-me."""
+    """Set up Flask-Login (strong session protection, no remember-me) and what templates may ask of the policy."""
+    # Templates ask the engine's policy about `current_user.actor`; they never weigh roles themselves.
+    app.jinja_env.globals.update(may_see_overview=may_see_overview, may_administer=may_administer)
     manager = LoginManager(app)
     manager.session_protection = "strong"
     manager.login_view = "auth.login"
@@ -63,7 +64,7 @@ def init_login(app: Flask) -> None:
         if not uid.isdigit():
             return None
         found = session_user(eng(), int(uid), nonce)
-        return WebUser(found) if found else None
+        return WebUser(found, nonce) if found else None
 
     manager.unauthorized_handler(_unauthorized)
 
@@ -88,7 +89,7 @@ def _unauthorized() -> Any:
     return redirect(url_for("auth.login", next=target))
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired()])
     password = PasswordField("password", validators=[DataRequired()])
 
@@ -116,15 +117,17 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
-    error, status, headers = None, 200, {}
+    error: str | None = None
+    status, headers = 200, dict[str, str]()
     if form.validate_on_submit():
         try:
-            user = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
+            user, nonce = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
         except LoginRefused as exc:
             error, status, headers = _refusal(exc)
         else:
-            relogin.fresh_session(user.id)
-            login_user(WebUser(user))
+            person = WebUser(user, nonce)
+            relogin.fresh_session(person.id)
+            login_user(person)
             sessions.start()
             return redirect(target)
     elif request.method == "POST":
@@ -151,7 +154,7 @@ def choose_language() -> Any:
     return redirect(url_for("auth.login"))
 
 
-class SettingsForm(FlaskForm):  # type: ignore[misc]
+class SettingsForm(FlaskForm):
     language = SelectField("language", choices=choices([("sv", "Svenska"), ("en", "English")]))
     # Choices name the digest hour, so they are set per request; a form without it keeps the current choice.
     delivery = RadioField(_l("E-mail about your cases"), validators=[Optional()])
@@ -172,7 +175,7 @@ def settings() -> Any:
             set_delivery_mode(eng(), current_user.id, form.delivery.data, now())
         except ValidationError as exc:
             field = form.delivery if exc.field == "mode" else form.language
-            field.errors.append(engine_message(exc))
+            field.errors = [*field.errors, engine_message(exc)]
             status = 400
         else:
             flash(_("Your settings are saved."), "info")

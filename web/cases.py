@@ -6,18 +6,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_login import login_required
 
 from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.overview import active_users
 from engine.cases.reminders import remind
-from engine.cases.views import get_case
+from engine.cases.views import CaseView, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
-from web.diagram import svg
+from engine.policy.access import claims, manages
+from web.diagram import case_diagram
 from web.engine_messages import engine_message
-from web.formatting import language
+from web.formatting import language, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
 
@@ -26,29 +26,19 @@ __all__ = ["bp"]
 bp = Blueprint("cases", __name__)
 
 
-def _actions(case: dict[str, Any]) -> list[dict[str, Any]]:
-    definition = eng().registry.get(case["workflow"])
-    out = []
-    for trigger in case["allowed_triggers"]:
-        cands = definition.candidates(case["state"], trigger)
-        out.append({"trigger": trigger, "label": definition.trigger_label(trigger, language()),
-                    "comment_required": any(t.comment_required for t in cands)})
-    return out
-
-
-def _may_manage(case: dict[str, Any]) -> bool:
-    return bool(set(case.get("your_roles", [])) & {"group_member", "chair", "admin"}) or \
-        current_user.has_role("chair", "admin")
+def _actions(case: CaseView) -> list[dict[str, Any]]:
+    # The refused ones stay in case["actions"] with their reason, for a page that explains them.
+    return [{"trigger": a["trigger"], "label": text_of(a["label"], a["trigger"]),
+             "comment_required": a["comment_required"]} for a in case["actions"] if a["allowed"]]
 
 
 def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
     """The case page; `extra` carries errors and the text the user typed, kept on a refusal."""
     case = get_case(eng(), case_id, actor(), now=now())
-    definition = eng().registry.get(case["workflow"])
-    diagram = Markup(svg(definition, case["state"], language(), _("current"),
-                         _("Workflow diagram; the current state is marked.")))
+    diagram = case_diagram(case, language())
     return render_template("case.html", case=case, actions=_actions(case), diagram=diagram,
-                           users=active_users(eng()), may_manage=_may_manage(case), now=now(),
+                           users=active_users(eng()), may_manage=manages(case["your_roles"]),
+                           may_claim=claims(case["your_roles"]), now=now(),
                            cfg=eng().config, **extra), status
 
 

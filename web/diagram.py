@@ -1,108 +1,148 @@
-"""A workflow drawn as an SVG on the server, from its definition: no JavaScript, no internet.
+"""The workflow diagram of a case page: laid out by Graphviz, rendered to SVG on the server.
 
-States are laid out in rows by their distance from the initial state; each transition
-is an arrow with its label. The current state is drawn with a thick border and the word
-for "current", so it is not marked by colour alone.
+A layout is made once per (workflow, definition version, language) by `dot -Tsvg` and
+cached; the current state is marked on a copy for each page (a thick border, a fill and
+the word for "current" on a line of its own), so the cache is not per state. Where `dot`
+is missing (a developer's machine without Graphviz) the hand layout of
+web.diagram_fallback is drawn instead, with one warning in the log: never an error page.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from html import escape
+import logging
+import re
+import threading
+import xml.etree.ElementTree as ET
 
+import graphviz
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from engine.cases.views import CaseView, definition_of
 from engine.workflow.definition import Definition
+from engine.workflow.diagram import STATE_ID_PREFIX, dot
+from web.diagram_fallback import hand_svg
+from web.support import eng
 
-__all__ = ["svg"]
+__all__ = ["case_diagram", "layout", "mark", "render_svg", "reset"]
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 170, 44, 90, 70, 20
-
-
-def _layers(d: Definition) -> list[list[str]]:
-    depth = {d.initial: 0}
-    todo = deque([d.initial])
-    while todo:
-        state = todo.popleft()
-        for t in d.transitions:
-            if state in t.sources and t.target not in depth:
-                depth[t.target] = depth[state] + 1
-                todo.append(t.target)
-    for key in d.states:
-        depth.setdefault(key, max(depth.values(), default=0) + 1)
-    rows: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
-    for key in d.states:
-        rows[depth[key]].append(key)
-    return [r for r in rows if r]
+log = logging.getLogger(__name__)
+SVG_NS = "http://www.w3.org/2000/svg"
+_S = f"{{{SVG_NS}}}"
+FONTS = "DejaVu Sans, Verdana, sans-serif"  # Graphviz measured DejaVu Sans; Verdana is as wide
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_MARK_LINE = 12.0  # height of the line that carries the word for "current"
 
 
-def _edges(d: Definition) -> dict[tuple[str, str], list[str]]:
-    edges: dict[tuple[str, str], list[str]] = {}
-    for t in d.transitions:
-        for src in t.sources:
-            edges.setdefault((src, t.target), []).append(t.trigger)
-    return edges
+class _Layouts:
+    """Cached layouts, and whether `dot` was found missing (then it is not looked for again)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[str, str, str, str], str | None] = {}
+        self.dot_missing = False
+        self.lock = threading.Lock()
 
 
-def svg(d: Definition, current: str | None, language: str = "sv", current_word: str = "current",
-        title: str = "") -> str:
-    """The diagram as an inline SVG element with a title for screen readers."""
-    rows = _layers(d)
-    width = PAD * 2 + max(len(r) for r in rows) * (BOX_W + GAP_X) - GAP_X
-    height = PAD * 2 + len(rows) * (BOX_H + GAP_Y) - GAP_Y
-    pos: dict[str, tuple[float, float]] = {}
-    for y, row in enumerate(rows):
-        offset = (width - (len(row) * (BOX_W + GAP_X) - GAP_X)) / 2
-        for x, key in enumerate(row):
-            pos[key] = (offset + x * (BOX_W + GAP_X), PAD + y * (BOX_H + GAP_Y))
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'class="diagram" role="img" aria-labelledby="diagram-title">',
-           f'<title id="diagram-title">{escape(title)}</title>',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>']
-    for (src, dst), triggers in _edges(d).items():
-        out.append(_edge(pos[src], pos[dst], d, triggers, language, loop=src == dst))
-    for key, (x, y) in pos.items():
-        out.append(_box(d, key, x, y, key == current, language, current_word))
-    out.append("</svg>")
-    return "".join(out)
+_layouts = _Layouts()
 
 
-def _edge(a: tuple[float, float], b: tuple[float, float], d: Definition, triggers: list[str],
-          language: str, loop: bool) -> str:
-    label = escape(", ".join(d.trigger_label(t, language) for t in triggers))
-    if loop:
-        x, y = a[0] + BOX_W, a[1] + BOX_H / 2
-        return (f'<path d="M {x} {y - 8} C {x + 30} {y - 30}, {x + 30} {y + 30}, {x} {y + 8}" fill="none" '
-                f'stroke="#333" marker-end="url(#arrow)"/><text x="{x + 34}" y="{y + 4}" font-size="11" '
-                f'fill="#222">{label}</text>')
-    x1, x2 = a[0] + BOX_W / 2, b[0] + BOX_W / 2
-    anchor, dx, dy = "start", 6, 0
-    if b[1] > a[1]:
-        y1, y2 = a[1] + BOX_H, b[1]
-        if x1 == x2:  # a straight drop: label on the left, back edges keep the right
-            x1 = x2 = x1 - 8
-            anchor, dx = "end", -6
-    elif b[1] < a[1]:
-        y1, y2 = a[1], b[1] + BOX_H
-        x1, x2 = x1 + 8, x2 + 8  # back edges beside forward ones
-    else:
-        y1 = y2 = a[1] + BOX_H / 2
-        x1, x2 = (a[0] + BOX_W, b[0]) if b[0] > a[0] else (a[0], b[0] + BOX_W)
-        anchor, dx, dy = "middle", 0, -6
-    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-    return (f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#333" '
-            f'marker-end="url(#arrow)"/><text x="{mx + dx:.0f}" y="{my + dy:.0f}" font-size="11" fill="#222" '
-            f'text-anchor="{anchor}" paint-order="stroke" stroke="#fff" stroke-width="3">{label}</text>')
+def reset() -> None:
+    """Forget cached layouts and a missing `dot` (after installing Graphviz, and between tests)."""
+    with _layouts.lock:
+        _layouts.cache.clear()
+        _layouts.dot_missing = False
 
 
-def _box(d: Definition, key: str, x: float, y: float, current: bool, language: str, current_word: str) -> str:
-    state = d.states[key]
-    label = escape(state.label.get(language))
-    fill = "#fff3c4" if current else ("#eeeeee" if state.terminal else "#ffffff")
-    stroke_w = 4 if current else 1.5
-    dash = ' stroke-dasharray="0"' if not state.terminal else ' stroke-dasharray="6 3"'
-    text = f"{label} ({escape(current_word)})" if current else label
-    weight = ' font-weight="bold"' if current else ""
-    cls = ' class="current"' if current else ""
-    return (f'<g{cls}><rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" '
-            f'stroke="#222" stroke-width="{stroke_w}"{dash}/><text x="{x + BOX_W / 2:.0f}" '
-            f'y="{y + BOX_H / 2 + 5:.0f}" text-anchor="middle" font-size="13" fill="#111"{weight}>{text}</text></g>')
+def render_svg(source: str) -> str:
+    """`dot -Tsvg` of DOT `source`, cleaned for inline use; raises graphviz.ExecutableNotFound without `dot`."""
+    ET.register_namespace("", SVG_NS)
+    root = ET.fromstring(graphviz.pipe_string("dot", "svg", source, encoding="utf-8", quiet=True))
+    for parent in root.iter():  # Graphviz's titles are state keys: tooltips in English snake_case
+        for child in parent.findall(f"{_S}title"):
+            parent.remove(child)
+    for element in root.iter():
+        if "font-family" in element.attrib:
+            element.set("font-family", FONTS)
+    # The natural width and the viewBox, no height: the stylesheet scales it down to a phone's width.
+    root.attrib.pop("height", None)
+    root.set("class", "diagram")
+    root.set("role", "img")
+    return ET.tostring(root, encoding="unicode")
+
+
+def layout(d: Definition, language: str, system_word: str) -> str | None:
+    """The cached SVG layout of `d` in `language`, or None where Graphviz cannot draw it."""
+    key = (d.key, d.version, language, system_word)
+    if key in _layouts.cache:
+        return _layouts.cache[key]
+    if _layouts.dot_missing:
+        return None
+    try:
+        laid: str | None = render_svg(dot(d, language, system_word))
+    except graphviz.ExecutableNotFound:
+        with _layouts.lock:
+            if not _layouts.dot_missing:
+                log.warning("Graphviz's `dot` was not found; workflow diagrams use the simple built-in layout. "
+                            "Install Graphviz (Debian: apt-get install graphviz) for the full layout.")
+            _layouts.dot_missing = True
+        return None
+    except (graphviz.CalledProcessError, OSError, ET.ParseError):
+        log.warning("Graphviz could not draw workflow %s@%s; using the simple built-in layout",
+                    d.key, d.version, exc_info=True)
+        laid = None
+    with _layouts.lock:
+        _layouts.cache[key] = laid
+    return laid
+
+
+def _box(shapes: list[ET.Element]) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of the points of a node's path or polygons."""
+    numbers = [float(n) for s in shapes for n in _NUMBER.findall(s.get("d") or s.get("points") or "")]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def mark(svg: str, current: str | None, current_word: str, title: str) -> str:
+    """A copy of a cached layout with `title` for screen readers and the state `current` marked."""
+    root = ET.fromstring(svg)
+    root.set("aria-label", title)
+    heading = ET.Element(f"{_S}title")
+    heading.text = title
+    root.insert(0, heading)
+    node = root.find(f".//{_S}g[@id='{STATE_ID_PREFIX}{current}']") if current else None
+    if node is not None:
+        node.set("class", "node current")
+        shapes = [e for e in node if e.tag in (f"{_S}path", f"{_S}polygon")]
+        for shape in shapes:
+            shape.set("stroke-width", "4")
+            if shape.get("fill") not in (None, "none"):
+                shape.set("fill", "#fff3c4")
+        lines = node.findall(f"{_S}text")
+        for line in lines:  # up by half a line, to make room for the word below
+            line.set("y", f"{float(line.get('y', '0')) - _MARK_LINE / 2:.2f}")
+        left, _top, right, _bottom = _box(shapes)
+        last_y = float(lines[-1].get("y", "0")) if lines else 0.0
+        word = ET.SubElement(node, f"{_S}text", {
+            "text-anchor": "middle", "x": f"{(left + right) / 2:.2f}", "y": f"{last_y + _MARK_LINE + 2:.2f}",
+            "font-family": FONTS, "font-size": "10.00", "font-weight": "bold"})
+        word.text = f"({current_word})"
+    return ET.tostring(root, encoding="unicode")
+
+
+def _legend(d: Definition) -> str:
+    parts = [_("The dot marks where a case starts; a double border marks where it ends.")]
+    if any(t.system for t in d.transitions):
+        parts.append(_("A dashed arrow is a step the system takes itself when a deadline passes."))
+    return f'<p class="diagram-legend">{escape(" ".join(parts))}</p>'
+
+
+def case_diagram(case: CaseView, language: str) -> Markup:
+    """The diagram of the case's own definition version, its state marked, as page markup."""
+    d = definition_of(eng(), case["workflow"], case["definition_version"])  # the version it started on
+    state = d.states.get(case["state"])
+    title = _("Workflow diagram of %(workflow)s; the current state is %(state)s.", workflow=d.label.get(language),
+              state=state.label.get(language) if state else case["state"])
+    laid = layout(d, language, _("automatic"))
+    if laid is None:
+        return Markup(hand_svg(d, case["state"], language, _("current"), title))
+    return Markup(mark(laid, case["state"], _("current"), title) + _legend(d))

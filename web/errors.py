@@ -27,7 +27,8 @@ def _page(status: int, title: str, message: str) -> Any:
 
 def _without_database() -> None:
     """The database may be what failed: this request's page must not ask it again who is logged in."""
-    g._login_user = current_app.login_manager.anonymous_user()  # Flask-Login's per-request cache
+    # Flask-Login's per-request cache; Flask-Login sets `login_manager` on the app, unknown to Flask's types.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     g.nav_counts, g.unread = {}, 0
 
 

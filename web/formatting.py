@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,15 @@ from flask import Flask, current_app, g, session
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # types-WTForms 3.2 predates it
 
-__all__ = ["Labels", "init_app", "labels", "language", "parse_time", "select_locale"]
+from engine.cases.views import LabelText
+
+__all__ = [
+    "Labels", "choices", "due_status", "focus_label", "group_label", "init_app", "labels", "language", "local_date",
+    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "trigger_label",
+    "workflow_label",
+]
 
 DUE_SOON = dt.timedelta(days=3)
 
@@ -21,7 +29,9 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False):
         return str(current_user.language)
     chosen = session.get("lang")
-    return chosen if chosen in ("sv", "en") else current_app.extensions["samverkan"].config.language
+    if chosen in ("sv", "en"):
+        return str(chosen)
+    return str(current_app.extensions["samverkan"].config.language)
 
 
 def language() -> str:
@@ -152,16 +162,25 @@ def state_label(workflow: str, state: str | None) -> str:
     return labels().of_state(workflow, state)
 
 
-def trigger_label(workflow: str, trigger: str) -> str:
-    """A transition's label; "@open"/"@assign" are the engine's own log entries."""
+def text_of(label: LabelText | None, fallback: str | None) -> str:
+    """A label of a read model ({"sv": ..., "en": ...}) in the current language, or `fallback`."""
+    if label is None:
+        return fallback or "–"
+    return label["en"] if language() == "en" else label["sv"]
+
+
+def trigger_label(entry: Mapping[str, Any]) -> str:
+    """A history entry's action, labelled from the case's own definition version.
+
+    "@open"/"@assign" are the engine's own log entries.
+    """
     special = {"@open": _("Opened"), "@assign": _("Assigned")}
-    if trigger in special:
-        return special[trigger]
-    d = _registry().current.get(workflow)
-    return d.trigger_label(trigger, language()) if d else trigger
+    if entry["trigger"] in special:
+        return special[entry["trigger"]]
+    return text_of(entry.get("label"), entry["trigger"])
 
 
-def due_status(case: dict[str, Any], now: dt.datetime) -> str:
+def due_status(case: Mapping[str, Any], now: dt.datetime) -> str:
     """"overdue", "soon" or "" for a case summary."""
     due = parse_time(case.get("due_at"))
     if case.get("overdue"):
@@ -185,15 +204,11 @@ def init_app(app: Flask) -> None:
         gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
     app.jinja_env.globals.update(
         group_label=group_label, focus_label=focus_label, role_label=role_label,
-        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label,
+        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label, text_of=text_of,
         due_status=due_status, priority_label=priority_label, language=language, labels=labels,
     )
 
 
-def choices(pairs: Any) -> list[Any]:
-    """Select choices from (value, label) pairs, in the shape the installed WTForms wants."""
-    try:
-        from wtforms import SelectChoice
-    except ImportError:  # WTForms before 3.3 takes tuples
-        return list(pairs)
+def choices(pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """Select choices from (value, label) pairs, as WTForms wants them (it deprecates tuples)."""
     return [SelectChoice(v, label) for v, label in pairs]

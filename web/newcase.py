@@ -28,7 +28,7 @@ __all__ = ["NewCaseForm"]
 OPENABLE = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report")
 
 
-class NewCaseForm(FlaskForm):  # type: ignore[misc]
+class NewCaseForm(FlaskForm):
     workflow = SelectField(_l("Kind of case"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the case a title.")), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional()])

@@ -1,26 +1,33 @@
-"""Operations: /healthz for load balancers and supervisors, /metrics in Prometheus text format.
+"""Operations: /healthz for load balancers and supervisors, /metrics for Prometheus.
 
 Neither needs a log-in and neither shows anything secret: health is the database's
 reachability, the freshest scheduler heartbeat and the outbox backlog; metrics are the
-engine's totals (read from the database, so every worker reports the same) plus this
-worker's own request counts and latencies, measured by two app-wide request hooks.
+engine's totals (read from the database at each scrape, so every worker reports the same)
+plus the requests answered, counted by prometheus_client from two app-wide request hooks.
+Under gunicorn with PROMETHEUS_MULTIPROC_DIR set (`samverkan up`, web/gunicorn_config.py),
+every worker writes its request figures there and a scrape sums them over all workers.
 """
 
 from __future__ import annotations
 
-import threading
+import os
 import time
-from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.blueprints import BlueprintSetupState
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.reporting.health import check_health, counters
+from engine.runtime.engine import Engine
 from web.support import eng, now
 
-__all__ = ["BUCKETS", "RequestMetrics", "bp"]
+__all__ = ["BUCKETS", "EngineTotals", "RequestMetrics", "bp"]
 
 bp = Blueprint("ops", __name__)
 
@@ -30,56 +37,49 @@ _EXT = "samverkan_metrics"
 
 
 class RequestMetrics:
-    """Request counts by (endpoint, method, status) and a latency histogram by endpoint, for one process."""
+    """Requests by (endpoint, method, status) and their latency by endpoint, for one app.
+
+    The metrics belong to no registry of their own: each scrape builds one (see `metrics`), so
+    two apps in one process (the tests) keep their figures apart.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = {}
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
+        self.requests = Counter("samverkan_http_requests", "Requests answered (by every worker, under gunicorn).",
+                                ["endpoint", "method", "status"], registry=None)
+        self.latency = Histogram("samverkan_http_request_duration_seconds", "Time to answer a request, by endpoint.",
+                                 ["endpoint"], buckets=BUCKETS, registry=None)
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        with self._lock:
-            self.requests[(endpoint, method, str(status))] += 1
-            row = self.buckets.setdefault(endpoint, [0] * len(BUCKETS))
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    row[i] += 1
-            self.sums[endpoint] += seconds
-            self.counts[endpoint] += 1
-
-    def exposition(self) -> list[str]:
-        """The lines of this process's request metrics."""
-        with self._lock:
-            lines = ["# HELP samverkan_http_requests_total Requests answered by this worker process.",
-                     "# TYPE samverkan_http_requests_total counter"]
-            for (endpoint, method, status), n in sorted(self.requests.items()):
-                lines.append(f"samverkan_http_requests_total{_labels(endpoint=endpoint, method=method, status=status)}"
-                             f" {n}")
-            lines += ["# HELP samverkan_http_request_duration_seconds Time to answer a request, by endpoint.",
-                      "# TYPE samverkan_http_request_duration_seconds histogram"]
-            for endpoint in sorted(self.buckets):
-                name = "samverkan_http_request_duration_seconds"
-                for bound, n in zip(BUCKETS, self.buckets[endpoint], strict=True):
-                    lines.append(f"{name}_bucket{_labels(endpoint=endpoint, le=_num(bound))} {n}")
-                lines.append(f"{name}_bucket{_labels(endpoint=endpoint, le='+Inf')} {self.counts[endpoint]}")
-                lines.append(f"{name}_sum{_labels(endpoint=endpoint)} {_num(self.sums[endpoint])}")
-                lines.append(f"{name}_count{_labels(endpoint=endpoint)} {self.counts[endpoint]}")
-            return lines
+        self.requests.labels(endpoint=endpoint, method=method, status=str(status)).inc()
+        self.latency.labels(endpoint=endpoint).observe(seconds)
 
 
-def _num(value: float) -> str:
-    return repr(float(value)) if not float(value).is_integer() else f"{value:.1f}"
+class EngineTotals:
+    """A collector of the engine's totals, read from the database when Prometheus scrapes."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(**labels: str) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items()) + "}"
+    def collect(self) -> Iterator[Metric]:
+        """The totals, or only `samverkan_database_up 0` when the database does not answer."""
+        up = GaugeMetricFamily("samverkan_database_up", "Whether the database answered this scrape.")
+        try:
+            totals = counters(self.engine)
+        except SQLAlchemyError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        for name, help_ in (("transitions", "Transitions in the log, all processes."),
+                            ("due_runs", "Due runs recorded by every scheduler's heartbeat.")):
+            yield CounterMetricFamily(f"samverkan_{name}", help_, value=totals.get(f"{name}_total", 0))
+        for prefix, help_ in (("deadlines", "Deadline rows by status."), ("notices", "Outbox notices by status.")):
+            family = GaugeMetricFamily(f"samverkan_{prefix}", help_, labels=["status"])
+            for key in sorted(k for k in totals if k.startswith(prefix + "_")):
+                family.add_metric([key.removeprefix(prefix + "_")], totals[key])
+            yield family
 
 
 def _start_timer() -> None:
@@ -98,7 +98,7 @@ def _record(response: Response) -> Response:
 
 @bp.record_once
 def _install(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
+    app = state.app
     app.extensions[_EXT] = RequestMetrics()
     # First among the before-request hooks, so a request that CSRF or log-in turns away is timed too.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
@@ -119,29 +119,23 @@ def healthz() -> Any:
     return response
 
 
-def _engine_lines() -> list[str]:
-    try:
-        totals = counters(eng())
-    except SQLAlchemyError:
-        return ["# HELP samverkan_database_up Whether the database answered this scrape.",
-                "# TYPE samverkan_database_up gauge", "samverkan_database_up 0"]
-    lines = ["# HELP samverkan_database_up Whether the database answered this scrape.",
-             "# TYPE samverkan_database_up gauge", "samverkan_database_up 1"]
-    for name, help_ in (("transitions_total", "Transitions in the log, all processes."),
-                        ("due_runs_total", "Due runs recorded by every scheduler's heartbeat.")):
-        lines += [f"# HELP samverkan_{name} {help_}", f"# TYPE samverkan_{name} gauge",
-                  f"samverkan_{name} {totals.get(name, 0)}"]
-    for prefix, help_ in (("deadlines", "Deadline rows by status."), ("notices", "Outbox notices by status.")):
-        lines += [f"# HELP samverkan_{prefix} {help_}", f"# TYPE samverkan_{prefix} gauge"]
-        for key in sorted(k for k in totals if k.startswith(prefix + "_")):
-            lines.append(f"samverkan_{prefix}{_labels(status=key.removeprefix(prefix + '_'))} {totals[key]}")
-    return lines
+def _scraped() -> CollectorRegistry:
+    """What this scrape reports: the engine's totals and the requests, of this worker or of all."""
+    registry = CollectorRegistry(auto_describe=False)  # describing would query the database twice
+    registry.register(EngineTotals(eng()))
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every worker's files, this one's included: the request metrics are read from there only,
+        # registering them too would report this worker twice.
+        MultiProcessCollector(registry)
+    else:
+        figures: RequestMetrics = current_app.extensions[_EXT]
+        registry.register(figures.requests)
+        registry.register(figures.latency)
+    return registry
 
 
 @bp.route("/metrics")
 def metrics() -> Any:
-    """Prometheus text exposition (version 0.0.4)."""
-    lines = _engine_lines() + current_app.extensions[_EXT].exposition()
-    response = Response("\n".join(lines) + "\n", headers={"Cache-Control": "no-store"})
-    response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
-    return response
+    """The Prometheus exposition, in the text format the scraper asks for (0.0.4 by default)."""
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return Response(encode(_scraped()), headers={"Content-Type": content_type, "Cache-Control": "no-store"})

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from engine.cases.overview import COUNT_CAP, group_ids, navigation
 from engine.cases.queues import QueueFilter, list_queue
+from engine.cases.views import CaseSummary
 from engine.kernel.errors import ValidationError
 from web.agreement import selected_agreement_id
 from web.formatting import due_status, labels, local_date
@@ -74,7 +75,7 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
     )
 
 
-def _display(rows: list[dict[str, Any]]) -> list[SimpleNamespace]:
+def _display(rows: list[CaseSummary]) -> list[SimpleNamespace]:
     """The queue's rows with their labels, local due date and due status worked out once here,
     rather than by a dozen template calls per row."""
     names, when = labels(), now()

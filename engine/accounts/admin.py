@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from engine.accounts.users import (
-    UserInfo,
+    Account,
     add_user,
     as_actor,
     disable_user,
@@ -19,6 +19,7 @@ from engine.accounts.users import (
 )
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound
+from engine.policy.access import may_administer
 from engine.runtime.engine import Engine
 from engine.store.models import Notice, User
 
@@ -26,11 +27,11 @@ __all__ = ["create_user", "disable", "enable", "failed_notices", "replace_roles"
 
 
 def _require_admin(actor: Actor) -> None:
-    if not (actor.is_system or "admin" in actor.roles):
+    if not may_administer(actor):
         raise Forbidden("Only an administrator may manage users; ask one.")
 
 
-def users(eng: Engine, actor: Actor | str) -> list[UserInfo]:
+def users(eng: Engine, actor: Actor | str) -> list[Account]:
     """Every user with memberships (administrators only)."""
     with eng.db.read() as session:
         _require_admin(as_actor(session, actor))

@@ -11,23 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from dataclasses import dataclass
 
-from sqlalchemy import bindparam
-from sqlalchemy import select as core_select
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from engine.accounts import throttle
-from engine.accounts.users import check_password
+from engine.accounts.users import check_password, load_actor
 from engine.kernel.actors import Actor
 from engine.kernel.errors import EngineError, ValidationError
 from engine.outbox.notices import delivery_modes, set_mode
 from engine.runtime.engine import Engine
-from engine.store.models import Membership, User
+from engine.store.models import User
 
 __all__ = [
     "LoginRefused",
-    "SessionUser",
     "delivery_mode",
     "end_sessions",
     "log_in",
@@ -47,44 +43,8 @@ class LoginRefused(EngineError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class SessionUser:
-    """What a web session knows about the person logged in."""
-
-    id: int
-    username: str
-    name: str
-    language: str
-    nonce: str
-    roles: frozenset[str]
-    group_ids: frozenset[int] = frozenset()
-
-    @property
-    def actor(self) -> Actor:
-        """The engine's view of this person, as read at the start of the request (saves a query per call)."""
-        return Actor(self.username, self.id, self.roles, self.group_ids)
-
-
-_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
-# The user and their memberships in one statement, built once: it runs on every web request.
-_SESSION_USER = (core_select(_U.c.id, _U.c.username, _U.c.name, _U.c.language, _U.c.session_nonce, _U.c.disabled,
-                             _M.c.group_id, _M.c.role)
-                 .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)).where(_U.c.id == bindparam("b_id")))
-
-
-def _load_session_user(session: Session, user_id: int) -> tuple[SessionUser, bool] | None:
-    """The session user of `user_id` and whether they are disabled; None if there is no such user."""
-    rows = session.execute(_SESSION_USER, {"b_id": user_id}).all()
-    if not rows:
-        return None
-    uid, username, name, language, nonce, disabled = rows[0][:6]
-    members = [(g, r) for *_, g, r in rows if g is not None]
-    return (SessionUser(uid, username, name, language, nonce, frozenset(r for _, r in members),
-                        frozenset(g for g, _ in members)), bool(disabled))
-
-
-def log_in(eng: Engine, username: str, password: str, address: str, now: dt.datetime) -> SessionUser:
-    """The user if the password is right, not throttled and not disabled; else LoginRefused."""
+def log_in(eng: Engine, username: str, password: str, address: str, now: dt.datetime) -> tuple[Actor, str]:
+    """The user and their session nonce if the password is right, not throttled and not disabled; else LoginRefused."""
     username = username.strip().lower()
     key = throttle.login_key(username, address)
     with eng.db.write() as session:
@@ -103,20 +63,20 @@ def log_in(eng: Engine, username: str, password: str, address: str, now: dt.date
                 session.add(user)
                 session.flush()
             assert user.id is not None
-            found = _load_session_user(session, user.id)
+            found = load_actor(session, user.id)
             assert found is not None
-            return found[0]
+            return found[0], found[1]
         # The failure is committed (the refusal is raised after the transaction).
         throttle.record_failure(session, key, now)
     raise LoginRefused("invalid", "Wrong user name or password, or the account is disabled; "
                                   "check them and try again.")
 
 
-def session_user(eng: Engine, user_id: int, nonce: str) -> SessionUser | None:
-    """The user of a session, or None if the nonce is stale or the user disabled."""
+def session_user(eng: Engine, user_id: int, nonce: str) -> Actor | None:
+    """The person of a session, read in one query, or None if the nonce is stale or the user disabled."""
     with eng.db.read() as session:
-        found = _load_session_user(session, user_id)
-    if found is None or found[1] or not nonce or not secrets.compare_digest(found[0].nonce, nonce):
+        found = load_actor(session, user_id)
+    if found is None or found[2] or not nonce or not secrets.compare_digest(found[1], nonce):
         return None
     return found[0]
 

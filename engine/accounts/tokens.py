@@ -19,6 +19,7 @@ from engine.accounts.throttle import failures_since, record_failure
 from engine.accounts.users import actor_for
 from engine.kernel.actors import Actor
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.policy.access import may_administer
 from engine.runtime.engine import Engine
 from engine.store.models import ApiToken, User
 
@@ -100,7 +101,7 @@ def revoke_token(session: Session, token_id: int, now: dt.datetime, *, by: Actor
     if found is None:
         raise NotFound(f"No API token {token_id}; `samverkan token list USERNAME` shows the ids.")
     row, username = found
-    if by is not None and not by.is_system and by.user_id != row.user_id and "admin" not in by.roles:
+    if by is not None and by.user_id != row.user_id and not may_administer(by):
         raise Forbidden("Only the token's owner or an administrator may revoke it.")
     if row.revoked_at is None:
         row.revoked_at = now

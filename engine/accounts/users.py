@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete
+from sqlalchemy import Row, bindparam, delete
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.accounts.passwords import check_strength
@@ -20,15 +23,16 @@ from engine.kernel.errors import Forbidden, NotFound, ValidationError
 from engine.store.models import Group, Membership, User
 
 __all__ = [
-    "UserInfo",
+    "Account",
     "actor_for",
-    "as_actor",
     "add_user",
+    "as_actor",
     "check_password",
     "disable_user",
     "enable_user",
     "group_id",
     "list_users",
+    "load_actor",
     "set_password",
     "set_roles",
 ]
@@ -39,7 +43,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
-class UserInfo:
+class Account:
+    """A user account as administrators manage it, disabled ones included (not a person acting: see Actor)."""
+
     id: int
     username: str
     name: str
@@ -157,32 +163,48 @@ def _memberships(session: Session, user_ids: list[int]) -> dict[int, list[tuple[
     return out
 
 
-def list_users(session: Session) -> list[UserInfo]:
+def list_users(session: Session) -> list[Account]:
     """Every user with their memberships, by user name."""
     users = session.exec(select(User).order_by(User.username)).all()
     ms = _memberships(session, [u.id for u in users if u.id is not None])
-    return [UserInfo(u.id or 0, u.username, u.name, u.email, u.language, u.disabled,
+    return [Account(u.id or 0, u.username, u.name, u.email, u.language, u.disabled,
                      tuple(ms.get(u.id or 0, []))) for u in users]
 
 
 _U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
-# One query for the user and their memberships, built once: this runs on every action.
-_ACTOR = (select(_U.c.id, _U.c.disabled, _M.c.group_id, _M.c.role)
-          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)).where(_U.c.username == bindparam("b_username")))
+# The user and their memberships in one statement, built once: the web runs it on every
+# request and the CLI and the API on every action. One row per membership (one without any).
+_ACTOR = (core_select(_U.c.id, _U.c.username, _U.c.name, _U.c.language, _U.c.session_nonce, _U.c.disabled,
+                      _M.c.group_id, _M.c.role)
+          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)))
+_BY_NAME = _ACTOR.where(_U.c.username == bindparam("b_username"))
+_BY_ID = _ACTOR.where(_U.c.id == bindparam("b_id"))
+
+
+def _actor(rows: Sequence[Row[Any]]) -> Actor:
+    first = rows[0]
+    return Actor(first.username, first.id, frozenset((r.group_id, r.role) for r in rows if r.group_id is not None),
+                 first.name, first.language)
 
 
 def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    rows = session.execute(_ACTOR, {"b_username": username}).all()
+    rows = session.execute(_BY_NAME, {"b_username": username}).all()
     if not rows:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
-    if rows[0][1]:
+    if rows[0].disabled:
         raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
-    members = [(g, r) for _, _, g, r in rows if g is not None]
-    return Actor(username=username, user_id=rows[0][0],
-                 roles=frozenset(r for _, r in members), group_ids=frozenset(g for g, _ in members))
+    return _actor(rows)
+
+
+def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None:
+    """The Actor of user `user_id` with their session nonce and whether they are disabled; None if no such user."""
+    rows = session.execute(_BY_ID, {"b_id": user_id}).all()
+    if not rows:
+        return None
+    return _actor(rows), rows[0].session_nonce or "", bool(rows[0].disabled)
 
 
 def as_actor(session: Session, actor: Actor | str) -> Actor:

@@ -11,15 +11,15 @@ from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor, group_id
 from engine.cases import deadlines
-from engine.cases.firing import append_log, due_of, fire_in, load_visible, planned_deadlines
+from engine.cases.firing import append_log, context_of, due_of, load_visible, planned_deadlines, take_in
 from engine.cases.periods import current_period
-from engine.cases.views import allowed_triggers
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
-from engine.kernel.events import Event
-from engine.policy.access import may_manage
+from engine.kernel.events import Assigned, CaseOpened, Commented
+from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
+from engine.workflow.decide import Take, decide
 
 __all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
 
@@ -62,7 +62,7 @@ def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
         gid = min(actor.group_ids)
     else:
         raise ValidationError("group", "Say which group owns the case (--group KEY).")
-    if not (actor.is_system or gid in actor.group_ids or actor.roles & {"chair", "admin"}):
+    if not may_open(actor, gid):
         raise Forbidden("You can open cases only for groups you belong to; ask the chair or a member.")
     return gid
 
@@ -117,8 +117,8 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     case.due_at = due_of(planned)
     append_log(session, case.id, "@open", None, definition.initial, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
-    eng.emit(session, Event("opened", case.id, actor.username, now,
-                            {"workflow": case.workflow, "assignee_id": assignee_id}))
+    eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
+                                 assignee_id=assignee_id))
     return case
 
 
@@ -165,8 +165,8 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(session, case_id, "@assign", case.state, case.state, who.username, now, note)
-        eng.emit(session, Event("assigned", case_id, who.username, now,
-                                {"assignee_id": case.assignee_id, "group_id": case.group_id}))
+        eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
+                                   group_id=case.group_id))
         if user is not None:
             _advance_on_assign(eng, session, case, who, now)
     return case
@@ -178,11 +178,13 @@ def _advance_on_assign(eng: Engine, session: Session, case: CaseRow, who: Actor,
     So giving an open action to a person also moves it to "assigned" in the same step,
     instead of leaving the officer to press a second button that says the same thing.
     """
-    definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
-    for t in definition.transitions:
+    machine = eng.registry.machine(session, case.workflow, case.definition_version)
+    for t in machine.definition.transitions:
         if t.on_assign and case.state in t.sources:
-            if t.trigger in allowed_triggers(eng, session, case, who, now):
-                fire_in(eng, session, case, t.trigger, who, now)
+            # Only a step that is allowed as it stands: one that asks for a comment is left to the person.
+            decision = decide(machine, t.trigger, context_of(case, who, now))
+            if isinstance(decision, Take):
+                take_in(eng, session, case, decision, machine.definition)
             return
 
 
@@ -193,7 +195,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
     with eng.db.write() as session:
         who = as_actor(session, actor)
         case = load_visible(session, case_id, who, lock=True)
-        if case.group_id not in who.group_ids:
+        if not may_claim(who, case):
             raise Forbidden("You can claim only cases of a group you belong to.")
         if case.assignee_id is not None and case.assignee_id != who.user_id:
             raise Conflict(case_id, expected_version, case.version)
@@ -202,8 +204,8 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
         _bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(session, case_id, "@assign", case.state, case.state, who.username, now,
                    f"user:{who.username}")
-        eng.emit(session, Event("assigned", case_id, who.username, now,
-                                {"assignee_id": who.user_id, "group_id": case.group_id}))
+        eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
+                                   group_id=case.group_id))
         _advance_on_assign(eng, session, case, who, now)
     return case
 
@@ -219,5 +221,5 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         load_visible(session, case_id, who)
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
-        eng.emit(session, Event("commented", case_id, who.username, now, {"body": body.strip()}))
+        eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row

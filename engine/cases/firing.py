@@ -1,9 +1,9 @@
 """Cases: open, fire a trigger, assign, claim, comment, each in one transaction.
 
-Firing follows one path for people and for the scheduler: check the trigger, the
-actor's role and the guards against the case's definition version; then update the
-case under an optimistic version check, append a hash-chained log row, replace the
-pending deadlines and emit the event, all in the caller's transaction.
+Firing follows one path for people and for the scheduler: `decide` checks the trigger,
+the actor's role, the guards and the comment against the case's definition version, once;
+then `take_in` updates the case under an optimistic version check, appends a hash-chained
+log row, replaces the pending deadlines and emits the event, all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from sqlmodel import Session, col, select
 from engine.accounts.users import as_actor
 from engine.cases import deadlines
 from engine.kernel.actors import Actor
-from engine.kernel.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationError
-from engine.kernel.events import Event
+from engine.kernel.errors import Conflict, NotFound
+from engine.kernel.events import Transitioned
 from engine.policy.access import may_see
 from engine.runtime.engine import Engine
 from engine.store.audit import GENESIS, row_hash
 from engine.store.models import CaseRow, Period, TransitionLog
+from engine.workflow.decide import Refusal, Take, decide
 from engine.workflow.definition import Definition
-from engine.workflow.machine import may_fire
-from engine.workflow.rules import GUARDS, CaseAdapter, FireContext
+from engine.workflow.rules import CaseAdapter, FireContext
 
-__all__ = ["fire", "fire_in", "load_visible",
-           "due_of"]
+__all__ = ["append_log", "context_of", "due_of", "fire", "fire_in", "load_visible", "planned_deadlines",
+           "take_in"]
 
 
 def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = False) -> CaseRow:
@@ -95,25 +95,11 @@ def due_of(planned: list[deadlines.PlannedDeadline]) -> dt.datetime | None:
     return next((p.due_at for p in planned if p.kind == "due"), None)
 
 
-def _refusal(case: CaseRow, trigger: str, definition: Definition, ctx: FireContext) -> Exception:
-    candidates = definition.candidates(case.state, trigger)
-    possible = ", ".join(definition.triggers_from(case.state)) or "none (the case is closed)"
-    state = definition.states[case.state].label.en
-    if not candidates:
-        known = any(t.trigger == trigger for t in definition.transitions)
-        what = "is not possible" if known else "is not a trigger of this workflow"
-        return TransitionNotAllowed(case.id or 0, trigger, case.state,
-                                    f"'{trigger}' {what} from state '{case.state}' ({state}); "
-                                    f"possible from here: {possible}.")
-    permitted = [t for t in candidates if may_fire(t, ctx)]
-    if not permitted:
-        roles = sorted({r for t in candidates for r in t.roles}) or ["the system"]
-        return Forbidden(f"Only {', '.join(roles)} may '{trigger}' case {case.id}; "
-                         f"ask one of them or the case's owning group.")
-    unmet = sorted({GUARDS[g].description for t in permitted for g in t.guards if not GUARDS[g].fn(ctx)}
-                   | {GUARDS[g].description for t in permitted for g in t.unless if GUARDS[g].fn(ctx)})
-    return TransitionNotAllowed(case.id or 0, trigger, case.state,
-                                f"'{trigger}' is not allowed now: {'; '.join(unmet)}.")
+def context_of(case: CaseRow, actor: Actor, now: dt.datetime, comment: str | None = None) -> FireContext:
+    """What a decision about `case` looks at: a plain copy of the row, the actor, the time, the comment."""
+    assert case.id is not None
+    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
+    return FireContext(adapter, actor, now, (comment or "").strip() or None)
 
 
 def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: Actor,
@@ -124,17 +110,18 @@ def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: A
     if expected_version is not None and expected_version != case.version:
         raise Conflict(case.id, expected_version, case.version)
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
-    definition = machine.definition
-    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
-    ctx = FireContext(adapter, actor, now, (comment or "").strip() or None)
-    permitted = [t for t in definition.candidates(case.state, trigger) if may_fire(t, ctx)]
-    if permitted and ctx.comment is None and any(t.comment_required for t in permitted):
-        raise ValidationError("comment", f"'{trigger}' needs a comment: say what was done or decided.",
-                              code="comment_required", params={"trigger": trigger})
-    taken = machine.fire(trigger, ctx) if permitted else None
-    if taken is None:
-        raise _refusal(case, trigger, definition, ctx)
-    from_state, version = case.state, case.version
+    decision = decide(machine, trigger, context_of(case, actor, now, comment))
+    if isinstance(decision, Refusal):
+        raise decision.error()
+    return take_in(eng, session, case, decision, machine.definition)
+
+
+def take_in(eng: Engine, session: Session, case: CaseRow, take: Take, definition: Definition) -> TransitionLog:
+    """Write a decided transition: the case under its version check, the log row, deadlines, the event."""
+    assert case.id is not None
+    ctx, adapter, trigger = take.ctx, take.ctx.case, take.transition.trigger
+    take.apply()
+    from_state, version, now, actor = case.state, case.version, ctx.now, ctx.actor
     terminal = definition.states[adapter.state].terminal
     planned = planned_deadlines(eng, session, case, adapter.state, definition, now)
     values = {"state": adapter.state, "version": version + 1, "data": adapter.data,
@@ -150,9 +137,9 @@ def fire_in(eng: Engine, session: Session, case: CaseRow, trigger: str, actor: A
                       ctx.comment)
     deadlines.retire_pending(session, case.id)
     deadlines.add_rows(session, case, planned)
-    eng.emit(session, Event("transitioned", case.id, actor.username, now, {
-        "trigger": trigger, "from": from_state, "to": adapter.state, "comment": ctx.comment,
-        "workflow": case.workflow, "terminal": terminal}))
+    eng.emit(session, Transitioned(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
+                                   trigger=trigger, from_state=from_state, to_state=adapter.state,
+                                   comment=ctx.comment, terminal=terminal))
     return log
 
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import col, select
 
 from engine.accounts.users import as_actor
 from engine.cases.queues import QueueFilter, capped_counts
-from engine.cases.views import case_summary, names_for
+from engine.cases.views import CaseSummary, case_summary, names_for
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound
-from engine.policy.access import visible
+from engine.policy.access import may_see_overview, visible
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, User
 
 COUNT_CAP = 100
 
-__all__ = ["COUNT_CAP", "active_users", "agreement_ids", "chair_overview", "group_ids", "mark_notices_read",
-           "my_notices", "navigation"]
+__all__ = ["COUNT_CAP", "OverdueCase", "OverdueGroup", "active_users", "agreement_ids", "chair_overview",
+           "group_ids", "mark_notices_read", "my_notices", "navigation"]
 
 
 def navigation(eng: Engine, actor: Actor | str, now: dt.datetime | None = None, cap: int = COUNT_CAP,
@@ -42,27 +42,39 @@ def active_users(eng: Engine) -> list[tuple[str, str]]:
         return [(u, n) for u, n in rows]
 
 
+class OverdueCase(CaseSummary):
+    """An overdue case on the chair's overview."""
+
+    days_overdue: int
+
+
+class OverdueGroup(TypedDict):
+    """The overdue cases of one group and focus area."""
+
+    group: str | None
+    focus_area: str | None
+    cases: list[OverdueCase]
+
+
 def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
-                   limit: int = 500) -> list[dict[str, Any]]:
+                   limit: int = 500) -> list[OverdueGroup]:
     """Overdue open cases grouped by (group, focus area), oldest due first, with who holds them.
 
-    Returns [{"group": key, "focus_area": key|None, "cases": [summary, ...]}], groups ordered
-    by their oldest case.
+    Groups are ordered by their oldest case.
     """
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        if not (who.is_system or who.roles & {"chair", "admin"}):
+        if not may_see_overview(who):
             raise Forbidden("The overview is for the chair; ask the chair for what you need.")
         rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
                             .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()
         names = names_for(session, list(rows))
-        out: dict[tuple[str, str | None], dict[str, Any]] = {}
+        out: dict[tuple[str | None, str | None], OverdueGroup] = {}
         for case in rows:
-            summary = case_summary(case, names, now)
             # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
-            summary["days_overdue"] = ((now.astimezone(eng.tz).date() - case.due_at.astimezone(eng.tz).date()).days
-                                       if case.due_at else 0)
+            summary: OverdueCase = {**case_summary(case, names, now), "days_overdue": (
+                (now.astimezone(eng.tz).date() - case.due_at.astimezone(eng.tz).date()).days if case.due_at else 0)}
             key = (summary["group"], case.focus_area)
             out.setdefault(key, {"group": key[0], "focus_area": key[1], "cases": []})["cases"].append(summary)
         return list(out.values())

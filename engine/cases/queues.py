@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, false, func, or_, true
+from sqlalchemy import Integer, and_, bindparam, func, or_, true
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
-from engine.cases.views import summary_of
+from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
+from engine.policy import access
 from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
@@ -43,8 +44,7 @@ class QueueFilter:
 _C, _U, _G = CaseRow.__table__, User.__table__, Group.__table__  # type: ignore[attr-defined]
 _FILTERS = (("workflow", _C.c.workflow), ("state", _C.c.state), ("focus_area", _C.c.focus_area),
             ("group_id", _C.c.group_id), ("agreement_id", _C.c.agreement_id))
-_NOW, _USER = bindparam("b_now", type_=UTCDateTime), bindparam("b_user", type_=Integer)
-_GROUPS = bindparam("b_groups", expanding=True, type_=Integer)
+_NOW = bindparam("b_now", type_=UTCDateTime)
 _LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", type_=Integer)
 # A queue row is the case with the names the lists show, joined rather than fetched apart.
 _ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
@@ -54,35 +54,31 @@ _ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_
 @dataclass(frozen=True)
 class _Shape:
     queue: str
-    sees_all: bool  # the chair and the system see confidential cases
-    chair: bool  # the chair's unassigned queue spans every group
+    reach: access.Reach  # what the actor may see and answers for, as the policy shapes it
     filters: tuple[str, ...]  # the QueueFilter fields that are set
 
 
 def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
     if queue not in QUEUES:
         raise ValidationError("queue", f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}.")
-    chair = "chair" in actor.roles
-    return _Shape(queue, actor.is_system or chair, chair,
+    return _Shape(queue, access.reach(actor),
                   tuple(name for name in (*(n for n, _ in _FILTERS), "due_before", "due_after")
                         if getattr(f, name) is not None))
 
 
 def _params(shape: _Shape, actor: Actor, now: dt.datetime, f: QueueFilter) -> dict[str, Any]:
-    values: dict[str, Any] = {"b_now": now, "b_user": actor.user_id if actor.user_id is not None else -1,
-                              "b_groups": sorted(actor.group_ids) or [-1]}
+    values: dict[str, Any] = {"b_now": now, **access.binds(actor)}
     values.update({f"b_{name}": getattr(f, name) for name in shape.filters})
     return values
 
 
 @lru_cache(maxsize=512)
 def _conditions(shape: _Shape) -> tuple[Any, ...]:
-    open_, mine = _C.c.is_open == true(), _C.c.assignee_id == _USER
-    groups = _C.c.group_id.in_(_GROUPS)
-    queue = {"mine": lambda: and_(open_, mine), "group": lambda: and_(open_, groups),
-             "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), true() if shape.chair else groups),
+    open_ = _C.c.is_open == true()
+    queue = {"mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
+             "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
              "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
-    conds = [queue, true() if shape.sees_all else or_(_C.c.confidential == false(), groups, mine)]
+    conds = [queue, access.seen(shape.reach)]
     conds += [column == bindparam(f"b_{name}") for name, column in _FILTERS if name in shape.filters]
     if "due_before" in shape.filters:
         conds.append(_C.c.due_at < bindparam("b_due_before", type_=UTCDateTime))
@@ -141,12 +137,12 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     return dated + list(undated)
 
 
-def _summaries(rows: list[Any], now: dt.datetime) -> list[dict[str, Any]]:
+def _summaries(rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
     return [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
 
 
 def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
-               limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+               limit: int = 50, offset: int = 0, now: dt.datetime | None = None) -> list[CaseSummary]:
     """One page of a queue, soonest due first (cases without a due time last)."""
     now = now or eng.now()
     f = filters or QueueFilter()
@@ -195,7 +191,7 @@ def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], lim
 
 def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
                limit: int = 50, cursor: str | None = None,
-               now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+               now: dt.datetime | None = None) -> tuple[list[CaseSummary], str | None]:
     """One page of a queue in `list_queue`'s order after an opaque `cursor`; and the cursor of the next page.
 
     A keyset cursor (due time and id of the last case shown) rather than an offset, so a page

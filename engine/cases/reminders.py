@@ -8,7 +8,7 @@ from engine.accounts.users import as_actor
 from engine.cases.firing import load_visible
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, ValidationError
-from engine.kernel.events import Event
+from engine.kernel.events import Reminded
 from engine.policy.access import may_manage
 from engine.runtime.engine import Engine
 
@@ -16,7 +16,7 @@ __all__ = ["remind"]
 
 
 def remind(eng: Engine, case_id: int, actor: Actor | str, now: dt.datetime | None = None) -> None:
-    """Ask whoever holds the case to act on it: emits a "manual_reminder" event for the notifiers."""
+    """Ask whoever holds the case to act on it: emits a `Reminded` event for the notifiers."""
     now = now or eng.now()
     with eng.db.write() as session:
         who = as_actor(session, actor)
@@ -26,6 +26,5 @@ def remind(eng: Engine, case_id: int, actor: Actor | str, now: dt.datetime | Non
         if not case.is_open:
             raise ValidationError("case", f"Case {case_id} is closed; there is nothing to remind about.",
                                   code="case_closed", params={"case": str(case_id)})
-        eng.emit(session, Event("manual_reminder", case_id, who.username, now,
-                                {"assignee_id": case.assignee_id, "group_id": case.group_id,
-                                 "due_at": case.due_at.isoformat() if case.due_at else None}))
+        eng.emit(session, Reminded(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
+                                   group_id=case.group_id, due_at=case.due_at))

@@ -1,42 +1,172 @@
-"""Read models: a case as the CLI, the API and the web show it."""
+"""Read models: a case as the CLI, the API and the web show it.
+
+A case is shown under the definition version it runs on: its labels, its actions and
+their comment rule come from that version, never from what the workflow file says today
+(a renamed or relabelled trigger would otherwise show an old case's button as a raw key).
+The models are TypedDicts, so they are the JSON the API and `case show --json` print.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
-from engine.cases.firing import load_visible
+from engine.cases.firing import context_of, load_visible
 from engine.kernel.actors import Actor
 from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, TransitionLog, User
-from engine.workflow.rules import CaseAdapter, FireContext
+from engine.workflow.decide import CommentRequired, Decision, GuardUnmet, RoleMissing, Take, decide_each
+from engine.workflow.definition import Definition, Labels
 
-__all__ = ["allowed_triggers", "case_summary", "case_view", "get_case", "names_for", "summary_of"]
+__all__ = [
+    "ActionView",
+    "CaseSummary",
+    "CaseView",
+    "ChildView",
+    "CommentView",
+    "HistoryEntry",
+    "LabelText",
+    "Refused",
+    "actions_of",
+    "case_summary",
+    "case_view",
+    "definition_of",
+    "get_case",
+    "names_for",
+    "summary_of",
+]
+
+
+class LabelText(TypedDict):
+    """A label in Swedish and English."""
+
+    sv: str
+    en: str
+
+
+class CaseSummary(TypedDict):
+    """A case as lists show it."""
+
+    id: int
+    workflow: str
+    title: str
+    state: str
+    version: int
+    assignee: str | None
+    group: str | None
+    focus_area: str | None
+    priority: str
+    confidential: bool
+    parent_id: int | None
+    opened_at: str | None
+    due_at: str | None
+    closed_at: str | None
+    overdue: bool
+
+
+class Refused(TypedDict):
+    """Why an action is not possible now: a stable `reason` code and an English message."""
+
+    reason: str  # unknown_trigger, not_from_here, role_missing or guard_unmet
+    message: str
+    roles: list[str]  # role_missing: who may
+    guards: list[str]  # guard_unmet: the guards that refuse
+
+
+class ActionView(TypedDict):
+    """One trigger from the case's state: whether the reader may take it, and if not, why."""
+
+    trigger: str
+    label: LabelText
+    allowed: bool
+    comment_required: bool  # taking it asks for a comment (allowed actions only)
+    refusal: Refused | None
+
+
+HistoryEntry = TypedDict("HistoryEntry", {
+    "seq": int, "trigger": str, "label": LabelText | None,  # None for the engine's @open and @assign
+    "from": str | None, "to": str, "actor": str, "at": str | None, "comment": str | None,
+})
+
+
+class CommentView(TypedDict):
+    author: str
+    at: str | None
+    body: str
+
+
+class ChildView(TypedDict):
+    id: int
+    workflow: str
+    title: str
+    state: str
+    state_label: LabelText  # from the child's own definition version
+
+
+class CaseView(CaseSummary):
+    """Everything about one case that its reader may see, labelled from its definition version."""
+
+    description: str
+    definition_version: str
+    workflow_label: LabelText
+    state_labels: dict[str, LabelText]  # every state of the case's definition version
+    event_at: str | None
+    data: dict[str, Any]
+    your_roles: list[str]
+    allowed_triggers: list[str]
+    actions: list[ActionView]
+    history: list[HistoryEntry]
+    comments: list[CommentView]
+    children: list[ChildView]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def allowed_triggers(eng: Engine, session: Session, case: CaseRow, actor: Actor,
-                     now: dt.datetime) -> list[str]:
-    """Triggers `actor` may fire on `case` now."""
-    assert case.id is not None
+def _label(labels: Labels) -> LabelText:
+    return {"sv": labels.sv, "en": labels.en}
+
+
+def _text(labels: Labels | None) -> LabelText | None:
+    return _label(labels) if labels is not None else None
+
+
+def _action(d: Definition, trigger: str, decision: Decision) -> ActionView:
+    if isinstance(decision, Take | CommentRequired):  # a missing comment is asked for next to the button
+        t = decision.transition
+        return {"trigger": trigger, "label": _label(t.label), "allowed": True,
+                "comment_required": t.comment_required, "refusal": None}
+    refusal: Refused = {"reason": decision.reason, "message": decision.message,
+                        "roles": list(decision.roles) if isinstance(decision, RoleMissing) else [],
+                        "guards": list(decision.guards) if isinstance(decision, GuardUnmet) else []}
+    return {"trigger": trigger, "label": _text(d.trigger_labels(trigger)) or {"sv": trigger, "en": trigger},
+            "allowed": False, "comment_required": False, "refusal": refusal}
+
+
+def actions_of(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> list[ActionView]:
+    """Every trigger from the case's state, decided for `actor` now under the case's definition version."""
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
-    adapter = CaseAdapter(case.id, case.state, case.assignee_id, case.group_id, dict(case.data))
-    return machine.allowed(FireContext(adapter, actor, now, None))
+    return [_action(machine.definition, trigger, decision)
+            for trigger, decision in decide_each(machine, context_of(case, actor, now))]
 
 
-def case_summary(case: CaseRow, names: dict[str, dict[int, str]], now: dt.datetime) -> dict[str, Any]:
+def definition_of(eng: Engine, workflow: str, version: str) -> Definition:
+    """The definition a case runs on (its stored version, not necessarily the current file)."""
+    with eng.db.read() as session:
+        return eng.registry.machine(session, workflow, version).definition
+
+
+def case_summary(case: CaseRow, names: dict[str, dict[int, str]], now: dt.datetime) -> CaseSummary:
     """The fields of a case for lists (no history); `names` as `names_for` gives them."""
     return summary_of(case, names["users"].get(case.assignee_id or 0), names["groups"].get(case.group_id), now)
 
 
-def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime) -> dict[str, Any]:
+def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime) -> CaseSummary:
     """The fields of a case (a row or anything with its columns as attributes) for lists."""
     return {
         "id": case.id, "workflow": case.workflow, "title": case.title, "state": case.state,
@@ -56,33 +186,49 @@ def names_for(session: Session, cases: list[CaseRow]) -> dict[str, dict[int, str
     return {"users": users, "groups": groups}  # type: ignore[dict-item]
 
 
-def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> dict[str, Any]:
-    """Everything about a case the actor may see: fields, allowed triggers, history, comments."""
+def _history(d: Definition, log: list[TransitionLog]) -> list[HistoryEntry]:
+    return [{"seq": r.seq, "trigger": r.trigger,
+             "label": None if r.trigger.startswith("@") else _text(d.trigger_labels(r.trigger)),
+             "from": r.from_state, "to": r.to_state, "actor": r.actor, "at": _iso(r.at), "comment": r.comment}
+            for r in log]
+
+
+def _children(eng: Engine, session: Session, case: CaseRow, actor: Actor) -> list[ChildView]:
+    rows = session.exec(select(CaseRow).where(CaseRow.parent_id == case.id)
+                        .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
+    return [{"id": c.id or 0, "workflow": c.workflow, "title": c.title, "state": c.state,
+             "state_label": _label(eng.registry.machine(session, c.workflow, c.definition_version)
+                                   .definition.states[c.state].label)}
+            for c in rows if may_see(actor, c)]
+
+
+def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> CaseView:
+    """Everything about a case the actor may see: fields, actions, history, comments, children."""
     assert case.id is not None
-    view = case_summary(case, names_for(session, [case]), now)
+    d = eng.registry.machine(session, case.workflow, case.definition_version).definition
     log = session.exec(select(TransitionLog).where(TransitionLog.case_id == case.id)
                        .order_by(TransitionLog.seq)).all()  # type: ignore[arg-type]
     comments = session.exec(select(CaseComment).where(CaseComment.case_id == case.id)
                             .order_by(CaseComment.at, CaseComment.id)).all()  # type: ignore[arg-type]
-    children = session.exec(select(CaseRow).where(CaseRow.parent_id == case.id)
-                            .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
-    view.update({
+    actions = actions_of(eng, session, case, actor, now)
+    return {
+        **case_summary(case, names_for(session, [case]), now),
         "description": case.description,
         "definition_version": case.definition_version,
+        "workflow_label": _label(d.label),
+        "state_labels": {key: _label(st.label) for key, st in d.states.items()},
         "event_at": _iso(case.event_at),
         "data": case.data,
         "your_roles": sorted(roles_on(actor, case)),
-        "allowed_triggers": allowed_triggers(eng, session, case, actor, now),
-        "history": [{"seq": r.seq, "trigger": r.trigger, "from": r.from_state, "to": r.to_state,
-                     "actor": r.actor, "at": _iso(r.at), "comment": r.comment} for r in log],
+        "allowed_triggers": [a["trigger"] for a in actions if a["allowed"]],
+        "actions": actions,
+        "history": _history(d, list(log)),
         "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
-        "children": [{"id": c.id, "workflow": c.workflow, "title": c.title, "state": c.state}
-                     for c in children if may_see(actor, c)],
-    })
-    return view
+        "children": _children(eng, session, case, actor),
+    }
 
 
-def get_case(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetime | None = None) -> dict[str, Any]:
+def get_case(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseView:
     """The view of one case, or NotFound if it does not exist or is hidden from `actor`."""
     now = now or eng.now()
     with eng.db.read() as session:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-__all__ = ["add_days", "add_working_days", "is_working_day", "local_date"]
+__all__ = ["add_working_days", "is_working_day", "local_date"]
 
 
 @lru_cache(maxsize=64)
@@ -37,11 +37,6 @@ def _at_same_local_time(start: dt.datetime, day: dt.date, tz: ZoneInfo) -> dt.da
     # Keep the wall-clock time across DST changes: 09:00 stays 09:00 local.
     local = start.astimezone(tz)
     return dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=tz).astimezone(dt.UTC)
-
-
-def add_days(start: dt.datetime, days: int, tz: ZoneInfo) -> dt.datetime:
-    """`start` moved `days` calendar days (may be negative) at the same local time."""
-    return _at_same_local_time(start, local_date(start, tz) + dt.timedelta(days=days), tz)
 
 
 def add_working_days(start: dt.datetime, days: int, tz: ZoneInfo) -> dt.datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "SystemClock"]
+__all__ = ["Clock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -21,18 +21,3 @@ class SystemClock:
         """The current time, aware, in UTC."""
         return dt.datetime.now(dt.UTC)
 
-
-class FixedClock:
-    """A clock tests and simulations move by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at.astimezone(dt.UTC)
-
-    def now(self) -> dt.datetime:
-        """The time it was set to."""
-        return self.at
-
-    def advance(self, **delta: float) -> dt.datetime:
-        """Move forward by a timedelta's keyword arguments; returns the new time."""
-        self.at += dt.timedelta(**delta)
-        return self.at

@@ -30,19 +30,21 @@ from sqlmodel import Session, col
 
 from engine.cases.firing import fire_in
 from engine.kernel.actors import SYSTEM
-from engine.kernel.events import Event
+from engine.kernel.events import DeadlineEscalation, DeadlineEvent, DeadlineReached, DeadlineReminder
 from engine.runtime.engine import Engine
 from engine.schedule import recurring, renewal
 from engine.schedule.summary import DueSummary
 from engine.store.models import CaseRow, Deadline
 
-__all__ = ["claim", "run_due"]
+__all__ = ["claim", "next_due_at", "run_due"]
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 _T = TypeVar("_T")
 RECONNECT_PAUSES = (0.1, 0.5, 1.0, 2.0, 4.0)  # seconds; about as long as a PostgreSQL restart takes
+_EVENT_OF_KIND: dict[str, type[DeadlineEvent]] = {
+    e.kind: e for e in (DeadlineReminder, DeadlineReached, DeadlineEscalation)}
 
 
 def claim(session: Session, now: dt.datetime, limit: int) -> list[int]:
@@ -88,9 +90,9 @@ def _process(eng: Engine, session: Session, deadline_id: int, now: dt.datetime, 
             loaded = session.get_one(CaseRow, case.id)  # already locked above
             fire_in(eng, session, loaded, row.trigger, SYSTEM, now, f"Deadline passed ({row.due_at.isoformat()})")
             summary.timeouts += 1
-        eng.emit(session, Event("deadline", case.id, SYSTEM.username, now, {
-            "deadline_id": row.id, "kind": row.kind, "offset_days": row.offset_days, "state": row.state,
-            "due_at": row.due_at.isoformat(), "workflow": case.workflow}))
+        eng.emit(session, _EVENT_OF_KIND[row.kind](
+            case_id=case.id, actor=SYSTEM.username, at=now, deadline_id=row.id, offset_days=row.offset_days,
+            state=row.state, due_at=row.due_at, workflow=case.workflow))
         attr = {"reminder": "reminders", "due": "due", "escalation": "escalations"}[row.kind]
         setattr(summary, attr, getattr(summary, attr) + 1)
     # After fire_in, which retires the case's pending rows (this one too): it fired, so done.

@@ -30,7 +30,8 @@ from engine.store.sql import insert_ignore
 if TYPE_CHECKING:
     from engine.schedule.summary import DueSummary
 
-__all__ = ["Occurrence", "all_recurring", "mark_key", "occurrence_key", "pending_occurrences", "run", "schedule_of"]
+__all__ = ["Occurrence", "all_recurring", "lock_mark", "mark_key", "occurrence_key", "pending_occurrences", "run",
+           "schedule_of"]
 
 
 @lru_cache(maxsize=128)

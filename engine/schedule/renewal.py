@@ -3,7 +3,7 @@
 Periods are rows. `lead_days` before the latest period ends, the renewal case (the
 workflow named by `[agreement] renewal_workflow`) opens for that period in the chair's
 group. When it reaches one of `renewed_states` the next period is created; if the
-period ends first, the period is marked lapsed (once) and a `period_lapsed` event
+period ends first, the period is marked lapsed (once) and a `PeriodLapsed` event
 escalates it, until the renewal is signed and the next period begins where the old
 one ended.
 """
@@ -11,6 +11,7 @@ one ended.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
@@ -18,7 +19,7 @@ from sqlmodel import Session, select
 from engine.cases.periods import period_bounds
 from engine.config.settings import AgreementConfig
 from engine.kernel.actors import SYSTEM
-from engine.kernel.events import Event
+from engine.kernel.events import PeriodLapsed, Transitioned
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, Period
 
@@ -102,15 +103,16 @@ def _run_one(eng: Engine, session: Session, a: AgreementConfig, now: dt.datetime
         period.status = "lapsed"
         session.add(period)
         summary.lapsed.append(period.id or 0)
-        eng.emit(session, Event("period_lapsed", case.id if case else None, SYSTEM.username, now,
-                                {"period_id": period.id, "ends_on": period.ends_on.isoformat()}))
+        assert period.id is not None  # loaded from the database
+        eng.emit(session, PeriodLapsed(case_id=case.id if case else None, actor=SYSTEM.username, at=now,
+                                       period_id=period.id, ends_on=period.ends_on))
 
 
-def _on_transition(eng: Engine) -> object:
+def _on_transition(eng: Engine) -> Callable[[Session, Transitioned], None]:
     workflows = {a.renewal_workflow for a in eng.config.agreements}
 
-    def handle(session: Session, event: Event) -> None:
-        if event.data.get("workflow") not in workflows or not event.data.get("terminal"):
+    def handle(session: Session, event: Transitioned) -> None:
+        if event.workflow not in workflows or not event.terminal:
             return
         case = session.get(CaseRow, event.case_id)
         if case is None or case.period_id is None:
@@ -121,7 +123,7 @@ def _on_transition(eng: Engine) -> object:
         period = session.get(Period, case.period_id)
         if period is None or period.status not in ("active", "lapsed"):
             return
-        to = event.data["to"]
+        to = event.to_state
         if to in a.renewed_states:
             period.status = to
             starts, ends = period.ends_on, period_bounds(period.ends_on, a.period_months, 1)[1]
@@ -135,4 +137,4 @@ def _on_transition(eng: Engine) -> object:
 
 def install(eng: Engine) -> None:
     """Follow the renewal case's end: extend the agreement, or end it."""
-    eng.listeners.subscribe("transitioned", _on_transition(eng))  # type: ignore[arg-type]
+    eng.listeners.subscribe(Transitioned, _on_transition(eng))

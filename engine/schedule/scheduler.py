@@ -2,11 +2,11 @@
 
 The only module that imports APScheduler. One BackgroundScheduler (UTC, in-memory job
 store, coalescing, no misfire grace limit so nothing missed while down is dropped) with:
-a wake-up job at the next due time, re-planned after every run and after every change;
-one job per recurring obligation at its next opening; a periodic safety sweep; and the
-extra periodic jobs the composition root adds (e.g. delivering notifications). Every
-job calls `run_due(now)`, which claims rows atomically, so several scheduler processes
-never fire the same deadline twice.
+a wake-up job at the next due time (a deadline row, a recurring obligation's opening, the
+renewal: `next_wakeup`), re-planned after every run and after every change; a periodic
+safety sweep; and the extra periodic jobs the composition root adds (e.g. delivering
+notifications). Every job calls `run_due(now)`, which claims rows atomically, so several
+scheduler processes never fire the same deadline twice.
 """
 
 from __future__ import annotations
@@ -22,38 +22,19 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.config.settings import RecurringConfig
-from engine.kernel.events import Event
+from engine.kernel.events import CaseOpened, Event, Transitioned
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.schedule.forecast import next_wakeup
-from engine.schedule.recurring import all_recurring, mark_key, schedule_of
 from engine.schedule.summary import DueSummary
 from engine.store.models import SchedulerHeartbeat
 
-__all__ = ["OpeningTrigger", "Scheduler"]
+__all__ = ["Scheduler"]
 
 log = logging.getLogger(__name__)
-
-
-class OpeningTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires when the next occurrence of a recurring obligation opens (its time less the lead)."""
-
-    def __init__(self, rec: RecurringConfig, tz: Any) -> None:
-        self.rec, self.tz = rec, tz
-        self.lead = dt.timedelta(days=rec.lead_days)
-
-    def get_next_fire_time(self, previous_fire_time: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
-        base = previous_fire_time or now
-        occurrence = schedule_of(self.rec.schedule).next_after(base + self.lead, self.tz)
-        return occurrence - self.lead if occurrence else None
-
-    def __str__(self) -> str:
-        return f"opening[{self.rec.key}: {self.rec.schedule}, lead {self.rec.lead_days} d]"
 
 
 class Scheduler:
@@ -83,13 +64,10 @@ class Scheduler:
         """Catch up on what is due now, then plan the jobs."""
         self._aps.add_job(self.run_once, IntervalTrigger(seconds=self.sweep_seconds, timezone=dt.UTC),
                           id="sweep", name="safety sweep")
-        for a, rec in all_recurring(self.eng):
-            self._aps.add_job(self.run_once, OpeningTrigger(rec, self.eng.tz), id=mark_key(a, rec),
-                              name=f"open {a.key}/{rec.key}")
         for name, fn, seconds in self.extra_jobs:
             self._aps.add_job(fn, IntervalTrigger(seconds=seconds, timezone=dt.UTC), id=name, name=name)
-        self.eng.listeners.subscribe("transitioned", self._on_change)
-        self.eng.listeners.subscribe("opened", self._on_change)
+        self.eng.listeners.subscribe(Transitioned, self._on_change)
+        self.eng.listeners.subscribe(CaseOpened, self._on_change)
         self._aps.start()
         self._aps.add_job(self.run_once, id="catch-up", name="catch up at start")
 

@@ -21,6 +21,7 @@ __all__ = [
     "CONTEXT_ROLES",
     "DeadlineRule",
     "Definition",
+    "Labels",
     "StateDef",
     "TransitionDef",
     "load_definitions",
@@ -88,10 +89,6 @@ class Definition:
     source: str
     path: str
 
-    def candidates(self, state: str, trigger: str) -> list[TransitionDef]:
-        """Transitions for `trigger` from `state`, in file order (first match wins)."""
-        return [t for t in self.transitions if t.trigger == trigger and state in t.sources]
-
     def counts_from_event(self) -> bool:
         """True if some state's deadline counts from when the case's event (a meeting) takes place."""
         return any(st.deadline is not None and st.deadline.anchor == "event" for st in self.states.values())
@@ -101,20 +98,14 @@ class Definition:
         first = self.states[self.initial].deadline
         return first is not None and first.anchor == "opened"
 
-    def triggers_from(self, state: str) -> list[str]:
-        """Distinct triggers declared from `state`, in file order."""
-        seen: dict[str, None] = {}
-        for t in self.transitions:
-            if state in t.sources:
-                seen.setdefault(t.trigger)
-        return list(seen)
+    def trigger_labels(self, trigger: str) -> Labels | None:
+        """The labels of `trigger` (its first transition's); None if the workflow has no such trigger."""
+        return next((t.label for t in self.transitions if t.trigger == trigger), None)
 
     def trigger_label(self, trigger: str, language: str) -> str:
-        """The label of `trigger` in `language`."""
-        for t in self.transitions:
-            if t.trigger == trigger:
-                return t.label.get(language)
-        return trigger
+        """The label of `trigger` in `language` (the key itself if the workflow has no such trigger)."""
+        found = self.trigger_labels(trigger)
+        return found.get(language) if found is not None else trigger
 
 
 class _Problems:

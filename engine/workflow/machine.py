@@ -1,31 +1,99 @@
 """One shared `transitions` machine per workflow definition, never one per case.
 
-A case goes through the machine as a `CaseAdapter` that is added to the machine for
-the duration of one firing and removed afterwards, so nothing per case stays in memory.
+Each transition's rules are the machine's own: the role check and the `guards` are its
+`conditions`, the file's `unless` its `unless`. Every check writes what it found into the
+`Attempt` of the transition being tried, so a refusal is explained from the same
+evaluation that made it, not by asking the guards again.
+
+A case goes through the machine as a `CaseAdapter` that is added to the machine for the
+duration of one decision and removed afterwards, so nothing per case stays in memory.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
 
-from engine.policy.access import roles_on
+from engine.policy.access import may_act
 from engine.workflow.definition import Definition, TransitionDef
-from engine.workflow.rules import EFFECTS, GUARDS, CaseAdapter, FireContext
+from engine.workflow.rules import GUARDS, CaseAdapter, FireContext
 
-__all__ = ["WorkflowMachine", "may_fire"]
+__all__ = ["Attempt", "WorkflowMachine"]
 
 
-def may_fire(t: TransitionDef, ctx: FireContext) -> bool:
-    if ctx.actor.is_system:
-        return t.system or not t.roles
-    return not t.system and bool(t.roles & roles_on(ctx.actor, ctx.case))
+@dataclass
+class Attempt:
+    """What the machine found while trying one transition for a trigger."""
+
+    transition: TransitionDef
+    role_ok: bool = False
+    unmet: list[str] = field(default_factory=list)  # guard names that refused, in file order
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def note(self, kind: str, name: str, met: bool) -> None:
+        """Remember one guard's answer (`kind` is "guards" or "unless")."""
+        self._seen.add((kind, name))
+        if not met:
+            self.unmet.append(name)
+
+    def complete(self, ctx: FireContext) -> list[str]:
+        """Every unmet guard: the machine stops at the first, a person wants to hear all of them.
+
+        Only the guards the machine did not reach are evaluated here, so each guard of a
+        transition still runs at most once per decision.
+        """
+        t = self.transition
+        for kind, names, wanted in (("guards", t.guards, True), ("unless", t.unless, False)):
+            for name in names:
+                if (kind, name) not in self._seen:
+                    self.note(kind, name, bool(GUARDS[name].fn(ctx)) == wanted)
+        return self.unmet
+
+
+def _role_allows(t: TransitionDef, ctx: FireContext) -> bool:
+    return may_act(ctx.actor, ctx.case, t.roles, system=t.system)
+
+
+class _Begin:
+    """`prepare` callback: a new Attempt for the transition about to be tried."""
+
+    def __init__(self, t: TransitionDef) -> None:
+        self.t = t
+
+    def __call__(self, event: EventData) -> None:
+        event.kwargs["attempts"].append(Attempt(self.t))
+
+
+class _Role:
+    """The first condition: the actor holds one of the transition's roles on this case."""
+
+    def __init__(self, t: TransitionDef) -> None:
+        self.t = t
+
+    def __call__(self, event: EventData) -> bool:
+        attempt: Attempt = event.kwargs["attempts"][-1]
+        attempt.role_ok = _role_allows(self.t, event.kwargs["ctx"])
+        return attempt.role_ok
+
+
+class _Guard:
+    """A registered guard as a condition (`kind` "guards") or an `unless` (kind "unless")."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name, self.wanted = kind, name, kind == "guards"
+
+    def __call__(self, event: EventData) -> bool:
+        value = bool(GUARDS[self.name].fn(event.kwargs["ctx"]))
+        event.kwargs["attempts"][-1].note(self.kind, self.name, value == self.wanted)
+        return value
 
 
 class WorkflowMachine:
-    """The machine of one definition; `fire` moves an adapter or reports why not."""
+    """The machine of one definition: which triggers leave a state, and what trying one finds."""
 
     def __init__(self, definition: Definition) -> None:
         self.definition = definition
@@ -40,56 +108,39 @@ class WorkflowMachine:
         for t in definition.transitions:
             self._machine.add_transition(
                 t.trigger, list(t.sources), t.target,
-                conditions=[self._condition(t)],
-                before=[self._chosen(t)],
-                after=[self._effects(t)] if t.effects else [],
+                prepare=[_Begin(t)],
+                conditions=[_Role(t), *(_Guard("guards", g) for g in t.guards)],
+                unless=[_Guard("unless", g) for g in t.unless],
             )
 
-    @staticmethod
-    def _condition(t: TransitionDef) -> Any:
-        def check(event: EventData) -> bool:
-            ctx: FireContext = event.kwargs["ctx"]
-            return (may_fire(t, ctx)
-                    and all(GUARDS[g].fn(ctx) for g in t.guards)
-                    and not any(GUARDS[g].fn(ctx) for g in t.unless))
-        return check
+    def knows(self, trigger: str) -> bool:
+        """True if `trigger` is a trigger of this workflow (from any state)."""
+        return trigger in self._machine.events
 
-    @staticmethod
-    def _chosen(t: TransitionDef) -> Any:
-        def mark(event: EventData) -> None:
-            event.model.chosen = t  # type: ignore[attr-defined]
-        return mark
+    def triggers_from(self, state: str) -> list[str]:
+        """The triggers declared from `state`, in the order the file first names them."""
+        return list(self._machine.get_triggers(state))
 
-    @staticmethod
-    def _effects(t: TransitionDef) -> Any:
-        def run(event: EventData) -> None:
-            for name in t.effects:
-                EFFECTS[name].fn(event.kwargs["ctx"])
-        return run
-
-    def allowed(self, ctx: FireContext) -> list[str]:
-        """Triggers the actor may fire now: from this state, for their role, guards met."""
-        out = []
-        for trigger in self.definition.triggers_from(ctx.case.state):
-            for t in self.definition.candidates(ctx.case.state, trigger):
-                if (may_fire(t, ctx) and all(GUARDS[g].fn(ctx) for g in t.guards)
-                        and not any(GUARDS[g].fn(ctx) for g in t.unless)):
-                    out.append(trigger)
-                    break
-        return out
-
-    def fire(self, trigger: str, ctx: FireContext) -> TransitionDef | None:
-        """Move `ctx.case` by `trigger`; the transition taken, or None if guards refused."""
-        adapter: CaseAdapter = ctx.case
-        adapter.chosen = None
+    @contextmanager
+    def attached(self, adapter: CaseAdapter) -> Iterator[CaseAdapter]:
+        """`adapter` as a model of the shared machine for the length of the block."""
         # add_model/remove_model touch the machine's shared model list: serialise them.
+        # `initial=` keeps the case's state: without it add_model resets it to the initial one.
         with self._lock:
             self._machine.add_model(adapter, initial=adapter.state)
         try:
-            moved = adapter.trigger(trigger, ctx=ctx)  # type: ignore[attr-defined]
-        except MachineError:
-            return None
+            yield adapter
         finally:
             with self._lock:
                 self._machine.remove_model(adapter)
-        return adapter.chosen if moved else None
+
+    @staticmethod
+    def attempt(trigger: str, ctx: FireContext) -> tuple[TransitionDef | None, list[Attempt]]:
+        """Ask the machine once (`may_<trigger>`); the transition it would take and what it tried.
+
+        `ctx.case` must be attached (see `attached`).
+        """
+        attempts: list[Attempt] = []
+        ok = ctx.case.may_trigger(trigger, ctx=ctx, attempts=attempts)  # type: ignore[attr-defined]
+        # The machine stops at the first transition whose conditions all pass: the last one tried.
+        return (attempts[-1].transition if ok else None), attempts

@@ -14,7 +14,7 @@ from engine.store.sql import insert_ignore
 from engine.workflow.definition import Definition, load_definitions, parse_definition
 from engine.workflow.machine import WorkflowMachine
 
-__all__ = ["DefinitionRegistry"]
+__all__ = ["DefinitionRegistry", "workflow_files"]
 
 
 def workflow_files(workflows_dir: Path, config_path: str = "config.toml") -> list[Path]:

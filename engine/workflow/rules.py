@@ -25,16 +25,15 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the shared machine finds and removes its models with ==
 class CaseAdapter:
-    """The plain object a shared `transitions` machine moves; never the database row."""
+    """The plain object a shared `transitions` machine decides on; never the database row."""
 
     id: int
     state: str
     assignee_id: int | None
     group_id: int
     data: dict[str, Any] = field(default_factory=dict)
-    chosen: Any = None  # the TransitionDef the machine took
 
 
 @dataclass(frozen=True)

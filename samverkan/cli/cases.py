@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 
+from engine.cases.views import CaseView
 from samverkan.cli.common import State, emit_json, friendly, parse_time
 
 
-def _print_case(view: dict[str, Any]) -> None:
+def _print_case(view: CaseView) -> None:
     click.echo(f"#{view['id']} [{view['workflow']}] {view['title']}")
     click.echo(f"  state: {view['state']} (version {view['version']})   group: {view['group']}   "
                f"assignee: {view['assignee'] or '-'}")
@@ -62,6 +62,7 @@ def register(main: click.Group) -> None:
                           confidential=confidential, parent_id=parent_id,
                           due=due.date() if due else None, event_at=parse_time(event_at))
         row = open_case(eng, req, as_user)
+        assert row.id is not None  # the insert gave it one
         view = get_case(eng, row.id, as_user)
         emit_json(view) if as_json else _print_case(view)
 

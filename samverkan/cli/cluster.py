@@ -1,6 +1,7 @@
 """`samverkan up`: the scaled layout on one machine, supervised.
 
-gunicorn with N workers on web.wsgi:app (each worker builds its engine after the fork),
+gunicorn with N workers on web.wsgi:app (each worker builds its engine after the fork; their
+request metrics are summed through PROMETHEUS_MULTIPROC_DIR, see web/gunicorn_config.py),
 M `samverkan scheduler` processes and one notification deliverer, all against the same
 database (PostgreSQL). A scheduler or deliverer that dies is started again after a
 short pause, as systemd's Restart=always would; gunicorn restarts its own workers.
@@ -31,6 +32,7 @@ class Child:
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     log: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # beside the cluster's
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Cluster:
     host: str = "127.0.0.1"
     port: int = 8000
     log_dir: Path = Path("var/log")
+    metrics_dir: Path = Path("var/prometheus")
     children: list[Child] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -54,9 +57,11 @@ class Cluster:
     def plan(self) -> list[Child]:
         bindir = Path(sys.executable).parent
         cli = [sys.executable, "-m", "samverkan", "--config", str(self.config_path)]
-        out = [Child("web", [str(bindir / "gunicorn"), "--workers", str(self.workers), "--bind",
-                             f"{self.host}:{self.port}", "--graceful-timeout", "10", "--timeout", "60",
-                             "web.wsgi:app"])]
+        out = [Child("web", [str(bindir / "gunicorn"), "--config", "python:web.gunicorn_config",
+                             "--workers", str(self.workers), "--bind", f"{self.host}:{self.port}",
+                             "--graceful-timeout", "10", "--timeout", "60", "web.wsgi:app"],
+                     env={"PROMETHEUS_MULTIPROC_DIR": os.environ.get("PROMETHEUS_MULTIPROC_DIR",
+                                                                     str(self.metrics_dir.resolve()))})]
         out += [Child(f"scheduler-{i + 1}", [*cli, "scheduler", "--sweep-seconds", "5"])
                 for i in range(self.schedulers)]
         out.append(Child("deliverer", [*cli, "notifications", "deliver", "--loop", "--every", "5"]))
@@ -71,8 +76,8 @@ class Cluster:
     def _spawn(self, child: Child) -> None:
         child.log = self.log_dir / f"{child.name}.log"
         with child.log.open("ab") as log:
-            child.proc = subprocess.Popen(child.argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+            child.proc = subprocess.Popen(child.argv, env={**self.env(), **child.env}, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
 
     def watch(self, interval: float = 1.0) -> None:
         """Restart children that exit until stop() is called."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -34,12 +35,33 @@ def register(main: click.Group) -> None:
 
     @workflows.command("show")
     @click.argument("key")
-    @click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True)
+    @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot", "svg"]), default="text",
+                  show_default=True, help="dot: Graphviz source; svg: laid out by Graphviz's `dot`.")
     @click.pass_obj
     @friendly
     def show(state: State, key: str, fmt: str) -> None:
-        """Show workflow KEY as text or as a Mermaid state diagram."""
-        from engine.workflow.diagram import mermaid, text
+        """Show workflow KEY as text, a Mermaid state diagram, Graphviz DOT source or an SVG drawing."""
+        from engine.workflow.diagram import dot, mermaid, text
 
         definition = state.engine.registry.get(key)
-        click.echo(mermaid(definition) if fmt == "mermaid" else text(definition, state.engine.config.language))
+        language = state.engine.config.language
+        if fmt == "svg":
+            click.echo(_svg(dot(definition, language), definition.label.get(language)))
+        elif fmt == "dot":
+            click.echo(dot(definition, language), nl=False)
+        else:
+            click.echo(mermaid(definition) if fmt == "mermaid" else text(definition, language))
+
+
+def _svg(source: str, title: str) -> str:
+    """The drawing as a standalone SVG file; one clear error where Graphviz is not installed."""
+    import graphviz
+
+    from web.diagram import mark, render_svg
+
+    try:
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + mark(render_svg(source), None, "", title)
+    except graphviz.ExecutableNotFound:
+        click.echo("error: Graphviz's `dot` program was not found; install Graphviz "
+                   "(Debian: apt-get install graphviz), or use --format dot.", err=True)
+        sys.exit(1)

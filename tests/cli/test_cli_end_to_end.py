@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -93,7 +94,8 @@ def test_case_open_assign_fire_show(demo: Path) -> None:
         (3, "assign", "open", "assigned", "socialchef"),
         (4, "start", "assigned", "in_progress", "socialchef"),
     ]
-    assert set(shown["history"][0]) == {"seq", "trigger", "from", "to", "actor", "at", "comment"}
+    assert set(shown["history"][0]) == {"seq", "trigger", "label", "from", "to", "actor", "at", "comment"}
+    assert shown["history"][3]["label"] == {"sv": "Påbörja", "en": "Start"}
 
     text = run_cli(demo, "case", "show", case, "--as", "socialchef", check=True).stdout
     assert f"#{case} [action] Föräldraträff om narkotika" in text
@@ -144,6 +146,22 @@ def test_workflows_show_mermaid(demo: Path) -> None:
     assert "    verified --> [*]" in lines
     text = run_cli(demo, "workflows", "show", "action", check=True).stdout
     assert "20 working days from opened" in text
+
+
+def test_workflows_show_dot_and_svg(demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    source = run_cli(demo, "workflows", "show", "agreement_renewal", "--format", "dot", check=True).stdout
+    assert source.startswith('digraph "agreement_renewal" {')
+    assert '"awaiting_signatures" [id="wf-state-awaiting_signatures" label="Inväntar\\nunderskrifter"];' in source
+    if not shutil.which("dot"):
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    out = run_cli(demo, "workflows", "show", "agreement_renewal", "--format", "svg", check=True).stdout
+    svg = ElementTree.fromstring(out)
+    texts = {" ".join(t.text or "" for t in g.iter("{http://www.w3.org/2000/svg}text"))
+             for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("id", "").startswith("wf-state-")}
+    assert {"Öppnad", "Inväntar underskrifter", "Avtalet förlängt", "Avtalet uppsagt"} <= texts
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Graphviz: one clear line, not a traceback
+    _one_error_line(run_cli(demo, "workflows", "show", "action", "--format", "svg"),
+                    r"^error: Graphviz's `dot` program was not found; install Graphviz")
 
 
 def test_workflows_check_good_files(demo: Path) -> None:

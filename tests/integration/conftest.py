@@ -41,8 +41,8 @@ def notify_eng(eng: Engine, smtp: SmtpSink) -> Engine:
 
 @pytest.fixture
 def emit(notify_eng: Engine) -> Callable[..., None]:
-    """Factory: emit an engine event in its own transaction, as run_due or the web would."""
-    def fire(kind: str, case_id: int | None, data: dict[str, Any], actor: str = "system") -> None:
+    """Factory: emit an engine event of `event_type` in its own transaction, as run_due or the web would."""
+    def fire(event_type: type[Event], case_id: int | None, actor: str = "system", **fields: Any) -> None:
         with notify_eng.db.write() as s:
-            notify_eng.emit(s, Event(kind, case_id, actor, notify_eng.now(), data))
+            notify_eng.emit(s, event_type(case_id=case_id, actor=actor, at=notify_eng.now(), **fields))
     return fire

@@ -3,7 +3,7 @@
     python due_child.py URL NOW_ISO [--barrier] [--die-at N] [--terminate-at N] [--scheduler ARGS...]
 
 Builds its own engine from config.toml pointed at URL and subscribes a listener on
-"deadline" events that inserts one comment "fired <deadline id>" per event in the
+`DeadlineEvent`s that inserts one comment "fired <deadline id>" per event in the
 firing transaction: a deadline fired twice shows as two comments. With --barrier it
 prints "ready" and waits for a line on stdin before running, so that two children
 overlap. With --die-at N it SIGKILLs itself inside the transaction of its N-th firing
@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# Run as a script, its own folder heads sys.path: the repository root gives it tests.doubles and
+# this checkout's code (not whichever the installed package points at).
+sys.path.insert(0, str(ROOT))
 
 
 TERMINATED = 0
@@ -56,7 +59,7 @@ def counting_listener(die_at: int | None = None, terminate_at: int | None = None
     def on_deadline(session: Any, event: Any) -> None:
         nonlocal fired
         session.add(CaseComment(case_id=event.case_id, author="test-counter", at=event.at,
-                                body=f"fired {event.data['deadline_id']}"))
+                                body=f"fired {event.deadline_id}"))
         fired += 1
         if terminate_at is not None and fired == terminate_at:
             global TERMINATED
@@ -71,13 +74,14 @@ def counting_listener(die_at: int | None = None, terminate_at: int | None = None
 
 def run_child(url: str, now_s: str, barrier: bool, die_at: int | None, terminate_at: int | None = None) -> None:
     from engine.config.load import load_config
-    from engine.kernel.clock import FixedClock
+    from engine.kernel.events import DeadlineEvent
     from engine.schedule.due import run_due
     from samverkan.bootstrap import build_engine
+    from tests.doubles import FixedClock
 
     now = dt.datetime.fromisoformat(now_s)
     eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(now))
-    eng.listeners.subscribe("deadline", counting_listener(die_at, terminate_at))
+    eng.listeners.subscribe(DeadlineEvent, counting_listener(die_at, terminate_at))
     if barrier:
         print("ready", flush=True)
         sys.stdin.readline()
@@ -89,12 +93,13 @@ def run_child(url: str, now_s: str, barrier: bool, die_at: int | None, terminate
 
 def run_scheduler(args: list[str]) -> None:
     import samverkan.bootstrap
+    from engine.kernel.events import DeadlineEvent
 
     build = samverkan.bootstrap.build_engine
 
     def build_counting(*a: Any, **kw: Any) -> Any:
         eng = build(*a, **kw)
-        eng.listeners.subscribe("deadline", counting_listener())
+        eng.listeners.subscribe(DeadlineEvent, counting_listener())
         return eng
 
     samverkan.bootstrap.build_engine = build_counting  # the CLI imports it at call time

@@ -13,8 +13,8 @@ import datetime as dt
 
 from engine.cases.commands import OpenRequest, assign, comment, open_case
 from engine.cases.firing import fire
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
+from tests.doubles import FixedClock
 
 C = "Noted."
 

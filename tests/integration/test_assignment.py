@@ -23,10 +23,10 @@ def test_group_member_claims_an_unassigned_case(eng: Engine, open_case: Callable
     assert (view["assignee"], view["version"], view["state"]) == ("member", 3, "assigned")
     assert [h | {"at": None} for h in view["history"][-2:]] == [
         {"seq": 2, "trigger": "@assign", "from": "open", "to": "open", "actor": "member", "at": None,
-         "comment": "user:member"},
+         "comment": "user:member", "label": None},
         # the definition marks `assign` on_assign: taking the case moves it on in the same step
         {"seq": 3, "trigger": "assign", "from": "open", "to": "assigned", "actor": "member", "at": None,
-         "comment": None}]
+         "comment": None, "label": {"sv": "Tilldela", "en": "Assign"}}]
     assert [r["id"] for r in list_queue(eng, "member", "mine")] == [case_id]
     assert case_id not in {r["id"] for r in list_queue(eng, "member", "unassigned")}
     assert "start" in view["allowed_triggers"]

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from engine.cases.firing import fire
 from engine.cases.views import get_case
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import TransitionNotAllowed
 from engine.runtime.engine import Engine
 from engine.store.models import Deadline
+from tests.doubles import FixedClock
 
 STHLM = ZoneInfo("Europe/Stockholm")
 

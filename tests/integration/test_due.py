@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,14 +18,17 @@ from engine.cases.firing import fire
 from engine.cases.queues import list_queue
 from engine.cases.views import get_case
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import Forbidden
-from engine.kernel.events import Event
+from engine.kernel.events import CaseOpened, DeadlineEvent, Event
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.store.models import CaseRow, Deadline
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
+from tests.doubles import FixedClock
+from tests.support import TIMEOUT_WORKFLOW
+
+E = TypeVar("E", bound=Event)
 
 STHLM = ZoneInfo("Europe/Stockholm")
 
@@ -34,9 +38,9 @@ def _deadlines(eng: Engine, case_id: int) -> list[Deadline]:
         return list(s.exec(select(Deadline).where(Deadline.case_id == case_id).order_by(Deadline.id)).all())
 
 
-def _events(eng: Engine, kind: str = "deadline") -> list[Event]:
-    seen: list[Event] = []
-    eng.listeners.subscribe(kind, lambda _s, e: seen.append(e))
+def _events(eng: Engine, event_type: type[E]) -> list[E]:
+    seen: list[E] = []
+    eng.listeners.subscribe(event_type, lambda _s, e: seen.append(e))
     return seen
 
 
@@ -62,17 +66,17 @@ def test_action_deadline_counts_20_working_days_and_moves_with_the_state(
 
 def test_overdue_action_escalates_and_shows_in_the_overdue_queue(
         eng: Engine, clock: FixedClock, open_case: Callable[..., int]) -> None:
-    events = _events(eng)
+    events = _events(eng, DeadlineEvent)
     case_id = open_case("action", due=dt.date(2027, 2, 19))  # a Friday
     assert list_queue(eng, "chair", "overdue") == []
     run_due(eng, dt.datetime(2027, 2, 12, 9, 0, tzinfo=STHLM))  # 5 days before falls on a Sunday: Friday
-    assert [(e.data["kind"], e.data["offset_days"], e.at.astimezone(STHLM).date()) for e in events] == [
+    assert [(e.kind, e.offset_days, e.at.astimezone(STHLM).date()) for e in events] == [
         ("reminder", 5, dt.date(2027, 2, 12))]
     clock.at = dt.datetime(2027, 2, 22, 9, 0, tzinfo=STHLM)  # the Monday after the due Friday
     summary = run_due(eng, clock.at)
     # The 1-day reminder (Thursday 08:00) was not sent by a tick in time; after the due
     # time it is skipped. The escalation one day after (a Saturday) moved to Monday.
-    assert [(e.data["kind"], e.data["offset_days"]) for e in events[1:]] == [("due", 0), ("escalation", 1)]
+    assert [(e.kind, e.offset_days) for e in events[1:]] == [("due", 0), ("escalation", 1)]
     assert summary.skipped == 1
     overdue = list_queue(eng, "chair", "overdue")
     assert [c["id"] for c in overdue] == [case_id]
@@ -92,14 +96,14 @@ def test_tick_twice_at_the_same_instant_does_nothing_the_second_time(eng: Engine
 
 def test_a_ten_day_outage_fires_each_missed_row_and_opens_each_occurrence_once(
         eng: Engine, clock: FixedClock, open_case: Callable[..., int]) -> None:
-    events = _events(eng)
-    opened = _events(eng, "opened")
+    events = _events(eng, DeadlineEvent)
+    opened = _events(eng, CaseOpened)
     run_due(eng, T0)  # the scheduler ran at T0, then the machine was down for ten days
     case_id = open_case("action", due=dt.date(2027, 2, 17))
     before = len(opened)
     back = T0 + dt.timedelta(days=10)  # 2027-02-20
     summary = run_due(eng, back)
-    fired = [(e.data["kind"], e.data["offset_days"]) for e in events if e.case_id == case_id]
+    fired = [(e.kind, e.offset_days) for e in events if e.case_id == case_id]
     assert fired == [("due", 0), ("escalation", 1)]  # reminders after the due time are skipped, not sent late
     assert summary.skipped == 2
     keys = sorted(o["occurrence_key"] for o in summary.opened)
@@ -140,50 +144,17 @@ def test_dry_run_changes_nothing(eng: Engine, open_case: Callable[..., int]) -> 
 
 def test_a_failing_opening_does_not_stop_the_deadlines(eng: Engine, open_case: Callable[..., int]) -> None:
     # The engine refuses such a config at start; here it changed under a running engine.
-    events = _events(eng)
+    events = _events(eng, DeadlineEvent)
     case_id = open_case("action", due=dt.date(2027, 2, 12))
     a = eng.config.agreement
     broken = replace(a.recurring[2], workflow="monthly_reveiw")
     eng.config = replace(eng.config, agreements=(replace(a, recurring=(broken,)),))
     summary = run_due(eng, T0 + dt.timedelta(days=5))  # the monthly review is due to open, the action is overdue
-    assert [(e.case_id, e.data["kind"]) for e in events] == [(case_id, "due"), (case_id, "escalation")]
+    assert [(e.case_id, e.kind) for e in events] == [(case_id, "due"), (case_id, "escalation")]
     assert (summary.failed, summary.opened) == (1, [])
     assert "No workflow 'monthly_reveiw'" in summary.items[0]["error"]
     with eng.db.read() as s:
         assert s.exec(select(CaseRow).where(CaseRow.workflow == "monthly_review")).first() is None
-
-
-TIMEOUT_WORKFLOW = '''
-key = "expiring"
-label = { sv = "Utgående", en = "Expiring" }
-initial = "waiting"
-[[states]]
-key = "waiting"
-label = { sv = "Väntar", en = "Waiting" }
-  [states.deadline]
-  working_days = 2
-  timeout_trigger = "expire"
-[[states]]
-key = "expired"
-label = { sv = "Utgått", en = "Expired" }
-terminal = true
-[[states]]
-key = "done"
-label = { sv = "Klar", en = "Done" }
-terminal = true
-[[transitions]]
-trigger = "expire"
-label = { sv = "Låt gå ut", en = "Expire" }
-source = ["waiting"]
-target = "expired"
-system = true
-[[transitions]]
-trigger = "finish"
-label = { sv = "Klar", en = "Finish" }
-source = ["waiting"]
-target = "done"
-roles = ["chair"]
-'''
 
 
 def test_timeout_trigger_fires_through_the_same_path_as_a_person(eng: Engine, config: Config,

@@ -25,11 +25,11 @@ from engine.accounts.users import add_user
 from engine.cases.commands import OpenRequest, open_case
 from engine.cases.periods import sync_from_config
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.schedule.due import LEASE
 from engine.store.db import Database
 from engine.store.models import CaseComment, CaseRow, Deadline
 from samverkan.bootstrap import build_engine
+from tests.doubles import FixedClock
 
 pytestmark = pytest.mark.slow
 

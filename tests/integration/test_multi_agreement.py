@@ -14,7 +14,6 @@ from engine.cases.commands import OpenRequest, open_case
 from engine.cases.periods import sync_from_config
 from engine.cases.queues import QueueFilter, list_queue
 from engine.config.load import load_config
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import ConfigError
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
@@ -22,6 +21,7 @@ from engine.schedule.obligations import agreement_status
 from engine.store.models import Agreement, CaseRow, Group
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0
+from tests.doubles import FixedClock
 
 ESLOV = '''
 [[agreements]]

@@ -10,12 +10,18 @@ import pytest
 from smtp_sink import SmtpSink, free_port
 
 from engine.cases.commands import assign
+from engine.kernel.events import DeadlineEscalation, DeadlineReached, DeadlineReminder, PeriodLapsed
 from engine.outbox.notices import list_notices
 from engine.runtime.engine import Engine
 from notifications import deliver_pending
 from notifications.render import message_id
 
 BASE = "https://samverkan.example.org"
+
+
+def _at(iso: str) -> dt.datetime:
+    """A deadline row's due time, as run_due reads it."""
+    return dt.datetime.fromisoformat(iso)
 
 
 def body(msg: Message) -> str:
@@ -66,8 +72,8 @@ def test_reassignment_tells_the_new_assignee_but_not_the_one_who_assigned(
 def test_reminder_goes_to_every_group_member_while_unassigned(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case(title="Föräldramöte", due=dt.date(2027, 3, 12), as_user="official")
-    emit("deadline", case, {"deadline_id": 7, "kind": "reminder", "offset_days": 5, "state": "open",
-                            "due_at": "2027-03-05T07:00:00+00:00", "workflow": "action"})
+    emit(DeadlineReminder, case, deadline_id=7, offset_days=5, state="open",
+         due_at=_at("2027-03-05T07:00:00+00:00"), workflow="action")
     deliver_pending(notify_eng)
     to = sorted(a for _, rcpts in smtp.recorder.envelopes for a in rcpts)
     assert to == ["anna@example.org", "member@example.org", "official@example.org"]
@@ -83,10 +89,10 @@ def test_due_passing_tells_the_assignee_and_escalation_tells_the_chair(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case(title="Mopedtrafik", assignee="anna", due=dt.date(2027, 3, 12))
     deliver_pending(notify_eng)  # the assignment
-    emit("deadline", case, {"deadline_id": 8, "kind": "due", "offset_days": 0, "state": "open",
-                            "due_at": "2027-03-12T22:59:59+00:00", "workflow": "action"})
-    emit("deadline", case, {"deadline_id": 9, "kind": "escalation", "offset_days": 1, "state": "open",
-                            "due_at": "2027-03-15T07:00:00+00:00", "workflow": "action"})
+    emit(DeadlineReached, case, deadline_id=8, offset_days=0, state="open",
+         due_at=_at("2027-03-12T22:59:59+00:00"), workflow="action")
+    emit(DeadlineEscalation, case, deadline_id=9, offset_days=1, state="open",
+         due_at=_at("2027-03-15T07:00:00+00:00"), workflow="action")
     deliver_pending(notify_eng)
     assert [subject(m) for m in smtp.to("anna@example.org")] == [
         f"Samverkan: You have been given case {case}", f"Samverkan: Overdue: case {case} was due 2027-03-12"]
@@ -98,9 +104,9 @@ def test_due_passing_tells_the_assignee_and_escalation_tells_the_chair(
 def test_renewal_reminder_and_lapse_reach_chair_police_and_chief_administrative_officer(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case("agreement_renewal", title="Avtalsförnyelse 2027", group="trygghetsgruppen")
-    emit("deadline", case, {"deadline_id": 11, "kind": "reminder", "offset_days": 90, "state": "opened",
-                            "due_at": "2027-07-16T06:00:00+00:00", "workflow": "agreement_renewal"})
-    emit("period_lapsed", case, {"period_id": 18, "ends_on": "2027-10-15"})
+    emit(DeadlineReminder, case, deadline_id=11, offset_days=90, state="opened",
+         due_at=_at("2027-07-16T06:00:00+00:00"), workflow="agreement_renewal")
+    emit(PeriodLapsed, case, period_id=18, ends_on=dt.date(2027, 10, 15))
     summary = deliver_pending(notify_eng)
     want = ["chair@example.org", "kanslichef@example.org", "police@example.org"]
     assert sorted(a for _, rcpts in smtp.recorder.envelopes for a in rcpts) == want
@@ -117,12 +123,12 @@ def test_a_reminder_moved_off_a_weekend_counts_the_real_days_and_renewal_due_and
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case("agreement_renewal", title="Avtalsförnyelse 2027", group="trygghetsgruppen")
     # The renewal is due 2027-10-14; its 7-day reminder day, a Thursday... moved to Tuesday the 5th.
-    emit("deadline", case, {"deadline_id": 31, "kind": "reminder", "offset_days": 7, "state": "opened",
-                            "due_at": "2027-10-05T06:00:00+00:00", "workflow": "agreement_renewal"})
-    emit("deadline", case, {"deadline_id": 32, "kind": "due", "offset_days": 0, "state": "opened",
-                            "due_at": "2027-10-14T21:59:59+00:00", "workflow": "agreement_renewal"})
-    emit("deadline", case, {"deadline_id": 33, "kind": "escalation", "offset_days": 1, "state": "opened",
-                            "due_at": "2027-10-15T06:00:00+00:00", "workflow": "agreement_renewal"})
+    emit(DeadlineReminder, case, deadline_id=31, offset_days=7, state="opened",
+         due_at=_at("2027-10-05T06:00:00+00:00"), workflow="agreement_renewal")
+    emit(DeadlineReached, case, deadline_id=32, offset_days=0, state="opened",
+         due_at=_at("2027-10-14T21:59:59+00:00"), workflow="agreement_renewal")
+    emit(DeadlineEscalation, case, deadline_id=33, offset_days=1, state="opened",
+         due_at=_at("2027-10-15T06:00:00+00:00"), workflow="agreement_renewal")
     deliver_pending(notify_eng)
     [msg] = smtp.to("chair@example.org")
     assert "avtalsperioden slutar 2027-10-14, om 9 dagar" in body(msg)
@@ -138,8 +144,8 @@ def test_a_case_held_by_a_disabled_account_reminds_its_group_instead(
     deliver_pending(notify_eng)
     smtp.messages.clear()
     smtp.recorder.envelopes.clear()
-    emit("deadline", case, {"deadline_id": 41, "kind": "reminder", "offset_days": 1, "state": "open",
-                            "due_at": "2027-03-11T07:00:00+00:00", "workflow": "action"})
+    emit(DeadlineReminder, case, deadline_id=41, offset_days=1, state="open",
+         due_at=_at("2027-03-11T07:00:00+00:00"), workflow="action")
     deliver_pending(notify_eng)
     assert smtp.to("member@example.org") == []
     [msg] = smtp.to("official@example.org")  # the other member of socialnamnden
@@ -163,11 +169,11 @@ def test_a_manual_reminder_names_the_sender_as_people_know_them(
 def test_the_same_deadline_seen_twice_makes_one_message(
         notify_eng: Engine, open_case: Callable[..., int], emit: Callable[..., None], smtp: SmtpSink) -> None:
     case = open_case(title="Inbrottsförebyggande", assignee="official")
-    data = {"deadline_id": 21, "kind": "reminder", "offset_days": 1, "state": "open",
-            "due_at": "2027-03-11T07:00:00+00:00", "workflow": "action"}
-    emit("deadline", case, data)
+    fields = {"deadline_id": 21, "offset_days": 1, "state": "open", "due_at": _at("2027-03-11T07:00:00+00:00"),
+              "workflow": "action"}
+    emit(DeadlineReminder, case, **fields)
     deliver_pending(notify_eng)
-    emit("deadline", case, data)  # a replayed tick
+    emit(DeadlineReminder, case, **fields)  # a replayed tick
     assert deliver_pending(notify_eng).messages == 0
     [msg] = smtp.to("official@example.org")  # the assignment and the reminder, in one message
     assert subject(msg) == "Samverkan: 2 meddelanden"
@@ -340,7 +346,7 @@ def test_renewal_season_through_run_due_tells_the_three_once_per_step(
     steps = ["2027-06-20T09:00:00+02:00", "2027-07-20T09:00:00+02:00", "2027-09-20T09:00:00+02:00",
              "2027-10-12T09:00:00+02:00", "2027-10-16T09:00:00+02:00"]
     for step in steps:
-        at = dt.datetime.fromisoformat(step)
+        at = _at(step)
         for _ in range(2):
             run_due(notify_eng, at)
             deliver_pending(notify_eng, at)

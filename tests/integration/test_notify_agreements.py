@@ -6,7 +6,7 @@ from pathlib import Path
 
 from engine.accounts.users import add_user
 from engine.cases.commands import OpenRequest, open_case
-from engine.kernel.events import Event
+from engine.kernel.events import DeadlineEscalation, DeadlineReminder
 from engine.outbox.notices import list_notices
 from notifications import install
 from tests.conftest import T0
@@ -23,10 +23,10 @@ def test_escalation_and_renewal_reach_the_people_of_the_cases_agreement(tmp_path
     action = open_case(eng, OpenRequest("action", "Klotter i Eslöv", group="eslov_rad"), "eslovchair").id
     renewal = open_case(eng, OpenRequest("agreement_renewal", "Förnyelse Eslöv", group="eslov_rad"), "eslovchair").id
     with eng.db.write() as s:
-        eng.emit(s, Event("deadline", action, "system", T0, {"deadline_id": 1, "kind": "escalation",
-                                                              "offset_days": 1, "workflow": "action"}))
-        eng.emit(s, Event("deadline", renewal, "system", T0, {"deadline_id": 2, "kind": "reminder",
-                                                               "offset_days": 30, "workflow": "agreement_renewal"}))
+        eng.emit(s, DeadlineEscalation(case_id=action, actor="system", at=T0, deadline_id=1, offset_days=1,
+                                       state="open", due_at=T0, workflow="action"))
+        eng.emit(s, DeadlineReminder(case_id=renewal, actor="system", at=T0, deadline_id=2, offset_days=30,
+                                     state="opened", due_at=T0, workflow="agreement_renewal"))
     with eng.db.read() as s:
         told = sorted((n.kind, n.username) for n in list_notices(s))
     eng.db.dispose()

@@ -17,12 +17,12 @@ import pytest
 from sqlmodel import select
 
 from engine.cases.firing import fire
-from engine.kernel.clock import FixedClock
-from engine.kernel.events import Event
+from engine.kernel.events import CaseOpened, DeadlineEvent, Event, PeriodLapsed
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.schedule.forecast import forecast
 from engine.store.models import CaseRow, Period
+from tests.doubles import FixedClock
 
 STHLM = ZoneInfo("Europe/Stockholm")
 END = dt.date(2027, 10, 15)
@@ -34,8 +34,8 @@ def local(y: int, m: int, d: int, h: int = 9) -> dt.datetime:
 
 def _record(eng: Engine) -> list[Event]:
     seen: list[Event] = []
-    for kind in ("deadline", "period_lapsed", "opened"):
-        eng.listeners.subscribe(kind, lambda _s, e: seen.append(e))
+    for event_type in (DeadlineEvent, PeriodLapsed, CaseOpened):
+        eng.listeners.subscribe(event_type, lambda _s, e: seen.append(e))
     return seen
 
 
@@ -84,11 +84,11 @@ def test_unsigned_renewal_reminds_escalates_and_lapses(eng: Engine, clock: Fixed
     assert case is not None
     assert case.state == "opened"
     assert case.occurrence_key == "agreement_renewal:hoor:18"
-    opened = [e for e in events if e.kind == "opened" and e.case_id == case.id]
+    opened = [e for e in events if isinstance(e, CaseOpened) and e.case_id == case.id]
     assert [e.at.astimezone(STHLM).date() for e in opened] == [dt.date(2027, 6, 17)]  # 120 days before the end
 
-    mine = [e for e in events if e.kind == "deadline" and e.case_id == case.id]
-    fired = [(e.data["kind"], e.data["offset_days"], e.at.astimezone(STHLM).date()) for e in mine]
+    mine = [e for e in events if isinstance(e, DeadlineEvent) and e.case_id == case.id]
+    fired = [(e.kind, e.offset_days, e.at.astimezone(STHLM).date()) for e in mine]
     assert fired == [
         ("reminder", 90, dt.date(2027, 7, 16)),
         ("reminder", 30, dt.date(2027, 9, 14)),
@@ -97,7 +97,7 @@ def test_unsigned_renewal_reminds_escalates_and_lapses(eng: Engine, clock: Fixed
         ("escalation", 1, dt.date(2027, 10, 15)),
         ("escalation", 7, dt.date(2027, 10, 21)),
     ]
-    lapsed = [e for e in events if e.kind == "period_lapsed"]
+    lapsed = [e for e in events if isinstance(e, PeriodLapsed)]
     assert len(lapsed) == 1
     assert lapsed[0].case_id == case.id
     assert lapsed[0].at.astimezone(STHLM).date() == END
@@ -145,9 +145,9 @@ def test_signed_renewal_stops_reminders_and_plans_the_next(eng: Engine, clock: F
     assert case is not None
     assert case.state == "extended"
     assert not case.is_open
-    kinds = [(e.data["kind"], e.data["offset_days"]) for e in events if e.kind == "deadline" and e.case_id == case.id]
+    kinds = [(e.kind, e.offset_days) for e in events if isinstance(e, DeadlineEvent) and e.case_id == case.id]
     assert kinds == [("reminder", 90)]  # 30 and 7 days before came after signing: retired, never sent
-    assert not [e for e in events if e.kind == "period_lapsed"]
+    assert not [e for e in events if isinstance(e, PeriodLapsed)]
     assert [(p.number, p.status) for p in _periods(eng)] == [(18, "extended"), (19, "active")]
     signatures = case.data["signatures"]
     assert signatures["municipality"]["by"] == "chair"

@@ -15,13 +15,13 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import ValidationError
 from engine.reporting.output import render_csv, render_html
 from engine.reporting.pdf import render_pdf
 from engine.reporting.report import Report, build_report, report_range
 from engine.runtime.engine import Engine
 from samverkan.cli.main import main
+from tests.doubles import FixedClock
 from tests.integration.seeding import seed_history
 
 

@@ -15,7 +15,6 @@ from engine.cases.commands import OpenRequest, open_case
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
 from engine.config.settings import Config
-from engine.kernel.clock import FixedClock
 from engine.reporting.report import build_report, report_range
 from engine.runtime.engine import Engine
 from engine.store.audit import verify_chain
@@ -25,6 +24,7 @@ from engine.store.transfer import TransferError, export_to, import_from
 from samverkan.bootstrap import build_engine
 from samverkan.cli.main import main
 from tests.conftest import PERSONAS, ROOT, T0
+from tests.doubles import FixedClock
 from tests.integration.seeding import seed_history
 
 

@@ -129,3 +129,18 @@ def test_unknown_trigger_names_the_possible_ones(eng: Engine, open_case: Callabl
     case_id = open_case("action")
     with pytest.raises(TransitionNotAllowed, match="possible from here: assign, cancel"):
         fire(eng, case_id, "verify", "chair")
+
+
+def test_each_action_of_the_case_says_whether_and_why_not(eng: Engine, open_case: Callable[..., int]) -> None:
+    """The case's read model carries, per button, the decision firing would make (for the page to explain)."""
+    case_id = open_case("action")
+    as_chair = {a["trigger"]: a for a in get_case(eng, case_id, "chair")["actions"]}
+    assert list(as_chair) == ["assign", "cancel"]
+    assert as_chair["assign"]["refusal"] == {
+        "reason": "guard_unmet", "message": "'assign' is not allowed now: the case must be assigned to a person first.",
+        "roles": [], "guards": ["has_assignee"]}
+    assert (as_chair["cancel"]["allowed"], as_chair["cancel"]["comment_required"]) == (True, True)
+    as_outsider = get_case(eng, case_id, "outsider")["actions"]
+    assert [(a["trigger"], a["allowed"], a["refusal"]["reason"], a["refusal"]["roles"]) for a in as_outsider] == [
+        ("assign", False, "role_missing", ["chair", "group_member", "official"]),
+        ("cancel", False, "role_missing", ["chair", "group_member"])]

@@ -11,9 +11,9 @@ from engine.cases.commands import assign, claim, comment
 from engine.cases.firing import fire
 from engine.cases.queues import QUEUES, QueueFilter, capped_counts, list_queue
 from engine.cases.views import get_case
-from engine.kernel.clock import FixedClock
 from engine.kernel.errors import NotFound
 from engine.runtime.engine import Engine
+from tests.doubles import FixedClock
 
 # police: member of polisen (the owning group); member: assignee from another group; chair.
 INSIDERS = ("police", "member", "chair")

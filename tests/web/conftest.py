@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.accounts.users import set_password
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
+from tests.doubles import FixedClock
 from web import create_app
 
 PASSWORD = "a-long-test-password"

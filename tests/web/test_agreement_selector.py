@@ -10,9 +10,9 @@ import pytest
 
 from engine.accounts.users import add_user
 from engine.cases.commands import OpenRequest, open_case
-from engine.kernel.clock import FixedClock
 from engine.runtime.engine import Engine
 from tests.conftest import T0
+from tests.doubles import FixedClock
 from tests.integration.test_multi_agreement import two_agreement_engine
 from tests.web.conftest import Web
 from web import create_app

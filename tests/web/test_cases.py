@@ -9,7 +9,7 @@ import pytest
 from engine.cases.commands import assign
 from engine.cases.firing import fire
 from engine.cases.views import get_case
-from engine.kernel.events import Event
+from engine.kernel.events import Reminded
 
 
 def _state(eng, case_id):
@@ -26,7 +26,7 @@ def test_case_page_shows_fields_history_actions_and_diagram(web, open_case):
     assert "Öppnat" in page
     assert 'value="assign"' in page  # the allowed action as a button
     assert "<svg" in page
-    assert "Öppen (nuvarande)" in page
+    assert "nuvarande status är Öppen" in page  # the diagram names the current state in words
     # Times in Europe/Stockholm: opened 09:00 UTC is 10:00 in February.
     assert "2027-02-10 10:00" in page
 
@@ -168,8 +168,8 @@ def test_child_cases_are_listed_and_new_ones_link_back(web, open_case):
 
 
 def test_chair_reminds_whoever_holds_the_case(web, eng, open_case):
-    events: list[Event] = []
-    eng.listeners.subscribe("manual_reminder", lambda _s, e: events.append(e))
+    events: list[Reminded] = []
+    eng.listeners.subscribe(Reminded, lambda _s, e: events.append(e))
     cid = open_case(assignee="official")
     web.login("chair")
     r = web.post(f"/cases/{cid}/remind", {"back": "/chair"})
@@ -191,6 +191,20 @@ def test_outsider_cannot_remind(web, open_case):
     cid = open_case()
     web.login("outsider")
     assert web.post(f"/cases/{cid}/remind").status_code == 403
+
+
+@pytest.mark.parametrize(("who", "claim", "remind"), [
+    ("member", True, True),  # in the owning group (socialnamnden): takes it, reminds its holder
+    ("chair", False, True),  # oversees every group, but takes only her own groups' cases
+    ("admin", False, True),
+    ("outsider", False, False),  # sees the case, may do neither
+])
+def test_case_page_offers_taking_and_reminding_to_whom_the_engine_allows_them(web, open_case, who, claim, remind):
+    cid = open_case()
+    web.login(who)
+    page = web.text(f"/cases/{cid}")
+    assert (f'action="/cases/{cid}/claim"' in page) is claim
+    assert (f'action="/cases/{cid}/remind"' in page) is remind
 
 
 def _new_case_form(web):

@@ -73,6 +73,17 @@ def test_metrics_report_engine_totals_by_status(client: FlaskClient, eng: Engine
     assert _sample(text, "samverkan_due_runs_total") == 3
     assert _sample(text, "samverkan_deadlines", status="pending") >= 1
     assert "# TYPE samverkan_deadlines gauge" in text
+    assert "# TYPE samverkan_transitions_total counter" in text  # only grows: rate() applies
+
+
+def test_metrics_speak_openmetrics_to_a_scraper_that_asks_for_it(client: FlaskClient) -> None:
+    # Prometheus asks for OpenMetrics first; a plain `curl` gets the classic text format.
+    response = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert response.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+    text = response.get_data(as_text=True)
+    assert "# TYPE samverkan_transitions counter" in text
+    assert _sample(text, "samverkan_database_up") == 1
+    assert text.endswith("# EOF\n")
 
 
 def test_metrics_count_requests_by_endpoint_and_status_with_a_latency_histogram(client: FlaskClient) -> None:

@@ -9,7 +9,7 @@ from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.overview import group_ids
 from engine.cases.queues import QUEUES, QueueFilter, queue_page
-from engine.cases.views import get_case
+from engine.cases.views import CaseView, get_case
 from engine.kernel.errors import NotFound, ValidationError
 from web.api.routing import Param, caller, endpoint
 from web.api.schemas import ID, VERSION, nullable, ref
@@ -67,7 +67,7 @@ def list_cases(queue: str, workflow: str | None, state: str | None, focus_area: 
 
 @endpoint("GET", "/cases/{case_id}", summary="One case with its history and the triggers you may fire.",
           params=(_CASE_ID,), response=ref("Case"))
-def show_case(case_id: int) -> dict[str, Any]:
+def show_case(case_id: int) -> CaseView:
     """The case, or 404 if it does not exist or is confidential to others."""
     return get_case(eng(), case_id, caller(), now=now())
 
@@ -118,7 +118,7 @@ def _open_request(body: dict[str, Any]) -> casework.OpenRequest:
 
 @endpoint("POST", "/cases", summary="Open a case.", body=_OPEN_BODY, response=ref("Case"), status=201,
           errors=(403,))
-def open_case(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def open_case(body: dict[str, Any]) -> tuple[CaseView, dict[str, str]]:
     """Open the case and answer with it, as the caller now sees it."""
     req = _open_request(body)
     try:
@@ -141,7 +141,7 @@ _FIRE_BODY = {
 
 @endpoint("POST", "/cases/{case_id}/fire", summary="Fire a trigger (take an action) on a case.",
           params=(_CASE_ID,), body=_FIRE_BODY, response=ref("Case"), errors=(403, 409))
-def fire_trigger(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+def fire_trigger(case_id: int, body: dict[str, Any]) -> CaseView:
     """Fire, then answer with the case as it is now."""
     fire(eng(), case_id, body["trigger"], caller(), comment=(body.get("comment") or "").strip() or None,
          expected_version=body["expected_version"], now=now())
@@ -160,7 +160,7 @@ _ASSIGN_BODY = {
 
 @endpoint("POST", "/cases/{case_id}/assign", summary="Assign a case to a person, or hand it to another group.",
           params=(_CASE_ID,), body=_ASSIGN_BODY, response=ref("Case"), errors=(403, 409))
-def assign_case(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
+def assign_case(case_id: int, body: dict[str, Any]) -> CaseView:
     """Assign, then answer with the case as it is now."""
     user, group = body.get("user"), body.get("group")
     if (user is None) == (group is None):

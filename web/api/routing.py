@@ -199,10 +199,11 @@ def _arguments(ep: Endpoint, path_args: dict[str, Any]) -> dict[str, Any]:
 def _field(error: SchemaError) -> str | None:
     """The body field a schema error is about (the missing or unknown one for required/additional)."""
     path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
-        missing = [k for k in error.validator_value if k not in (error.instance or {})]
+    if error.validator == "required" and isinstance(error.validator_value, list) and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
         path.append(missing[0] if missing else "")
-    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    elif (error.validator == "additionalProperties" and isinstance(error.instance, dict)
+          and isinstance(error.schema, dict)):
         known = error.schema.get("properties", {})
         extra = [k for k in error.instance if k not in known]
         path.append(extra[0] if extra else "")
@@ -225,7 +226,7 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
         message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
         raise ApiProblem(422, f"'{name}': {message}" if name else message, field=name, kind="validation")
     _storable(data, "")
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _respond(ep: Endpoint, result: Any) -> Response:
