@@ -14,7 +14,7 @@ from engine.store.models import User
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
 
-DEMO_PASSWORD = "samverkan-demo"
+DEMO_PASSWORD = "trygghet-i-hoor-demo"
 
 # (username, name, [(role, group)]) — role accounts, never the agreement's signatories.
 DEMO_USERS: list[tuple[str, str, list[tuple[str, str]]]] = [

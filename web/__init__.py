@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config.settings import Config
 from engine.kernel.clock import Clock
@@ -65,9 +66,16 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         notices,
         ops,
         queues,
+        sessions,
     )
 
     app = Flask(__name__)
+    if config.web.trusted_proxies:
+        # Believe X-Forwarded-For/-Proto from exactly this many hops: the log-in throttle and
+        # the API's token count then see each person's address, and a header a browser forges
+        # past them is ignored.
+        n = config.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     https = config.mail.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=_secret_key(config, testing),
@@ -79,7 +87,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=https,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        PERMANENT_SESSION_LIFETIME=sessions.IDLE,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         BABEL_DEFAULT_LOCALE=config.language,
         BABEL_DEFAULT_TIMEZONE=config.timezone,
@@ -93,6 +101,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
     from web import newcase  # noqa: F401  # its routes live on the cases blueprint
     auth.init_login(app)
+    sessions.init_app(app, config.web.session_max_hours)
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.validators import ValidationError as FieldError
 
 from engine.accounts import admin as engine_admin
+from engine.accounts.passwords import check_strength
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
 from engine.policy.access import may_administer
 from web.engine_messages import engine_message
@@ -38,9 +39,16 @@ class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired()])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                                                                          message=_l("Write a valid e-mail address."))])
-    password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)])
+    password = PasswordField(_l("Password (at least 12 characters, not a common one)"), validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=choices([("sv", "Svenska"), ("en", "English")]))
     roles = StringField(_l("Roles, as role:group separated by commas (e.g. official:socialnamnden)"))
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Say why a password is refused with the other mistakes (the engine checks it again on saving)."""
+        try:
+            check_strength(field.data or "", (self.username.data or "", self.name.data or "", self.email.data or ""))
+        except ValidationError as exc:
+            raise FieldError(engine_message(exc)) from exc
 
     def validate_roles(self, field: StringField) -> None:
         """Say a malformed list with the other mistakes, not only once they are mended."""

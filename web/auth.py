@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField
@@ -24,7 +25,7 @@ from engine.accounts.auth import (
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from engine.policy.access import may_administer, may_see_overview
-from web import relogin
+from web import relogin, sessions
 from web.engine_messages import engine_message
 from web.formatting import choices
 from web.support import eng, now, safe_next
@@ -72,7 +73,8 @@ def _unauthorized() -> Any:
     """To the log-in page, saying why when a session ended; a refused form keeps what was typed."""
     if request.method != "POST":
         if relogin.stale_user_id() is not None:
-            flash(_("You were logged out, perhaps on another device. Log in again to continue."), "info")
+            flash(sessions.ended_message()
+                  or _("You were logged out, perhaps on another device. Log in again to continue."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     target = relogin.target_for_post()
     kept, too_long = relogin.keep_form(target)
@@ -93,7 +95,19 @@ class LoginForm(FlaskForm):
 
 
 def _address() -> str:
+    # The client's own address: ProxyFix has put it here from trusted proxies' X-Forwarded-For.
     return request.remote_addr or "unknown"
+
+
+def _refusal(exc: LoginRefused) -> tuple[str, int, dict[str, str]]:
+    """The message, status and headers for a refused log-in."""
+    if exc.reason != "throttled":
+        return _("Wrong user name or password, or the account is disabled. Check them and try again."), 401, {}
+    seconds = exc.retry_after
+    wait = (ngettext("%(num)d second", "%(num)d seconds", seconds) if seconds < 120 else
+            ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60)))
+    return (_("Too many failed log-ins from here. Wait %(wait)s and try again, or ask an administrator "
+              "to reset your password.", wait=wait), 429, {"Retry-After": str(seconds)})
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -103,23 +117,22 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
-    error, status = None, 200
+    error: str | None = None
+    status, headers = 200, dict[str, str]()
     if form.validate_on_submit():
         try:
             user, nonce = log_in(eng(), form.username.data or "", form.password.data or "", _address(), now())
         except LoginRefused as exc:
-            error = (_("Too many failed log-ins. Wait 15 minutes and try again, or ask an administrator.")
-                     if exc.reason == "throttled" else
-                     _("Wrong user name or password, or the account is disabled. Check them and try again."))
-            status = 429 if exc.reason == "throttled" else 401
+            error, status, headers = _refusal(exc)
         else:
             person = WebUser(user, nonce)
             relogin.fresh_session(person.id)
             login_user(person)
+            sessions.start()
             return redirect(target)
     elif request.method == "POST":
         error, status = _("Fill in both user name and password."), 400
-    return render_template("login.html", form=form, error=error, next=target), status
+    return render_template("login.html", form=form, error=error, next=target), status, headers
 
 
 @bp.route("/logout", methods=["POST"])

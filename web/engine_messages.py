@@ -25,7 +25,11 @@ ENGINE_MESSAGES = [
     _l("Only the owning group's members or the chair may assign this case."),
     _l("You can claim only cases of a group you belong to."),
     _l("Choose a person to assign the case to."),
-    _l("A password needs at least 10 characters."),
+    _l("A password needs at least 12 characters; a few unrelated words make a long password that is easy "
+       "to remember."),
+    _l("This password is in a list of the most common passwords; choose another."),
+    _l("This password is easy to guess: it is built on a common word, a name, a date, a keyboard pattern or "
+       "the user's own name. Choose a few unrelated words instead."),
     _l("A user name is 2-64 lower-case letters, digits, '.', '_' or '-'."),
     _l("You cannot disable your own account; ask another administrator."),
     _l("Only the chair or the owning group may send a reminder about this case."),

@@ -12,7 +12,13 @@ from sqlalchemy.exc import OperationalError
 
 from engine.kernel.errors import Forbidden, NotFound
 
-__all__ = ["init_app"]
+__all__ = ["allow", "init_app"]
+
+
+def allow(exc: Exception) -> dict[str, str]:
+    """The `Allow` header a 405 answer must carry (RFC 9110): the methods the address accepts."""
+    methods = getattr(exc, "valid_methods", None)
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 def _page(status: int, title: str, message: str) -> Any:
@@ -60,8 +66,10 @@ def init_app(app: Flask) -> None:
         return _page(400, _("Bad request"), _("The request could not be understood. Go back and try again."))
 
     @app.errorhandler(405)
-    def _method(_exc: Exception) -> Any:
-        return _page(405, _("Not allowed"), _("This address cannot be used that way. Go back and use the form."))
+    def _method(exc: Exception) -> Any:
+        body, status = _page(405, _("Not allowed"), _("This address cannot be used that way. "
+                                                      "Go back and use the form."))
+        return body, status, allow(exc)
 
     @app.errorhandler(OperationalError)
     def _database_away(exc: Exception) -> Any:

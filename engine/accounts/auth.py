@@ -1,84 +1,63 @@
 """Logging in: password check, a throttle kept in the database, per-user session nonces; own settings.
 
-The throttle counts recent failed attempts per user name and per address in the
-`login_attempts` table, so it holds across web workers and restarts. A session is
-valid only while the user's `session_nonce` is the one it was issued with; log-out,
-a password change and disabling the user change the nonce.
+Failed log-ins make the next try from the same address for the same account wait longer
+and longer (`engine.accounts.throttle`); the right password from another address always
+works. A session is valid only while the user's `session_nonce` is the one it was issued
+with; log-out, a password change and disabling the user change the nonce.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 
-from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from engine.accounts import throttle
 from engine.accounts.users import check_password, load_actor
 from engine.kernel.actors import Actor
 from engine.kernel.errors import EngineError, ValidationError
 from engine.outbox.notices import delivery_modes, set_mode
 from engine.runtime.engine import Engine
-from engine.store.models import LoginAttempt, User
+from engine.store.models import User
 
 __all__ = [
-    "ADDRESS_LIMIT",
-    "USER_LIMIT",
-    "WINDOW",
     "LoginRefused",
     "delivery_mode",
     "end_sessions",
-    "recent_failures",
-    "record_failure",
     "log_in",
     "session_user",
     "set_delivery_mode",
     "set_language",
 ]
 
-WINDOW = dt.timedelta(minutes=15)
-USER_LIMIT = 5
-ADDRESS_LIMIT = 20
 LANGUAGES = ("sv", "en")
 
 
 class LoginRefused(EngineError):
-    """The log-in failed; `reason` is "invalid" or "throttled"."""
+    """The log-in failed; `reason` is "invalid" or "throttled" (then try again in `retry_after` seconds)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str, message: str, retry_after: int = 0) -> None:
+        self.reason, self.retry_after = reason, retry_after
         super().__init__(message)
-
-
-def recent_failures(session: Session, key: str, now: dt.datetime) -> int:
-    """How many failed attempts were recorded under `key` within WINDOW before `now`."""
-    return session.exec(select(func.count()).select_from(LoginAttempt)
-                        .where(LoginAttempt.key == key, LoginAttempt.at > now - WINDOW)).one()
-
-
-def record_failure(session: Session, keys: list[str], now: dt.datetime) -> None:
-    """Count a failed attempt under each of `keys`, and forget attempts too old to matter."""
-    for key in keys:
-        session.add(LoginAttempt(key=key[:200], at=now))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - 4 * WINDOW))  # type: ignore[arg-type]
-
-
-def _throttled(session: Session, username: str, address: str, now: dt.datetime) -> bool:
-    return (recent_failures(session, f"user:{username}", now) >= USER_LIMIT
-            or recent_failures(session, f"addr:{address}", now) >= ADDRESS_LIMIT)
 
 
 def log_in(eng: Engine, username: str, password: str, address: str, now: dt.datetime) -> tuple[Actor, str]:
     """The user and their session nonce if the password is right, not throttled and not disabled; else LoginRefused."""
     username = username.strip().lower()
+    key = throttle.login_key(username, address)
     with eng.db.write() as session:
-        if _throttled(session, username, address, now):
-            raise LoginRefused("throttled", "Too many failed log-ins; wait 15 minutes and try again, "
-                                            "or ask an administrator to reset your password.")
+        wait = throttle.login_wait(session, key, now)
+        if wait:
+            seconds = math.ceil(wait.total_seconds())
+            # The password is not even checked, so a guesser learns nothing while waiting.
+            raise LoginRefused("throttled", f"Too many failed log-ins from here; wait {seconds} seconds and try "
+                                            "again, or ask an administrator to reset your password.", seconds)
         user = session.exec(select(User).where(User.username == username)).first()
         ok = check_password(user or User(username="", name="", email=""), password)
         if user is not None and ok and not user.disabled:
-            session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"user:{username}"))  # type: ignore[arg-type]
+            throttle.forget(session, key)
             if not user.session_nonce:
                 user.session_nonce = secrets.token_hex(16)
                 session.add(user)
@@ -88,7 +67,7 @@ def log_in(eng: Engine, username: str, password: str, address: str, now: dt.date
             assert found is not None
             return found[0], found[1]
         # The failure is committed (the refusal is raised after the transaction).
-        record_failure(session, [f"user:{username}", f"addr:{address}"], now)
+        throttle.record_failure(session, key, now)
     raise LoginRefused("invalid", "Wrong user name or password, or the account is disabled; "
                                   "check them and try again.")
 

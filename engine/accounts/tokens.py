@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from engine.accounts.auth import ADDRESS_LIMIT, WINDOW, recent_failures, record_failure
+from engine.accounts.throttle import failures_since, record_failure
 from engine.accounts.users import actor_for
 from engine.kernel.actors import Actor
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
@@ -23,10 +23,13 @@ from engine.policy.access import may_administer
 from engine.runtime.engine import Engine
 from engine.store.models import ApiToken, User
 
-__all__ = ["PREFIX", "TokenInfo", "TokensThrottled", "actor_for_token", "authenticate", "create_token", "hash_token",
-           "list_tokens", "revoke_token"]
+__all__ = ["ADDRESS_LIMIT", "PREFIX", "WINDOW", "TokenInfo", "TokensThrottled", "actor_for_token", "authenticate",
+           "create_token", "hash_token", "list_tokens", "revoke_token"]
 
 PREFIX = "smv_"
+# Unknown tokens from one address within WINDOW before it is told to stop (429 instead of 401).
+ADDRESS_LIMIT = 20
+WINDOW = dt.timedelta(minutes=15)
 
 
 class TokensThrottled(EngineError):
@@ -125,14 +128,16 @@ def actor_for_token(eng: Engine, token: str, now: dt.datetime, address: str | No
     """`authenticate` in its own transaction (it records when the token was last used).
 
     With an `address`, a refused token is counted against it in the database (so the count
-    holds across web workers), and once ADDRESS_LIMIT were refused within WINDOW every token
-    from there is refused with TokensThrottled, even a good one, until the window passes.
+    holds across web workers), and once ADDRESS_LIMIT were refused within WINDOW further
+    unknown tokens from there get TokensThrottled. A live token always works: it is 256
+    random bits that no one guesses, so refusing it would only let a guesser behind the
+    same address (or proxy) lock its owner out. Token failures never count against log-ins.
     """
     key = f"token-addr:{address}" if address is not None else None
     with eng.db.write() as session:
-        if key is not None and recent_failures(session, key, now) >= ADDRESS_LIMIT:
-            raise TokensThrottled(int(WINDOW.total_seconds()))
         who = authenticate(session, token, now)
         if who is None and key is not None:
-            record_failure(session, [key], now)
+            if len(failures_since(session, key, now - WINDOW)) >= ADDRESS_LIMIT:
+                raise TokensThrottled(int(WINDOW.total_seconds()))
+            record_failure(session, key, now)
         return who

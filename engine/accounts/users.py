@@ -16,6 +16,7 @@ from sqlalchemy import Row, bindparam, delete
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from engine.accounts.passwords import check_strength
 from engine.config.settings import Config
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
@@ -105,7 +106,7 @@ def add_user(session: Session, config: Config, username: str, *, name: str, emai
                 language=language or config.language, created_at=now,
                 session_nonce=secrets.token_hex(16))
     if password is not None:
-        _check_strength(password)
+        check_strength(password, (username, user.name, email))
         user.password_hash = _hasher.hash(password)
     session.add(user)
     session.flush()
@@ -113,15 +114,10 @@ def add_user(session: Session, config: Config, username: str, *, name: str, emai
     return user
 
 
-def _check_strength(password: str) -> None:
-    if len(password) < 10:
-        raise ValidationError("password", "A password needs at least 10 characters.")
-
-
 def set_password(session: Session, username: str, password: str) -> None:
     """Set a new password; also ends every session of the user."""
-    _check_strength(password)
     user = _user(session, username)
+    check_strength(password, (user.username, user.name, user.email))
     user.password_hash = _hasher.hash(password)
     user.session_nonce = secrets.token_hex(16)
     session.add(user)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.config.read import Reader, check_references, read_agreement, read_labelled, read_mail
+from engine.config.read import Reader, check_references, read_agreement, read_labelled, read_mail, read_web
 from engine.config.settings import Config, NotificationsConfig
 from engine.kernel.errors import ConfigError
 
@@ -54,7 +54,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement", "agreements",
-                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations", "notifications"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations", "notifications", "web"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -82,6 +82,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         mail=read_mail(r),
         notifications=_notifications(r.table("notifications") if "notifications" in raw
                                      else Reader(p, {}, "notifications.")),
+        web=read_web(r),
     )
     check_references(r, cfg)
     if overrides:

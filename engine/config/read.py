@@ -6,11 +6,19 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from engine.config.settings import AgreementConfig, Config, Labelled, MailConfig, ObligationConfig, RecurringConfig
+from engine.config.settings import (
+    AgreementConfig,
+    Config,
+    Labelled,
+    MailConfig,
+    ObligationConfig,
+    RecurringConfig,
+    WebConfig,
+)
 from engine.kernel.cron import CronError, CronSchedule
 from engine.kernel.errors import ConfigError
 
-__all__ = ["Reader", "check_references", "read_agreement", "read_labelled", "read_mail"]
+__all__ = ["Reader", "check_references", "read_agreement", "read_labelled", "read_mail", "read_web"]
 
 
 class Reader:
@@ -76,6 +84,20 @@ def read_mail(r: Reader) -> MailConfig:
             raise mail.err("ca_file", f"file {str(ca_file)!r} not found; give the path of a PEM CA bundle, or \"\"")
         values["ca_file"] = str(ca_file)
     return MailConfig(**values)
+
+
+def read_web(r: Reader) -> WebConfig:
+    """The [web] table (all keys optional)."""
+    web = r.table("web") if "web" in r.data else Reader(r.path, {}, "web.")
+    web.check_unknown(set(WebConfig.__dataclass_fields__))
+    proxies = web.get("trusted_proxies", int, 0)
+    if not 0 <= proxies <= 5:
+        raise web.err("trusted_proxies", "expected the number of reverse proxies in front of the web server, "
+                                         "0 to 5 (0 when browsers connect directly)")
+    hours = web.get("session_max_hours", int, 12)
+    if not 1 <= hours <= 168:
+        raise web.err("session_max_hours", "expected 1 to 168 hours (a week)")
+    return WebConfig(trusted_proxies=proxies, session_max_hours=hours)
 
 
 def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:

@@ -15,6 +15,7 @@ __all__ = [
     "NotificationsConfig",
     "ObligationConfig",
     "RecurringConfig",
+    "WebConfig",
 ]
 
 
@@ -59,6 +60,17 @@ class NotificationsConfig:
     digest_hour: int = 7
     # ISO weekday (1 = Monday) of the chair's weekly digest of overdue cases; 0 = never.
     weekly_digest_weekday: int = 1
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """How the web interface meets the network and how long a log-in lasts."""
+
+    # Reverse proxies in front of the web server whose X-Forwarded-For (and -Proto, -Host)
+    # are believed; 0: none, the address is the connection's (a forged header counts nothing).
+    trusted_proxies: int = 0
+    # Hours after logging in that a session ends even if it is in use (then log in again).
+    session_max_hours: int = 12
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class Config:
     focus_areas: tuple[Labelled, ...]
     mail: MailConfig
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def agreement(self) -> AgreementConfig:

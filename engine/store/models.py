@@ -258,7 +258,7 @@ class LoginAttempt(SQLModel, table=True):
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
     id: int | None = Field(default=None, primary_key=True)
-    # "user:NAME" or "addr:ADDRESS"
+    # "login:ADDRESS:NAME" (engine.accounts.throttle) or "token-addr:ADDRESS" (engine.accounts.tokens)
     key: str = Field(max_length=200)
     at: dt.datetime = _ts()
 

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -14,7 +15,7 @@ import click
 from engine.kernel.errors import DefinitionError, EngineError
 from engine.runtime.engine import Engine
 
-__all__ = ["State", "emit_json", "friendly", "parse_time"]
+__all__ = ["State", "emit_json", "friendly", "in_language", "parse_time"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,6 +71,20 @@ def friendly(fn: F) -> F:
                        f"config and run `samverkan init`.", err=True)
             sys.exit(1)
     return wrapper  # type: ignore[return-value]
+
+
+def in_language(message: str, language: str) -> str:
+    """`message` in `language` from the interface's catalogue (as it is when it has no translation)."""
+    import importlib.util
+
+    from babel.support import Translations
+
+    # Found without importing `web`, which would pull in Flask for a one-line message.
+    spec = importlib.util.find_spec("web")
+    if spec is None or not spec.submodule_search_locations:
+        return message
+    folder = Path(next(iter(spec.submodule_search_locations))) / "translations"
+    return Translations.load(str(folder), [language]).gettext(message)
 
 
 def emit_json(data: Any) -> None:

@@ -7,7 +7,7 @@ import click
 from samverkan.cli.common import State, friendly
 
 DEMO_HINT = ("Demo log-ins (after `samverkan init --demo`): ordforande, polis, socialchef, fritidschef, skolchef, "
-             "kanslichef, raddningschef, vaktbolag, admin; password: samverkan-demo")
+             "kanslichef, raddningschef, vaktbolag, admin; password: trygghet-i-hoor-demo")
 
 
 def register(main: click.Group) -> None:

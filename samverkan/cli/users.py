@@ -1,12 +1,27 @@
-"""`samverkan user ...`: add, list, disable and enable users."""
+"""`samverkan user ...`: add, list, disable and enable users, and set a password."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from samverkan.cli.common import State, emit_json, friendly
+from engine.kernel.errors import ValidationError
+from samverkan.cli.common import State, emit_json, friendly, in_language
+
+
+@contextmanager
+def _password_said_in_language(state: State) -> Iterator[None]:
+    """A refused password is explained in the deployment's language: the person choosing it reads why."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field != "password":
+            raise
+        click.echo(f"error: {in_language(str(exc), state.engine.config.language)}", err=True)
+        sys.exit(1)
 
 
 def register(main: click.Group) -> None:
@@ -35,10 +50,26 @@ def register(main: click.Group) -> None:
             raise click.UsageError("give one --group for each --role, in the same order")
         password = sys.stdin.readline().rstrip("\n") if password_stdin else None
         eng = state.engine
-        with eng.db.write() as session:
+        with _password_said_in_language(state), eng.db.write() as session:
             add_user(session, eng.config, username, name=name, email=email, now=eng.now(),
                      roles=list(zip(roles, groups, strict=True)), password=password, language=language)
         click.echo(f"User {username} added.")
+
+    @user.command("password")
+    @click.argument("username")
+    @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input "
+                                                         "(else it is asked for twice, not shown).")
+    @click.pass_obj
+    @friendly
+    def password(state: State, username: str, password_stdin: bool) -> None:
+        """Set a new password for USERNAME (ends their sessions), e.g. when they forgot it."""
+        from engine.accounts.users import set_password
+
+        new = (sys.stdin.readline().rstrip("\n") if password_stdin else
+               click.prompt("New password", hide_input=True, confirmation_prompt=True))
+        with _password_said_in_language(state), state.engine.db.write() as session:
+            set_password(session, username, new)
+        click.echo(f"Password of {username} changed; their sessions have ended.")
 
     @user.command("list")
     @click.option("--json", "as_json", is_flag=True)

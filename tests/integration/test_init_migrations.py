@@ -55,7 +55,7 @@ def test_init_demo_then_audit(empty_url: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, empty_url)
     demo = run_cli(config, "init", "--demo", check=True)
     assert "Demo data added." in demo.stdout
-    assert "samverkan-demo" in demo.stdout
+    assert "trygghet-i-hoor-demo" in demo.stdout
     again = run_cli(config, "init", "--demo", check=True)
     assert "Demo data already present." in again.stdout
     audit = run_cli(config, "audit", "verify", check=True)

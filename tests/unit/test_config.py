@@ -202,3 +202,23 @@ def test_a_non_numeric_cron_step_names_the_schedule_key(tmp_path: Path) -> None:
     err = _load_broken(tmp_path, 'schedule = "0 9 * * mon#1"', 'schedule = "0 9 * * */x"')
     assert err.key == "recurring[2].schedule"
     assert err.problem.startswith("day_of_week: step 'x' in '*/x' is not a whole number (e.g. ")
+
+
+@pytest.mark.parametrize(("value", "problem"), [("-1", "0 to 5"), ("9", "0 to 5"), ('"1"', "expected int")])
+def test_trusted_proxies_is_a_small_count_of_hops(tmp_path: Path, value: str, problem: str) -> None:
+    err = _load_broken(tmp_path, "trusted_proxies = 0", f"trusted_proxies = {value}")
+    assert err.key == "web.trusted_proxies"
+    assert problem in err.problem
+
+
+def test_session_max_hours_is_between_an_hour_and_a_week(tmp_path: Path) -> None:
+    err = _load_broken(tmp_path, "session_max_hours = 12", "session_max_hours = 0")
+    assert err.key == "web.session_max_hours"
+    assert "1 to 168 hours" in err.problem
+
+
+def test_web_settings_are_read_and_default_to_no_proxy_and_twelve_hours(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, SHIPPED.replace("trusted_proxies = 0", "trusted_proxies = 1")))
+    assert (cfg.web.trusted_proxies, cfg.web.session_max_hours) == (1, 12)
+    without = SHIPPED.replace("trusted_proxies = 0\n", "").replace("session_max_hours = 12\n", "")
+    assert load_config(_write(tmp_path, without)).web.trusted_proxies == 0

@@ -100,3 +100,21 @@ def test_a_malformed_role_list_is_reported_with_the_other_mistakes(web):
     assert 'id="password-error"' in page
     assert 'id="roles-error"' in page
     assert '<a href="#roles">' in page
+
+
+def test_a_short_common_or_guessable_password_is_refused_saying_why_in_swedish(web, eng):
+    web.login("admin")
+    reasons = {"kort-ord": "Ett lösenord behöver minst 12 tecken",
+               "password1234": "Lösenordet finns i en lista över de vanligaste lösenorden",
+               "karin.lund.1985": "Lösenordet är lätt att gissa"}
+    for password, reason in reasons.items():
+        r = _create_user(web, username="karin.lund", name="Karin Lund", email="karin.lund@hoor.se",
+                         password=password)
+        assert r.status_code == 400
+        assert reason in r.get_data(as_text=True)
+    assert "karin.lund" not in {u.username for u in users(eng, "admin")}
+    r = web.post("/admin/users/official/password", {"password": "qwertyuiop123"})
+    assert r.status_code == 400
+    assert "Lösenordet" in r.get_data(as_text=True)
+    assert _create_user(web, username="karin.lund", name="Karin Lund", email="karin.lund@hoor.se",
+                        password="blåbär-på-ängen-i-juli").status_code == 302

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -10,14 +11,21 @@ from babel.messages.pofile import read_po
 CATALOGUE = Path(__file__).resolve().parent.parent.parent / "web" / "translations" / "sv" / "LC_MESSAGES"
 
 
+def _entries(messages: Any) -> dict[Any, Any]:
+    """id → translation; a plural entry's id and forms as tuples (the .po reads them as lists)."""
+    def plain(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list | tuple) else value
+    return {plain(m.id): plain(m.string) for m in messages if m.id}
+
+
 def test_the_compiled_swedish_catalogue_matches_the_edited_one() -> None:
     with (CATALOGUE / "messages.po").open("rb") as f:
-        edited = {m.id: m.string for m in read_po(f) if m.id}
+        edited = _entries(read_po(f))
     with (CATALOGUE / "messages.mo").open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
-    missing = {k for k, v in edited.items() if v and compiled.get(k) != v}
+        compiled = _entries(read_mo(f))
+    missing = {str(k) for k, v in edited.items() if v and compiled.get(k) != v}
     assert not missing, f"run `.venv/bin/pybabel compile -d web/translations`; not compiled: {sorted(missing)[:5]}"
-    assert all(v for v in edited.values()), "every Swedish entry has a translation"
+    assert all(v and all(v) for v in edited.values()), "every Swedish entry has a translation"
 
 
 def test_every_string_the_interface_shows_has_a_swedish_translation(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from flask import Flask, request
 from web.api import cases, openapi, reference
 from web.api.problems import problem
 from web.api.routing import PREFIX, bp
+from web.errors import allow
 
 __all__ = ["bp", "init_app"]
 
@@ -22,7 +23,7 @@ def _wrap_routing_error(app: Flask, code: int, detail: str) -> None:
 
     def handle(exc: Any) -> Any:
         if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-            return problem(code, detail)
+            return problem(code, detail, headers=allow(exc))
         return previous(exc) if previous is not None else exc
 
     app.register_error_handler(code, handle)
