@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.validators import ValidationError as FieldError
 
 from engine.accounts import admin as engine_admin
+from engine.accounts.users import check_name
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
 from web.engine_messages import engine_message
 from web.formatting import choices
@@ -40,6 +41,13 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)])
     language = SelectField(_l("Language"), choices=choices([("sv", "Svenska"), ("en", "English")]))
     roles = StringField(_l("Roles, as role:group separated by commas (e.g. official:socialnamnden)"))
+
+    def validate_name(self, field: StringField) -> None:
+        """A pasted line break would break every message to the person: say so with the other mistakes."""
+        try:
+            check_name(field.data or "")
+        except ValidationError as exc:
+            raise FieldError(engine_message(exc)) from exc
 
     def validate_roles(self, field: StringField) -> None:
         """Say a malformed list with the other mistakes, not only once they are mended."""

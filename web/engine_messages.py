@@ -39,6 +39,8 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     "unknown_role": lambda p: _("Unknown role “%(name)s”; choose one of: %(choices)s.", **p),
     "unknown_group": lambda p: _("Unknown group “%(name)s”; choose one of: %(choices)s.", **p),
     "role_format": lambda p: _("Write each role as role:group, not “%(item)s”.", **p),
+    "control_characters": lambda p: _("Write the name on one line, without line breaks, tabs or other control "
+                                      "characters."),
     # The engine names the trigger's key; the person pressed a button with its label.
     "comment_required": lambda p: _("This action needs a comment: say what was done or decided."),
     "case_closed": lambda p: _("The case is closed; there is nothing to remind about."),

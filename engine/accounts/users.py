@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from engine.config.settings import Config
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
+from engine.kernel.text import check_name
 from engine.store.models import Group, Membership, User
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "actor_for",
     "as_actor",
     "add_user",
+    "check_name",
     "check_password",
     "disable_user",
     "enable_user",
@@ -34,7 +36,8 @@ __all__ = [
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No spaces and no control characters: the address goes into a mail header as it is.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def add_user(session: Session, config: Config, username: str, *, name: str, emai
     """Create a user; `roles` holds (role, group key) pairs."""
     if not _USERNAME.match(username):
         raise ValidationError("username", "A user name is 2-64 lower-case letters, digits, '.', '_' or '-'.")
+    check_name(name)  # a line break in a name would break every message to them (their name heads the mail)
     if not _EMAIL.match(email):
         raise ValidationError("email", f"{email!r} is not an e-mail address.",
                               code="bad_email", params={"email": email})

@@ -20,7 +20,8 @@ from sqlalchemy import Date, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from engine.kernel.errors import EngineError
+from engine.kernel.errors import EngineError, ValidationError
+from engine.kernel.text import check_name
 from engine.store import models  # noqa: F401  (registers every table on the metadata)
 from engine.store.audit import verify_chain
 from engine.store.db import Database, UTCDateTime
@@ -158,6 +159,14 @@ def _decode(table: Table, raw: dict[str, Any], line: int) -> dict[str, Any]:
     return row
 
 
+def _check_user(row: dict[str, Any], line: int) -> None:
+    """The rule every other way in keeps: a line break in a name would stop the mail to that person."""
+    try:
+        check_name(row["name"] if isinstance(row.get("name"), str) else "")
+    except ValidationError as exc:
+        raise _fail(line, f"users.name: {exc}") from None
+
+
 _Parsed = tuple[int, Table, dict[str, Any]]
 
 
@@ -179,7 +188,10 @@ def _parse(lines: Iterator[str], tables: dict[str, Table], order: list[str]) -> 
         if index < position:
             raise _fail(number, f"table {name} comes after {order[position]}; rows must be in foreign-key order")
         position = index
-        yield number, tables[name], _decode(tables[name], item["row"], number)
+        row = _decode(tables[name], item["row"], number)
+        if name == "users":
+            _check_user(row, number)
+        yield number, tables[name], row
 
 
 def _non_empty(session: Session) -> str | None:
