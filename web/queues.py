@@ -12,8 +12,10 @@ from flask_login import current_user, login_required
 
 from engine.cases.overview import COUNT_CAP, group_ids, navigation
 from engine.cases.queues import QueueFilter, list_queue
+from engine.kernel.bounds import start_of_day, start_of_next_day
 from engine.kernel.errors import ValidationError
 from web.agreement import selected_agreement_id
+from web.engine_messages import engine_message
 from web.formatting import due_status, labels, local_date
 from web.support import actor, eng, now
 
@@ -21,6 +23,9 @@ __all__ = ["QUEUE_NAMES", "bp"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
+# The query parameters a queue page reads; its links carry these and nothing else, so a crafted
+# `?_external=1&_scheme=...` or `?name=...` never reaches url_for.
+FILTERS = ("workflow", "state", "focus_area", "group", "due_from", "due_to")
 MAX_PAGE = 100_000  # a larger page number would overflow the databases' integers; nobody pages that far
 
 
@@ -69,8 +74,8 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
     return QueueFilter(
         workflow=workflow, state=args.get("state") or None, focus_area=args.get("focus_area") or None,
         group_id=gid, agreement_id=selected_agreement_id(),
-        due_after=dt.datetime.combine(start, dt.time(), tzinfo=tz) if start else None,
-        due_before=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz) if end else None,
+        due_after=start_of_day(start, tz) if start else None,
+        due_before=start_of_next_day(end, tz) if end else None,
     )
 
 
@@ -105,8 +110,8 @@ def queue(name: str) -> Any:
         rows = list_queue(eng(), actor(), name, filters=filters, limit=size + 1, offset=(page - 1) * size,
                           now=now())
     except ValidationError as exc:
-        errors[exc.field] = str(exc)
+        errors[exc.field] = engine_message(exc)
         rows = []
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("queue.html", name=name, rows=_display(rows[:size]), page=page, has_next=len(rows) > size,
                            args=args, errors=errors)

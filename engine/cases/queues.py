@@ -168,8 +168,9 @@ def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
         when = dt.datetime.fromisoformat(due) if due is not None else None
         if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
             raise ValueError(cursor)
-        return when, case_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # In UTC here, as this server writes them: a forged one at the end of the years may have none.
+        return (when.astimezone(dt.UTC) if when is not None else None), case_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
 
 
