@@ -43,6 +43,7 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     "unknown_role": lambda p: _("Unknown role “%(name)s”; choose one of: %(choices)s.", **p),
     "unknown_group": lambda p: _("Unknown group “%(name)s”; choose one of: %(choices)s.", **p),
     "role_format": lambda p: _("Write each role as role:group, not “%(item)s”.", **p),
+    "unstorable_text": lambda p: _("The text holds a NUL character or a broken Unicode character; remove it."),
     "year_out_of_range": lambda p: _("The time is outside the years a case can be in; check the year."),
     "control_characters": lambda p: _("Write the name on one line, without line breaks, tabs or other control "
                                       "characters."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,23 +58,27 @@ def _day(name: str, errors: dict[str, str]) -> dt.date | None:
         return None
 
 
+def _known(name: str, allowed: Container[str], message: str, errors: dict[str, str]) -> str | None:
+    """The filter `name` if it is one of `allowed`; else the message at its field, and no filter."""
+    value = request.args.get(name) or None
+    if value is not None and value not in allowed:
+        errors[name] = message
+        return None
+    return value
+
+
 def _filters(errors: dict[str, str]) -> QueueFilter:
-    args = request.args
-    tz = eng().tz
-    group = args.get("group") or None
-    gid = None
-    if group is not None:
-        gid = group_ids(eng()).get(group)
-        if gid is None:
-            errors["group"] = _("Unknown group; choose one from the list.")
-    workflow = args.get("workflow") or None
-    if workflow is not None and workflow not in eng().registry.current:
-        errors["workflow"] = _("Unknown workflow; choose one from the list.")
-        workflow = None
+    tz, registry = eng().tz, eng().registry
+    group = _known("group", group_ids(eng()), _("Unknown group; choose one from the list."), errors)
+    workflow = _known("workflow", registry.current, _("Unknown workflow; choose one from the list."), errors)
+    states = {s for d in registry.current.values() for s in d.states}
+    state = _known("state", states, _("Unknown state; choose one from the list."), errors)
+    focus = _known("focus_area", eng().config.focus_area_keys, _("Unknown focus area; choose one from the list."),
+                   errors)
     start, end = _day("due_from", errors), _day("due_to", errors)
     return QueueFilter(
-        workflow=workflow, state=args.get("state") or None, focus_area=args.get("focus_area") or None,
-        group_id=gid, agreement_id=selected_agreement_id(),
+        workflow=workflow, state=state, focus_area=focus,
+        group_id=group_ids(eng())[group] if group else None, agreement_id=selected_agreement_id(),
         due_after=start_of_day(start, tz) if start else None,
         due_before=start_of_next_day(end, tz) if end else None,
     )

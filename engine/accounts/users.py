@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from engine.config.settings import Config
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
-from engine.kernel.text import check_name
+from engine.kernel.text import check_name, storable
 from engine.store.models import Group, Membership, User
 
 __all__ = [
@@ -183,7 +183,7 @@ def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    rows = session.execute(_ACTOR, {"b_username": username}).all()
+    rows = session.execute(_ACTOR, {"b_username": username}).all() if storable(username) else []
     if not rows:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0][1]:

@@ -18,6 +18,7 @@ from engine.kernel.actors import Actor
 from engine.kernel.bounds import to_utc
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
 from engine.kernel.events import Assigned, CaseOpened, Commented
+from engine.kernel.text import check_storable
 from engine.policy.access import may_manage
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
@@ -72,6 +73,8 @@ def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
 
 
 def _validate(eng: Engine, req: OpenRequest) -> None:
+    check_storable(workflow=req.workflow, title=req.title, group=req.group, description=req.description,
+                   focus_area=req.focus_area, priority=req.priority, assignee=req.assignee)
     if not req.title.strip():
         raise ValidationError("title", "Give the case a title.")
     if len(req.title) > 200:
@@ -166,6 +169,7 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
     """Give the case to a person, or hand it to another group (then unassigned)."""
     if (user is None) == (group is None):
         raise ValidationError("assignee", "Assign to either a user or a group.")
+    check_storable(user=user, group=group)
     now = now or eng.now()
     with eng.db.write() as session:
         who = as_actor(session, actor)
@@ -231,6 +235,7 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
     """Add a comment; anyone who may see the case may comment on it."""
     if not body.strip():
         raise ValidationError("comment", "Write something in the comment.")
+    check_storable(comment=body)
     now = now or eng.now()
     with eng.db.write() as session:
         who = as_actor(session, actor)

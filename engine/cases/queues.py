@@ -17,6 +17,7 @@ from engine.accounts.users import as_actor
 from engine.cases.views import summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
+from engine.kernel.text import check_storable
 from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
@@ -62,6 +63,7 @@ class _Shape:
 def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
     if queue not in QUEUES:
         raise ValidationError("queue", f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}.")
+    check_storable(workflow=f.workflow, state=f.state, focus_area=f.focus_area)
     chair = "chair" in actor.roles
     return _Shape(queue, actor.is_system or chair, chair,
                   tuple(name for name in (*(n for n, _ in _FILTERS), "due_before", "due_after")

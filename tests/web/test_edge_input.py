@@ -116,3 +116,24 @@ def test_the_form_refuses_a_meeting_time_nobody_means_at_its_field_in_swedish(we
     page = _new_case(web, workflow="monthly_review", group="trygghetsgruppen", event_at=event_at)
     assert 'id="event_at-error"' in page
     assert message in page
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("state=%00", "Okänt tillstånd; välj ett i listan."),
+    ("state=nowhere", "Okänt tillstånd; välj ett i listan."),
+    ("focus_area=a%00", "Okänt fokusområde; välj ett i listan."),
+    ("focus_area=weather", "Okänt fokusområde; välj ett i listan."),
+    ("workflow=%00", "Okänt flöde; välj ett i listan."),
+    ("group=%00", "Okänd grupp; välj en i listan."),
+])
+def test_a_filter_value_nobody_can_choose_is_shown_at_its_field(web, query, message):
+    web.login("official")
+    r = web.client.get(f"/queues/mine?{query}")
+    assert r.status_code == 200
+    assert f'<p class="field-error">{message}</p>' in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_the_form_refuses_text_no_database_can_store_in_swedish(web, field):
+    page = _new_case(web, **{field: "Före\x00efter"})
+    assert "Texten innehåller ett NUL-tecken eller ett trasigt Unicode-tecken; ta bort det." in page
