@@ -15,16 +15,7 @@ from engine.store.db import Database
 from engine.store.models import metadata
 from engine.store.transfer import TransferError, export_to, import_from
 from samverkan.cli.main import main
-from tests.conftest import ROOT
-
-
-def _config_file(tmp_path: Path, url: str) -> Path:
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "sqlite:///var/samverkan.db"', f'url = "{url}"')
-    text = text.replace('workflows_dir = "workflows"', f'workflows_dir = "{ROOT / "workflows"}"')
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.integration.test_cli_schedule import _config as _config_file
 
 
 @pytest.mark.parametrize("name", ["Olle\r\nBcc: everyone@example.org", "Olle\nOlsson", "Olle\tOlsson",
