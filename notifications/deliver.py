@@ -5,7 +5,9 @@ Claimed notices are grouped by recipient, so many notices to one person in one r
 accepted is retried with exponential backoff (`[mail] backoff_seconds`, doubling) until
 `[mail] max_attempts`, then marked failed; a 5xx refusal fails it at once. When the mail
 server cannot be reached the run stops: what it claimed is released for a later retry and
-the rest is not touched, so nothing is lost and nothing is sent twice.
+the rest is not touched, so nothing is lost and nothing is sent twice. A message that cannot
+be built from what is stored (a name with a line break, a broken payload) is set aside as
+failed, naming why, and the run goes on: one bad row must not stop everyone else's mail.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from engine.outbox import notices as outbox
 from engine.outbox.notices import OutboxItem
 from engine.runtime.engine import Engine
 from notifications.digest import enqueue_weekly_digests
-from notifications.render import render_message
+from notifications.render import Unbuildable, render_message
 from notifications.smtp import PermanentError, SmtpChannel, TransientError
 
 __all__ = ["Channel", "DeliverySummary", "deliver_pending", "retry_at"]
@@ -88,7 +90,12 @@ class _Run:
             if group[0].disabled:
                 self.fail(group, "the recipient's account is disabled", permanent=True)
                 continue
-            msg = render_message(group, self.eng.config.mail, self.eng.tz, self.now)
+            try:
+                msg = render_message(group, self.eng.config.mail, self.eng.tz, self.now)
+            except Exception as exc:  # noqa: BLE001 - whatever the stored data breaks, retrying will not mend it
+                detail = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
+                self.fail(group, f"the message cannot be built: {detail}", permanent=True)
+                continue
             try:
                 self.channel.send(msg)
             except PermanentError as exc:

@@ -17,10 +17,15 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from engine.config.settings import MailConfig
+from engine.kernel.text import control_character
 from engine.outbox.notices import OutboxItem
 from notifications.texts import UI, entry_for
 
-__all__ = ["message_id", "render_message"]
+__all__ = ["Unbuildable", "message_id", "render_message"]
+
+
+class Unbuildable(Exception):
+    """The stored data cannot make a message (e.g. a name with a line break): trying again will not help."""
 
 
 _UTF8_QP = Charset("utf-8")
@@ -52,6 +57,15 @@ def _header(text: str) -> str:
     return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
 
 
+def _one_line(value: str, what: str) -> str:
+    # A line break in a header value would start a header of its own: the email package refuses to
+    # send it, so say here which stored value it is and what to do.
+    if control_character(value) is not None:
+        raise Unbuildable(f"{what} {value!r} holds a line break or another control character, which a mail "
+                          "header cannot carry; correct it (it was stored before such text was refused)")
+    return value
+
+
 def message_id(keys: list[str]) -> str:
     """A Message-ID derived from the notices' idempotency keys, so a resend carries the same one."""
     digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:40]
@@ -71,11 +85,12 @@ def render_message(items: list[OutboxItem], mail: MailConfig, tz: ZoneInfo, now:
     entries = [entry_for(i.kind, i.payload, lang, base, tz) for i in items]
     subject = ui["prefix"] + entries[0].headline if len(entries) == 1 else ui["digest"].format(n=len(entries))
     context = {"entries": entries, "ui": ui, "name": first.name, "lang": lang, "subject": subject}
+    name = _one_line(first.name, f"the name of user {first.username!r}")
+    email = _one_line(first.email, f"the e-mail address of user {first.username!r}")
     msg = MIMEMultipart("alternative")
     msg["From"] = mail.from_address
-    msg["To"] = formataddr((_header(first.name), first.email)) if not first.name.isascii() else \
-        formataddr((first.name, first.email))
-    msg["Subject"] = _header(subject)
+    msg["To"] = formataddr((_header(name), email)) if not name.isascii() else formataddr((name, email))
+    msg["Subject"] = _header(_one_line(subject, "the subject, made from a case title or a person's name,"))
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id([i.key for i in items])
     # Which outbox rows this message carries, so a mail log can be reconciled with the outbox.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+from email.errors import MessageError
 from email.message import Message
 from types import TracebackType
 
@@ -95,6 +96,12 @@ class SmtpChannel:
             raise _smtp_code_error(exc.smtp_code, exc.smtp_error) from None
         except smtplib.SMTPResponseException as exc:
             raise _smtp_code_error(exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address and no SMTPUTF8: never will
+            raise PermanentError(f"the mail server cannot take this message: {exc}") from None
+        except (MessageError, ValueError) as exc:
+            # Raised while the message is turned into bytes, before anything is said to the server:
+            # the connection stays good for the next message, and this one will never go.
+            raise PermanentError(f"the message cannot be formatted for sending: {exc}") from None
         if refused:  # only some recipients refused; we send to one, so this is rare
             code, text = next(iter(refused.values()))
             raise _smtp_code_error(code, text)

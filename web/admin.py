@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from engine.accounts import admin as engine_admin
 from engine.accounts.passwords import check_strength
+from engine.accounts.users import check_name
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
 from engine.policy.access import may_administer
 from web.engine_messages import engine_message
@@ -47,6 +48,13 @@ class UserForm(FlaskForm):
         """Say why a password is refused with the other mistakes (the engine checks it again on saving)."""
         try:
             check_strength(field.data or "", (self.username.data or "", self.name.data or "", self.email.data or ""))
+        except ValidationError as exc:
+            raise FieldError(engine_message(exc)) from exc
+
+    def validate_name(self, field: StringField) -> None:
+        """A pasted line break would break every message to the person: say so with the other mistakes."""
+        try:
+            check_name(field.data or "")
         except ValidationError as exc:
             raise FieldError(engine_message(exc)) from exc
 

@@ -34,6 +34,10 @@ ENGINE_MESSAGES = [
     _l("You cannot disable your own account; ask another administrator."),
     _l("Only the chair or the owning group may send a reminder about this case."),
     _l("Choose immediate or daily."),
+    _l("The due date has passed. Choose today or a later date."),
+    _l("The due date is more than 10 years ahead; check the year."),
+    _l("That is more than 10 years from now; check the year."),
+    _l("Give the time with its UTC offset, e.g. 2027-03-01T18:00:00+01:00."),
 ]
 
 # ValidationError.code → the message in the user's language, given the error's params.
@@ -43,6 +47,10 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     "unknown_role": lambda p: _("Unknown role “%(name)s”; choose one of: %(choices)s.", **p),
     "unknown_group": lambda p: _("Unknown group “%(name)s”; choose one of: %(choices)s.", **p),
     "role_format": lambda p: _("Write each role as role:group, not “%(item)s”.", **p),
+    "unstorable_text": lambda p: _("The text holds a NUL character or a broken Unicode character; remove it."),
+    "year_out_of_range": lambda p: _("The time is outside the years a case can be in; check the year."),
+    "control_characters": lambda p: _("Write the name on one line, without line breaks, tabs or other control "
+                                      "characters."),
     # The engine names the trigger's key; the person pressed a button with its label.
     "comment_required": lambda p: _("This action needs a comment: say what was done or decided."),
     "case_closed": lambda p: _("The case is closed; there is nothing to remind about."),

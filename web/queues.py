@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,8 +14,10 @@ from flask_login import current_user, login_required
 from engine.cases.overview import COUNT_CAP, group_ids, navigation
 from engine.cases.queues import QueueFilter, list_queue
 from engine.cases.views import CaseSummary
+from engine.kernel.bounds import start_of_day, start_of_next_day
 from engine.kernel.errors import ValidationError
 from web.agreement import selected_agreement_id
+from web.engine_messages import engine_message
 from web.formatting import due_status, labels, local_date
 from web.support import actor, eng, now
 
@@ -22,6 +25,9 @@ __all__ = ["QUEUE_NAMES", "bp"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
+# The query parameters a queue page reads; its links carry these and nothing else, so a crafted
+# `?_external=1&_scheme=...` or `?name=...` never reaches url_for.
+FILTERS = ("workflow", "state", "focus_area", "group", "due_from", "due_to")
 MAX_PAGE = 100_000  # a larger page number would overflow the databases' integers; nobody pages that far
 
 
@@ -53,25 +59,29 @@ def _day(name: str, errors: dict[str, str]) -> dt.date | None:
         return None
 
 
+def _known(name: str, allowed: Container[str], message: str, errors: dict[str, str]) -> str | None:
+    """The filter `name` if it is one of `allowed`; else the message at its field, and no filter."""
+    value = request.args.get(name) or None
+    if value is not None and value not in allowed:
+        errors[name] = message
+        return None
+    return value
+
+
 def _filters(errors: dict[str, str]) -> QueueFilter:
-    args = request.args
-    tz = eng().tz
-    group = args.get("group") or None
-    gid = None
-    if group is not None:
-        gid = group_ids(eng()).get(group)
-        if gid is None:
-            errors["group"] = _("Unknown group; choose one from the list.")
-    workflow = args.get("workflow") or None
-    if workflow is not None and workflow not in eng().registry.current:
-        errors["workflow"] = _("Unknown workflow; choose one from the list.")
-        workflow = None
+    tz, registry = eng().tz, eng().registry
+    group = _known("group", group_ids(eng()), _("Unknown group; choose one from the list."), errors)
+    workflow = _known("workflow", registry.current, _("Unknown workflow; choose one from the list."), errors)
+    states = {s for d in registry.current.values() for s in d.states}
+    state = _known("state", states, _("Unknown state; choose one from the list."), errors)
+    focus = _known("focus_area", eng().config.focus_area_keys, _("Unknown focus area; choose one from the list."),
+                   errors)
     start, end = _day("due_from", errors), _day("due_to", errors)
     return QueueFilter(
-        workflow=workflow, state=args.get("state") or None, focus_area=args.get("focus_area") or None,
-        group_id=gid, agreement_id=selected_agreement_id(),
-        due_after=dt.datetime.combine(start, dt.time(), tzinfo=tz) if start else None,
-        due_before=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz) if end else None,
+        workflow=workflow, state=state, focus_area=focus,
+        group_id=group_ids(eng())[group] if group else None, agreement_id=selected_agreement_id(),
+        due_after=start_of_day(start, tz) if start else None,
+        due_before=start_of_next_day(end, tz) if end else None,
     )
 
 
@@ -106,8 +116,8 @@ def queue(name: str) -> Any:
         rows = list_queue(eng(), actor(), name, filters=filters, limit=size + 1, offset=(page - 1) * size,
                           now=now())
     except ValidationError as exc:
-        errors[exc.field] = str(exc)
+        errors[exc.field] = engine_message(exc)
         rows = []
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("queue.html", name=name, rows=_display(rows[:size]), page=page, has_next=len(rows) > size,
                            args=args, errors=errors)

@@ -20,6 +20,7 @@ from engine.accounts.passwords import check_strength
 from engine.config.settings import Config
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
+from engine.kernel.text import check_name, storable
 from engine.store.models import Group, Membership, User
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "actor_for",
     "add_user",
     "as_actor",
+    "check_name",
     "check_password",
     "disable_user",
     "enable_user",
@@ -39,7 +41,8 @@ __all__ = [
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No spaces and no control characters: the address goes into a mail header as it is.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def add_user(session: Session, config: Config, username: str, *, name: str, emai
     """Create a user; `roles` holds (role, group key) pairs."""
     if not _USERNAME.match(username):
         raise ValidationError("username", "A user name is 2-64 lower-case letters, digits, '.', '_' or '-'.")
+    check_name(name)  # a line break in a name would break every message to them (their name heads the mail)
     if not _EMAIL.match(email):
         raise ValidationError("email", f"{email!r} is not an e-mail address.",
                               code="bad_email", params={"email": email})
@@ -191,7 +195,7 @@ def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    rows = session.execute(_BY_NAME, {"b_username": username}).all()
+    rows = session.execute(_BY_NAME, {"b_username": username}).all() if storable(username) else []
     if not rows:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0].disabled:

@@ -20,6 +20,7 @@ from engine.cases import deadlines
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, NotFound
 from engine.kernel.events import Transitioned
+from engine.kernel.text import check_storable
 from engine.policy.access import may_see
 from engine.runtime.engine import Engine
 from engine.store.audit import GENESIS, signature
@@ -34,6 +35,8 @@ __all__ = ["append_log", "context_of", "due_of", "fire", "fire_in", "load_visibl
 
 def load_visible(session: Session, case_id: int, actor: Actor, *, lock: bool = False) -> CaseRow:
     """The case if it exists and `actor` may see it, else NotFound (never a hint it exists)."""
+    if not 0 < case_id < 2**31:  # ids are 32-bit; a larger number would overflow the database driver
+        raise NotFound(f"No case {case_id} that you may see.")
     stmt = select(CaseRow).where(CaseRow.id == case_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -147,6 +150,7 @@ def take_in(eng: Engine, session: Session, case: CaseRow, take: Take, definition
 def fire(eng: Engine, case_id: int, trigger: str, actor: Actor | str, *, comment: str | None = None,
          expected_version: int | None = None, now: dt.datetime | None = None) -> CaseRow:
     """Fire `trigger` on case `case_id` as `actor` in its own write transaction."""
+    check_storable(trigger=trigger, comment=comment)
     now = now or eng.now()
     with eng.db.write() as session:
         who = as_actor(session, actor)

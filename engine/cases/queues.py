@@ -17,6 +17,7 @@ from engine.accounts.users import as_actor
 from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
+from engine.kernel.text import check_storable
 from engine.policy import access
 from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
@@ -61,6 +62,7 @@ class _Shape:
 def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
     if queue not in QUEUES:
         raise ValidationError("queue", f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}.")
+    check_storable(workflow=f.workflow, state=f.state, focus_area=f.focus_area)
     return _Shape(queue, access.reach(actor),
                   tuple(name for name in (*(n for n, _ in _FILTERS), "due_before", "due_after")
                         if getattr(f, name) is not None))
@@ -164,8 +166,9 @@ def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
         when = dt.datetime.fromisoformat(due) if due is not None else None
         if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
             raise ValueError(cursor)
-        return when, case_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # In UTC here, as this server writes them: a forged one at the end of the years may have none.
+        return (when.astimezone(dt.UTC) if when is not None else None), case_id
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
 
 

@@ -32,6 +32,9 @@ __all__ = [
 CONTEXT_ROLES = frozenset({"assignee", "group_member"})
 ANCHORS = ("entered", "opened", "event", "period_end")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The longest duration or offset a deadline may have: ten years. Longer is a typo, and far
+# longer runs the calendar off the end of the years Python's dates hold.
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ def _int_list(raw: Any, field: str, p: _Problems) -> tuple[int, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in raw):
         p.add(field, "expected a list of positive whole days, e.g. [5, 1]")
         return ()
+    if max(raw, default=0) > MAX_DAYS:
+        p.add(field, f"at most {MAX_DAYS} days (ten years), got {max(raw)}")
+        return ()
     return tuple(sorted(set(raw), reverse=True))
 
 
@@ -164,6 +170,8 @@ def _deadline(raw: Any, field: str, p: _Problems) -> DeadlineRule | None:
             p.add(f"{field}.{name}", f"expected a whole number of days, got {value!r}")
         elif value is not None and value < 0 and anchor != "event":
             p.add(f"{field}.{name}", "a negative duration needs anchor = \"event\"")
+        elif value is not None and abs(value) > MAX_DAYS:
+            p.add(f"{field}.{name}", f"at most {MAX_DAYS} days (ten years) either way, got {value}")
     timeout = raw.get("timeout_trigger")
     if timeout is not None and not isinstance(timeout, str):
         p.add(f"{field}.timeout_trigger", "expected a trigger name")
@@ -354,6 +362,10 @@ def load_definitions(paths: Iterable[Path], roles: Iterable[str]) -> dict[str, D
             continue
         except OSError as exc:
             problems.append((str(path), "(file)", exc.strerror or str(exc)))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append((str(path), "(file)", f"not UTF-8 text (byte {exc.start}); a workflow file is TOML "
+                                                  "written in UTF-8, so move any other file out of the folder"))
             continue
         found[d.key] = d
     if problems:

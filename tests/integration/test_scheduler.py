@@ -23,7 +23,8 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def test_scheduler_catches_up_at_start_and_plans_the_next_wakeup(eng: Engine, open_case: Callable[..., int]) -> None:
-    case_id = open_case("action", due=dt.date(2027, 2, 1))  # already overdue at T0
+    eng.clock.at = T0 - dt.timedelta(days=16)  # type: ignore[attr-defined]
+    case_id = open_case("action", due=dt.date(2027, 2, 1))  # opened in January: overdue at T0
     eng.clock.at = T0 + dt.timedelta(days=1)  # type: ignore[attr-defined]
     sched = Scheduler(eng, sweep_seconds=3600)
     sched.start()

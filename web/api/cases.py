@@ -10,6 +10,7 @@ from engine.cases.firing import fire
 from engine.cases.overview import group_ids
 from engine.cases.queues import QUEUES, QueueFilter, queue_page
 from engine.cases.views import CaseView, get_case
+from engine.kernel.bounds import start_of_day, to_utc
 from engine.kernel.errors import NotFound, ValidationError
 from web.api.routing import Param, caller, endpoint
 from web.api.schemas import ID, VERSION, nullable, ref
@@ -49,8 +50,8 @@ def _filters(workflow: str | None, state: str | None, focus_area: str | None, gr
         raise ValidationError("workflow", f"Unknown workflow {workflow!r}; GET /api/v1/workflows lists them.")
     return QueueFilter(
         workflow=workflow, state=state, focus_area=focus_area, group_id=gid,
-        due_before=dt.datetime.combine(due_before, dt.time(), tzinfo=tz) if due_before else None,
-        due_after=dt.datetime.combine(due_after, dt.time(), tzinfo=tz) if due_after else None,
+        due_before=start_of_day(due_before, tz) if due_before else None,
+        due_after=start_of_day(due_after, tz) if due_after else None,
     )
 
 
@@ -100,7 +101,7 @@ def _event_at(raw: str | None) -> dt.datetime | None:
         value = None
     if value is None or value.tzinfo is None:
         raise ValidationError("event_at", "Write event_at as a date-time with offset, e.g. 2027-03-01T18:00:00+01:00.")
-    return value.astimezone(dt.UTC)
+    return to_utc(value, "event_at")
 
 
 def _open_request(body: dict[str, Any]) -> casework.OpenRequest:
