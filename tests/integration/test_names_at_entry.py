@@ -51,7 +51,7 @@ def test_import_names_the_line_of_a_user_whose_name_holds_a_line_break(eng: Engi
     target = Database(f"sqlite:///{tmp_path / 'target.db'}")
     metadata.create_all(target.engine)
     with pytest.raises(TransferError) as err:
-        import_from(target, iter(lines))
+        import_from(target, iter(lines), eng.audit_keys)
     assert str(err.value) == (f"line {number}: users.name: A name is one line of text: remove line breaks, "
                               "tabs and other control characters.")
     with target.read() as s:
