@@ -18,6 +18,7 @@ from engine.accounts import throttle
 from engine.accounts.users import check_password, load_actor
 from engine.kernel.actors import Actor
 from engine.kernel.errors import EngineError, ValidationError
+from engine.kernel.text import storable
 from engine.outbox.notices import delivery_modes, set_mode
 from engine.runtime.engine import Engine
 from engine.store.models import User
@@ -54,7 +55,8 @@ def log_in(eng: Engine, username: str, password: str, address: str, now: dt.date
             # The password is not even checked, so a guesser learns nothing while waiting.
             raise LoginRefused("throttled", f"Too many failed log-ins from here; wait {seconds} seconds and try "
                                             "again, or ask an administrator to reset your password.", seconds)
-        user = session.exec(select(User).where(User.username == username)).first()
+        # A name no database can hold (NUL) names nobody: asking would be a driver error, not "wrong name".
+        user = session.exec(select(User).where(User.username == username)).first() if storable(username) else None
         ok = check_password(user or User(username="", name="", email=""), password)
         if user is not None and ok and not user.disabled:
             throttle.forget(session, key)

@@ -16,6 +16,7 @@ import hashlib
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from engine.kernel.text import storable
 from engine.store.models import LoginAttempt
 from engine.store.sql import lock_key
 
@@ -34,7 +35,9 @@ _ZERO = dt.timedelta(0)
 def login_key(username: str, address: str) -> str:
     """The key of log-in failures for `username` from `address` (hashed if it would not fit)."""
     key = f"login:{address}:{username}"
-    return key if len(key) <= 200 else "login:" + hashlib.sha256(key.encode()).hexdigest()
+    if len(key) <= 200 and storable(key):
+        return key
+    return "login:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def wait_after(failures: int) -> dt.timedelta:

@@ -135,3 +135,10 @@ def test_a_filter_value_nobody_can_choose_is_shown_at_its_field(web, query, mess
 def test_the_form_refuses_text_no_database_can_store_in_swedish(web, field):
     page = _new_case(web, **{field: "Före\x00efter"})
     assert "Texten innehåller ett NUL-tecken eller ett trasigt Unicode-tecken; ta bort det." in page
+
+
+def test_a_user_name_no_database_can_hold_is_a_wrong_log_in_not_an_error(web):
+    r = web.client.post("/login", data={"username": "chair\x00", "password": "x" * 12,
+                                        "csrf_token": web.token("/login")})
+    assert r.status_code < 500
+    assert "Fel användarnamn eller lösenord" in r.get_data(as_text=True)
