@@ -76,6 +76,10 @@ COMPONENTS: dict[str, Any] = {
         }, description="Why the caller cannot take it now.")),
     }, description="A trigger from the case's state, as the caller may or may not take it now."),
     "Comment": _object({"author": _STR, "at": _TIME, "body": _STR}, description="A comment on a case."),
+    "CaseReceipt": _object({
+        "id": ID, "workflow": _STR, "group": _STR, "confidential": {"const": True}, "visible": {"const": False},
+        "detail": _STR,
+    }, description="A case the caller opened but may not see: confidential, for a group the caller is not in."),
     "Case": _object({
         **_SUMMARY_FIELDS,
         "description": _STR, "definition_version": _STR,
