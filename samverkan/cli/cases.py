@@ -148,8 +148,9 @@ def register(main: click.Group) -> None:
         emit_json(view) if as_json else _print_case(view)
 
     @case.command("list")
-    @click.option("--queue", type=click.Choice(["mine", "group", "unassigned", "overdue", "all"]),
-                  default="mine", show_default=True)
+    @click.option("--queue", type=click.Choice(["todo", "mine", "group", "unassigned", "overdue", "all"]),
+                  default="mine", show_default=True,
+                  help="todo: what waits for you in person (your cases' next step, signatures, approvals).")
     @click.option("--as", "as_user", required=True)
     @click.option("--workflow")
     @click.option("--state", "state_key")
