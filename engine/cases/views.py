@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
+from engine.cases.attachments import AttachmentView, attachments_of
 from engine.cases.firing import context_of, load_visible
 from engine.kernel.actors import Actor
 from engine.policy.access import may_see, roles_on
@@ -122,6 +123,7 @@ class CaseView(CaseSummary):
     history: list[HistoryEntry]
     comments: list[CommentView]
     children: list[ChildView]
+    attachments: list[AttachmentView]  # the files on the case, not those removed
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -225,6 +227,7 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "history": _history(d, list(log)),
         "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
         "children": _children(eng, session, case, actor),
+        "attachments": attachments_of(session, case.id),
     }
 
 
