@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypedDict
+from typing import IO, TypedDict
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,7 +34,7 @@ from engine.store.models import Attachment, CaseRow
 from engine.store.thumbnails import thumbnail
 
 __all__ = ["MAX_FILES", "AttachmentView", "Download", "Upload", "attach", "attachments_of", "clean_name",
-           "fetch", "preview", "remove", "store_of"]
+           "fetch", "list_files", "preview", "remove", "store_of"]
 
 MAX_FILES = 20  # at once
 _NAME_LIMIT = 255
@@ -50,7 +50,7 @@ class Upload:
     """A file a person sends: the name their computer gave it and its content."""
 
     name: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 class AttachmentView(TypedDict):
@@ -63,6 +63,7 @@ class AttachmentView(TypedDict):
     media_type: str
     uploaded_by: str
     uploaded_at: str
+    removable: bool  # by the reader
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,24 @@ def _iso(value: dt.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _view(row: Attachment) -> AttachmentView:
+def _view(row: Attachment, removable: bool) -> AttachmentView:
     assert row.id is not None
     return {"id": row.id, "name": row.name, "size": row.size, "sha256": row.sha256, "media_type": row.media_type,
-            "uploaded_by": row.uploaded_by, "uploaded_at": _iso(row.uploaded_at)}
+            "uploaded_by": row.uploaded_by, "uploaded_at": _iso(row.uploaded_at), "removable": removable}
 
 
-def attachments_of(session: Session, case_id: int) -> list[AttachmentView]:
-    """The files on a case that are not removed, in the order they were attached."""
-    rows = session.exec(select(Attachment).where(Attachment.case_id == case_id, col(Attachment.removed_at).is_(None))
+def attachments_of(session: Session, case: CaseRow, actor: Actor) -> list[AttachmentView]:
+    """The files on a case that are not removed, in the order they were attached, as `actor` reads them."""
+    rows = session.exec(select(Attachment).where(Attachment.case_id == case.id, col(Attachment.removed_at).is_(None))
                         .order_by(col(Attachment.id))).all()
-    return [_view(r) for r in rows]
+    return [_view(r, may_remove_attachment(actor, case, r.uploaded_by)) for r in rows]
+
+
+def list_files(eng: Engine, case_id: int, actor: Actor | str) -> list[AttachmentView]:
+    """The files on a case the actor may see; NotFound otherwise."""
+    with eng.db.read() as session:
+        who = as_actor(session, actor)
+        return attachments_of(session, load_visible(session, case_id, who), who)
 
 
 def _refuse(name: str, what: str, eng: Engine) -> ValidationError:
@@ -181,7 +189,7 @@ def attach(eng: Engine, case_id: int, actor: Actor | str, uploads: Sequence[Uplo
                 append_log(eng, session, case, "@attach", case.state, who.username, now,
                            note(name, file.size, file.sha256))
             session.flush()
-            return [_view(r) for r in rows]
+            return [_view(r, True) for r in rows]
     finally:
         for file, _name, _type in staged:
             store.discard(file)  # a no-op for the kept ones: their staged copy was moved
@@ -209,7 +217,7 @@ def remove(eng: Engine, case_id: int, attachment_id: int, actor: Actor | str, *,
         _bump(session, case, 1, now)
         append_log(eng, session, case, "@detach", case.state, who.username, now, note(row.name, row.size, row.sha256))
         session.flush()
-        return _view(row)
+        return _view(row, False)
 
 
 def fetch(eng: Engine, case_id: int, attachment_id: int, actor: Actor | str) -> Download:

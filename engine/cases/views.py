@@ -227,7 +227,7 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "history": _history(d, list(log)),
         "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
         "children": _children(eng, session, case, actor),
-        "attachments": attachments_of(session, case.id),
+        "attachments": attachments_of(session, case, actor),
     }
 
 

@@ -48,18 +48,18 @@ def verify_files(session: Session, store: FileStore) -> FilesResult:
     rows = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
     checked: dict[str, str | None] = {}
     for row in rows:
-        where = {"case_id": row.case_id, "seq": row.log_seq, "attachment_id": row.id, "name": row.name}
         said = logged.pop((row.case_id, row.log_seq), None)
         if said is None:
-            return FilesResult(False, len(rows), **where, problem="has no @attach row at this seq in the case's log")
-        if said != note(row.name, row.size, row.sha256):
-            return FilesResult(False, len(rows), **where,
-                               problem="does not match the log row that recorded it (its name, size or hash was "
-                                       "changed after it was attached)")
-        if row.sha256 not in checked:
-            checked[row.sha256] = store.problem(row.sha256)
-        if checked[row.sha256]:
-            return FilesResult(False, len(rows), **where, problem=checked[row.sha256])
+            problem: str | None = "has no @attach row at this seq in the case's log"
+        elif said != note(row.name, row.size, row.sha256):
+            problem = "does not match the log row that recorded it (its name, size or hash was changed after it was " \
+                      "attached)"
+        else:
+            if row.sha256 not in checked:
+                checked[row.sha256] = store.problem(row.sha256)
+            problem = checked[row.sha256]
+        if problem:
+            return FilesResult(False, len(rows), row.case_id, row.log_seq, row.id, row.name, problem)
     for (case_id, seq), said in sorted(logged.items()):
         return FilesResult(False, len(rows), case_id, seq,
                            problem=f"the log records an attached file ({said}) whose attachment row is gone")

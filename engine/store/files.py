@@ -15,7 +15,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 __all__ = ["FileStore", "Staged", "TooLarge", "file_hash", "note"]
 
@@ -62,7 +62,7 @@ class FileStore:
             raise ValueError(f"not a SHA-256 in hex: {sha256!r}")
         return self.root / sha256[:2] / sha256
 
-    def stage(self, stream: BinaryIO, limit: int) -> Staged:
+    def stage(self, stream: IO[bytes], limit: int) -> Staged:
         """Copy `stream` into tmp/, hashing it; TooLarge (and nothing left behind) past `limit` bytes."""
         tmp = self.root / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
