@@ -30,7 +30,7 @@ _SANDBOX = "default-src 'none'; sandbox"
 
 def request_limit() -> int:
     """The most bytes one upload request may carry: every file at the size limit, and the form around them."""
-    return eng().config.files.max_bytes * files.MAX_FILES + 1024 * 1024
+    return eng().config.files.max_bytes * files.MAX_FILES + 64 * 1024
 
 
 def _uploads() -> list[files.Upload]:

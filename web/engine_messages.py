@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -68,7 +69,8 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     "comment_required": lambda p: _("This action needs a comment: say what was done or decided."),
     "case_closed": lambda p: _("The case is closed; there is nothing to remind about."),
     "file_too_large": lambda p: _("“%(name)s” is larger than %(limit)s MB, the most a file may be. Make it smaller "
-                                  "(save it as PDF, or a smaller picture) or split it.", **p),
+                                  "(save it as PDF, or a smaller picture) or split it.", name=p["name"],
+                                  limit=format_decimal(float(p["limit"]))),
     "file_empty": lambda p: _("“%(name)s” is empty; choose the file again.", **p),
     "file_type": lambda p: _("“%(name)s” is %(what)s, which cannot be attached here. Attach %(allowed)s.",
                              name=p["name"], what=str(_FILE_KINDS.get(p["what"], p["what"])),
