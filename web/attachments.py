@@ -20,7 +20,7 @@ from web.cases import render_case
 from web.engine_messages import engine_message
 from web.support import actor, eng, now
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "send_attachment"]
 
 bp = Blueprint("attachments", __name__)
 _UPLOAD = re.compile(r"^(?:/api/v1)?/cases/(\d{1,10})/attachments$")
@@ -56,17 +56,21 @@ def _file(case_id: int, attachment_id: int) -> files.Download:
         abort(404)
 
 
-@bp.route("/cases/<int:case_id>/attachments/<int:attachment_id>")
-@login_required
-def download(case_id: int, attachment_id: int) -> Any:
-    """The file as it was attached, to be saved."""
-    f = _file(case_id, attachment_id)
+def send_attachment(f: files.Download) -> Response:
+    """The file as it was attached, to be saved, never shown or run (the page and the API send it alike)."""
     response = send_file(f.path, mimetype=f.media_type, as_attachment=True, download_name=f.name,
                          etag=f.sha256, max_age=0, conditional=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = _SANDBOX
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.route("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def download(case_id: int, attachment_id: int) -> Any:
+    """The file as it was attached, to be saved."""
+    return send_attachment(_file(case_id, attachment_id))
 
 
 @bp.route("/cases/<int:case_id>/attachments/<int:attachment_id>/preview")

@@ -67,7 +67,8 @@ def test_an_attached_file_comes_back_byte_identical_and_its_hash_is_in_the_signe
         ("protokoll.pdf", len(MINUTES), "member"), ("bilaga.txt", len(scan), "member")]
     assert view["attachments"][0]["sha256"] == hashlib.sha256(MINUTES).hexdigest()
     logged = [h for h in view["history"] if h["trigger"] == "@attach"]
-    assert [h["seq"] for h in logged] == [2, 3] and view["version"] == 3
+    assert [h["seq"] for h in logged] == [2, 3]
+    assert view["version"] == 3
     assert view["attachments"][0]["sha256"] in (logged[0]["comment"] or "")
     assert _files_ok(eng) == (True, None)
 
@@ -91,7 +92,7 @@ def _limited(eng: Engine, **limits: object) -> Engine:
     ("arkiv.zip", None, {}, "file_type", "is a zip archive"),
     ("faktura.pdf", b"MZ\x90\x00" + b"\x00" * 200, {}, "file_type", "is a program"),
     ("data.bin", b"\x00\x01\x02\x03" * 100, {}, "file_type", "of a kind not recognised"),
-    ("anteckning.txt", "Klottret sanerat".encode(), {"allowed": ("pdf", "image")}, "file_type", "is text"),
+    ("anteckning.txt", b"Klottret sanerat", {"allowed": ("pdf", "image")}, "file_type", "is text"),
 ])
 def test_a_refused_file_says_why_and_nothing_is_attached(
         eng: Engine, open_case: Callable[..., int], name: str, content: bytes | None, limits: dict[str, object],
@@ -101,10 +102,12 @@ def test_a_refused_file_says_why_and_nothing_is_attached(
     _limited(eng, **limits)
     with pytest.raises(ValidationError) as refused:
         attach(eng, case_id, "chair", [_pdf("ok.pdf"), Upload(name, io.BytesIO(content))])
-    assert refused.value.code == code and refused.value.params["name"] == name
-    assert says in str(refused.value) and name in str(refused.value)
+    assert refused.value.code == code
+    assert refused.value.params["name"] == name
+    assert says in str(refused.value)
+    assert name in str(refused.value)
     view = get_case(eng, case_id, "chair")
-    assert view["attachments"] == [] and view["version"] == 1, "all or none"
+    assert (view["attachments"], view["version"]) == ([], 1), "all or none"
     assert [p for p in Path(eng.config.files.dir).rglob("*") if p.is_file()] == [], "no bytes left behind"
 
 
@@ -150,15 +153,18 @@ def test_audit_finds_a_changed_or_lost_file_and_a_renamed_row(eng: Engine, open_
     kept = FileStore(eng.config.files.dir).path(file["sha256"])
     _tamper(eng, "UPDATE attachments SET name = 'annat.pdf' WHERE id = :i", i=file["id"])
     ok, problem = _files_ok(eng)
-    assert not ok and "name, size or hash was changed" in (problem or "")
+    assert not ok
+    assert "name, size or hash was changed" in (problem or "")
     _tamper(eng, "UPDATE attachments SET name = 'protokoll.pdf' WHERE id = :i", i=file["id"])
     os.chmod(kept, 0o644)
     kept.write_bytes(MINUTES.replace(b"Protokoll", b"Protokol!"))
     ok, problem = _files_ok(eng)
-    assert not ok and "has changed on disk" in (problem or "")
+    assert not ok
+    assert "has changed on disk" in (problem or "")
     kept.unlink()
     ok, problem = _files_ok(eng)
-    assert not ok and "is missing" in (problem or "")
+    assert not ok
+    assert "is missing" in (problem or "")
 
 
 @pytest.mark.slow
@@ -186,7 +192,8 @@ def test_cli_attach_show_and_audit_verify_report_a_tampered_file(eng: Engine, op
     archive = tmp_path / "arkiv.zip"
     archive.write_bytes(_zip())
     refused = run_cli(config, "case", "attach", str(case_id), str(archive), "--as", "member")
-    assert refused.returncode == 1 and "error: “arkiv.zip” is a zip archive, which cannot be attached" in refused.stderr
+    assert refused.returncode == 1
+    assert "error: “arkiv.zip” is a zip archive, which cannot be attached" in refused.stderr
     assert run_cli(config, "case", "attach", str(case_id), str(tmp_path / "saknas.pdf"), "--as", "member"
                    ).returncode == 2
 

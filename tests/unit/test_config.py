@@ -239,4 +239,5 @@ def test_files_folder_is_read_relative_to_the_config_file_with_its_limits(tmp_pa
 ])
 def test_bad_files_settings_are_named(tmp_path: Path, old: str, new: str, key: str, says: str) -> None:
     err = _load_broken(tmp_path, old, new)
-    assert err.key == key and says in err.problem
+    assert err.key == key
+    assert says in err.problem

@@ -43,7 +43,8 @@ def test_attach_several_files_download_them_byte_identical_and_see_them_in_the_h
 
     photo = _photo()
     sent = _upload(web, case_id, (MINUTES, "Protokoll Höör.pdf"), (photo, "klotter.png"))
-    assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/cases/{case_id}#files")
+    assert sent.status_code == 302
+    assert sent.headers["Location"].endswith(f"/cases/{case_id}#files")
     page = web.text(f"/cases/{case_id}")
     assert "Bifogat: Protokoll Höör.pdf, klotter.png" in page
     assert page.count("Fil bifogad") == 2, "each file is a row of the history"
@@ -51,7 +52,8 @@ def test_attach_several_files_download_them_byte_identical_and_see_them_in_the_h
     assert [name for _href, name in links] == ["Protokoll Höör.pdf", "klotter.png"]
 
     pdf = web.client.get(links[0][0])
-    assert pdf.status_code == 200 and pdf.data == MINUTES
+    assert pdf.status_code == 200
+    assert pdf.data == MINUTES
     assert pdf.mimetype == "application/pdf"
     assert pdf.headers["Content-Disposition"].startswith("attachment;")
     assert "filename*=UTF-8''Protokoll%20H%C3%B6%C3%B6r.pdf" in pdf.headers["Content-Disposition"]
@@ -65,7 +67,8 @@ def test_attach_several_files_download_them_byte_identical_and_see_them_in_the_h
     preview = re.search(r'<img src="(/cases/\d+/attachments/\d+/preview)"', page)
     assert preview, "images are shown as thumbnails"
     thumb = web.client.get(preview.group(1))
-    assert thumb.mimetype == "image/jpeg" and thumb.headers["X-Content-Type-Options"] == "nosniff"
+    assert thumb.mimetype == "image/jpeg"
+    assert thumb.headers["X-Content-Type-Options"] == "nosniff"
     assert max(Image.open(io.BytesIO(thumb.data)).size) == 240
     assert web.client.get(links[0][0] + "/preview").status_code == 404, "no preview of a PDF"
 
@@ -79,7 +82,8 @@ def test_a_refused_file_re_shows_the_page_saying_why_in_swedish(web: Web, eng: E
     assert refused.status_code == 400
     assert ("”faktura.pdf” är ett program, som inte kan bifogas här. Bifoga en PDF, en bild, ett Office-dokument "
             "eller en textfil.") in page
-    assert 'aria-invalid="true"' in page and "Inga filer ännu." in page
+    assert 'aria-invalid="true"' in page
+    assert "Inga filer ännu." in page
 
     eng.config = dataclasses.replace(eng.config, files=dataclasses.replace(eng.config.files, max_bytes=2**18))
     # (under the half megabyte past which the test client spools a request to a file it never closes)
@@ -108,7 +112,9 @@ def test_remove_a_file_from_the_page(web: Web, open_case: Callable[..., int]) ->
     assert action
     assert web.post(action.group(1)).status_code == 302
     page = web.text(f"/cases/{case_id}")
-    assert "Borttagen: utkast.pdf." in page and "Fil borttagen" in page and "Inga filer ännu." in page
+    assert "Borttagen: utkast.pdf." in page
+    assert "Fil borttagen" in page
+    assert "Inga filer ännu." in page
 
 
 def test_outsiders_get_404_for_a_confidential_cases_files(web: Web, make_web: Callable[[], Web],
@@ -147,7 +153,8 @@ def test_api_multipart_upload_list_download_and_delete(client: FlaskClient, eng:
     assert client.get(f"/api/v1/cases/{case_id}", headers=police).get_json()["attachments"] == files
 
     download = client.get(f"{url}/{files[0]['id']}", headers=police)
-    assert download.data == MINUTES and download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.data == MINUTES
+    assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     download.close()
 
@@ -155,17 +162,20 @@ def test_api_multipart_upload_list_download_and_delete(client: FlaskClient, eng:
                  client.delete(f"{url}/{files[0]['id']}", headers=outsider),
                  client.post(url, headers=outsider, content_type="multipart/form-data",
                              data={"file": (io.BytesIO(MINUTES), "x.pdf")})):
-        assert call.status_code == 404 and call.mimetype == "application/problem+json"
+        assert call.status_code == 404
+        assert call.mimetype == "application/problem+json"
 
     refused = client.post(url, headers=police, content_type="multipart/form-data",
                           data={"file": (io.BytesIO(b"PK\x03\x04broken"), "avtal.docx")})
     assert refused.status_code == 422
-    assert refused.get_json()["field"] == "file" and "“avtal.docx” is a damaged zip archive" in refused.get_json()[
+    assert refused.get_json()["field"] == "file"
+    assert "“avtal.docx” is a damaged zip archive" in refused.get_json()[
         "detail"]
     assert client.post(url, headers=police, json={"file": "x"}).status_code == 415
 
     gone = client.delete(f"{url}/{files[1]['id']}", headers=police)
-    assert gone.status_code == 200 and gone.get_json()["name"] == "a.txt"
+    assert gone.status_code == 200
+    assert gone.get_json()["name"] == "a.txt"
     assert [f["name"] for f in client.get(url, headers=police).get_json()] == ["protokoll.pdf"]
     assert client.get(f"{url}/{files[1]['id']}", headers=police).status_code == 404
 
@@ -174,7 +184,8 @@ def test_the_openapi_document_describes_the_multipart_upload_and_the_binary_down
     doc = create_app(eng.config, engine=eng, testing=True).test_client().get("/api/v1/openapi.json").get_json()
     upload = doc["paths"]["/cases/{case_id}/attachments"]["post"]
     assert set(upload["requestBody"]["content"]) == {"multipart/form-data"}
-    assert "413" in upload["responses"] and "422" in upload["responses"]
+    assert "413" in upload["responses"]
+    assert "422" in upload["responses"]
     download = doc["paths"]["/cases/{case_id}/attachments/{attachment_id}"]["get"]
     assert set(download["responses"]["200"]["content"]) == {"application/octet-stream"}
     assert "delete" in doc["paths"]["/cases/{case_id}/attachments/{attachment_id}"]

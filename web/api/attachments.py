@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, send_file
+from flask import Response
 
 from engine.cases import attachments
 from engine.cases.attachments import AttachmentView
 from web.api.routing import MULTIPART, Param, caller, endpoint
 from web.api.schemas import ID, ref
+from web.attachments import send_attachment
 from web.support import eng, now
 
 __all__: list[str] = []
@@ -46,12 +47,7 @@ def list_attachments(case_id: int) -> list[AttachmentView]:
           response_media="application/octet-stream", tag="attachments")
 def download_attachment(case_id: int, attachment_id: int) -> Response:
     """The bytes, as `Content-Disposition: attachment` with `nosniff`."""
-    f = attachments.fetch(eng(), case_id, attachment_id, caller())
-    response = send_file(f.path, mimetype=f.media_type, as_attachment=True, download_name=f.name, etag=f.sha256,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_attachment(attachments.fetch(eng(), case_id, attachment_id, caller()))
 
 
 @endpoint("DELETE", "/cases/{case_id}/attachments/{attachment_id}",
