@@ -23,7 +23,7 @@ from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 
-__all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
+__all__ = ["OpenRequest", "PRIORITIES", "assign", "bump", "claim", "comment", "open_case", "open_in"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -150,7 +150,8 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
         return open_in(eng, session, req, as_actor(session, actor), now)
 
 
-def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+def bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    """Write `values` and the next version to the case row, or Conflict if it changed since `expected`."""
     assert case.id is not None
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
@@ -180,11 +181,11 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             raise Forbidden("Only the owning group's members or the chair may assign this case.")
         if user is not None:
             uid = _active_user_id(session, user, "assignee")
-            _bump(session, case, expected_version, now, assignee_id=uid)
+            bump(session, case, expected_version, now, assignee_id=uid)
             note = f"user:{user}"
         else:
             gid = group_id(session, group or "")
-            _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
+            bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
@@ -223,7 +224,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise Conflict(case_id, expected_version, case.version)
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
-        _bump(session, case, expected_version, now, assignee_id=who.user_id)
+        bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
                                    group_id=case.group_id))

@@ -252,11 +252,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     if not isinstance(on_assign, bool):
         p.add(f"{f}.on_assign", f"expected true or false, got {on_assign!r}")
         on_assign = False
-    destructive = t.get("destructive", False)
-    if not isinstance(destructive, bool):
-        p.add(f"{f}.destructive", f"expected true or false, got {destructive!r}")
-        destructive = False
-    past = _labels(t["past"], f"{f}.past", p) if "past" in t else None
+    past, destructive = _telling(t, f, p)
     allowed_roles = frozenset(_str_list(t.get("roles"), f"{f}.roles", p))
     if not system and not allowed_roles:
         p.add(f"{f}.roles", "nobody may fire this transition; list roles or set system = true")
@@ -270,6 +266,15 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     return TransitionDef(trigger, _labels(t.get("label"), f"{f}.label", p), sources,
                          str(target), allowed_roles, guards, unless, comment == "required",
                          effects, system, on_assign, past, destructive)
+
+
+def _telling(t: dict[str, Any], f: str, p: _Problems) -> tuple[Labels | None, bool]:
+    """How people are told of a transition: its past tense (optional) and whether it is destructive."""
+    destructive = t.get("destructive", False)
+    if not isinstance(destructive, bool):
+        p.add(f"{f}.destructive", f"expected true or false, got {destructive!r}")
+        destructive = False
+    return (_labels(t["past"], f"{f}.past", p) if "past" in t else None), destructive
 
 
 def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str],
