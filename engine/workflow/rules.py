@@ -17,6 +17,7 @@ from engine.kernel.actors import Actor
 __all__ = [
     "EFFECTS",
     "GUARDS",
+    "PARTIES",
     "CaseAdapter",
     "FireContext",
     "Rule",
