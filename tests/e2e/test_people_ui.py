@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ def test_police_completes_an_action_and_the_history_reads_in_the_past_tense(page
     assert "Karin Ek (ordförande) tilldelade ärendet" in history
     assert "Johan Berg (närpolischef) påbörjade" in history
     comments = page.locator("#comments").inner_text()
-    assert "Kartläggningen klar; tre platser." in comments and "vid ”Markera som utförd”" in comments
+    assert "Kartläggningen klar; tre platser." in comments
+    assert "vid ”Markera som utförd”" in comments
     check_page("people-case-done")
 
 
@@ -103,29 +105,42 @@ def test_phone_queue_rows_are_cards_with_due_date_holder_and_action(phone: Any, 
     card = phone.locator("table.cards tbody tr").first
     for cell in ("td.due", "td[data-label='Handläggare']", "td.main-action a, td.main-action button"):
         box = card.locator(cell).first.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], cell
+        assert box is not None, cell
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= PHONE["width"], cell
     header = phone.locator(".site-header").bounding_box()
-    assert header is not None and header["height"] < 140  # compact: brand and tools, then one line of menu
+    assert header is not None
+    assert header["height"] < 140  # compact: brand and tools, then one line of menu
     # axe runs on check_page's page; this context's page is checked by hand through the same helper.
     from axe_playwright_python.sync_playwright import Axe
-    phone.screenshot(path="test-artifacts/people-queue-phone.png", full_page=True)
+    phone.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "people-queue-phone.png"),
+                     full_page=True)
     bad = [v["id"] for v in Axe().run(phone).response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad
     phone.goto("/notices")
     assert _fits(phone)
 
 
-def test_notices_per_case_agreement_pace_report_and_calendar_address(page: Any, login: Any,
-                                                                      check_page: Any) -> None:
+def test_notices_per_case_agreement_pace_report_and_calendar_address(page: Any, login: Any, check_page: Any,
+                                                                      demo_engine: Any) -> None:
+    from sqlmodel import select
+
+    from engine.store.models import Notice, User
+    with demo_engine.db.write() as s:
+        chair = s.exec(select(User.id).where(User.username == "ordforande")).one()
+        for i, kind in enumerate(("due", "manual_reminder")):
+            s.add(Notice(idempotency_key=f"e2e-people-{i}", kind=kind, case_id=2, recipient_id=chair,
+                         created_at=demo_engine.now(), status="sent",
+                         payload={"title": "Kartlägg mopedbuskörning vid Ringsjöstrand", "actor": "Johan Berg"}))
     page.set_viewport_size(DESKTOP)
     login("ordforande")
     page.goto("/notices")
+    group = page.locator(".notice-group", has_text="Ärende 2:")
+    assert group.locator(".badge-new").inner_text() == "2 nya"  # both under their case
     check_page("people-notices")
-    groups = page.locator(".notice-group")
-    if groups.count():
-        link = groups.first.locator("h2 a")
-        link.click()  # opening a notice reads it and lands where it points
-        page.go_back()
+    group.locator("li a").first.click()  # opening one reads it and lands on its case, which reads the rest
+    page.wait_for_url("**/cases/2")
+    page.goto("/notices")
+    assert page.locator(".notice-group", has_text="Ärende 2:").locator(".badge-new").count() == 0
     page.goto("/agreement")
     check_page("people-agreement")
     assert "förväntat hittills" in page.locator("#h-obl + .table-wrap").inner_text()
@@ -137,8 +152,9 @@ def test_notices_per_case_agreement_pace_report_and_calendar_address(page: Any, 
     address = page.get_by_label("Kalenderadress").input_value()
     assert re.search(r"/calendar/[\w-]+\.ics$", address)
     check_page("people-calendar-address")
-    feed = page.request.get(address.split("/calendar/", 1)[1] and "/calendar/" + address.split("/calendar/", 1)[1])
-    assert feed.status == 200 and "BEGIN:VCALENDAR" in feed.text()
+    feed = page.request.get("/calendar/" + address.split("/calendar/", 1)[1])  # the path, on this test server
+    assert feed.status == 200
+    assert "BEGIN:VCALENDAR" in feed.text()
 
 
 def test_the_new_case_form_follows_the_kind_of_case(page: Any, login: Any) -> None:

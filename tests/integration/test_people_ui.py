@@ -70,7 +70,7 @@ def test_the_history_tells_each_step_once_in_the_past_tense_with_names(
 def test_a_destructive_step_is_marked_and_a_refused_one_says_why(eng: Engine, open_case: Callable[..., int]) -> None:
     case_id = open_case("action")
     actions = {a["trigger"]: a for a in get_case(eng, case_id, "member")["actions"]}
-    assert actions["cancel"]["destructive"] and actions["cancel"]["allowed"]
+    assert (actions["cancel"]["destructive"], actions["cancel"]["allowed"]) == (True, True)
     assert actions["assign"]["on_assign"]
     assert actions["assign"]["refusal"] == {"reason": "guard_unmet", "message": actions["assign"]["refusal"]["message"],
                                             "roles": [], "guards": ["has_assignee"]}

@@ -165,7 +165,8 @@ def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clo
     web.login("official")
     # The notice rules may have told the official about the opening too; the bell counts both.
     count = re.search(r'class="count">([1-9]\d*) (nya?)<', web.text("/queues/mine"))
-    assert count and count[2] == ("ny" if count[1] == "1" else "nya")  # "1 ny", "2 nya"
+    assert count is not None
+    assert count[2] == ("ny" if count[1] == "1" else "nya")  # "1 ny", "2 nya"
     page = web.text("/notices")
     with eng.db.read() as s:
         bell = s.exec(select(Notice).where(Notice.idempotency_key == "bell-1")).one()
