@@ -18,7 +18,7 @@ from engine.cases.views import LabelText
 __all__ = [
     "Labels", "choices", "due_status", "focus_label", "group_label", "history_line", "init_app", "labels", "language",
     "local_date", "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of",
-    "trigger_label", "workflow_label",
+    "workflow_label",
 ]
 
 DUE_SOON = dt.timedelta(days=3)
@@ -169,17 +169,6 @@ def text_of(label: LabelText | None, fallback: str | None) -> str:
     return label["en"] if language() == "en" else label["sv"]
 
 
-def trigger_label(entry: Mapping[str, Any]) -> str:
-    """A history entry's action, labelled from the case's own definition version.
-
-    "@open"/"@assign" are the engine's own log entries.
-    """
-    special = {"@open": _("Opened"), "@assign": _("Assigned")}
-    if entry["trigger"] in special:
-        return special[entry["trigger"]]
-    return text_of(entry.get("label"), entry["trigger"])
-
-
 def history_line(entry: Mapping[str, Any]) -> str:
     """A history entry as a sentence in the past tense with the person's name ("Anders Holm påbörjade")."""
     name = _("The system") if entry["actor"] == "system" else entry.get("actor_name") or entry["actor"]
@@ -225,7 +214,7 @@ def init_app(app: Flask) -> None:
         gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
     app.jinja_env.globals.update(
         group_label=group_label, focus_label=focus_label, role_label=role_label,
-        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label, text_of=text_of,
+        workflow_label=workflow_label, state_label=state_label, text_of=text_of,
         history_line=history_line,
         due_status=due_status, priority_label=priority_label, language=language, labels=labels,
     )
