@@ -116,8 +116,9 @@ def test_phone_queue_rows_are_cards_with_due_date_holder_and_action(phone: Any, 
                      full_page=True)
     bad = [v["id"] for v in Axe().run(phone).response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad
-    phone.goto("/notices")
-    assert _fits(phone)
+    for path in ("/notices", "/agreement", "/cases/2"):
+        phone.goto(path)
+        assert _fits(phone), path
 
 
 def test_notices_per_case_agreement_pace_report_and_calendar_address(page: Any, login: Any, check_page: Any,

@@ -60,8 +60,8 @@ def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypa
     assert "Polisens information till KSAU" in page
     # The pace, red only when behind: 1 of the 2 meetings expected by now is behind, 2 of 2 reviews is not.
     assert "förväntat hittills 2 av 3, utfört 1" in page
-    assert re.search(r'<tr class="pace-behind">\s*<td>Trygghetsgruppens möten', page)
-    assert re.search(r'<tr class="pace-on_track">\s*<td>Månadsgenomgångar.*?I fas', page, re.S)
+    assert re.search(r'<tr class="pace-behind">\s*<td class="title">Trygghetsgruppens möten', page)
+    assert re.search(r'<tr class="pace-on_track">\s*<td class="title">Månadsgenomgångar.*?I fas', page, re.S)
     assert "Uppfyllt" in page
     assert 'href="/cases/7"' in page
     assert 'href="/cases/12" aria-label="Öppet ärende 12"' in page  # the open case that would count
