@@ -17,7 +17,7 @@ from engine.cases.views import ActionView, CaseView, get_case, told
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from engine.policy.access import claims, manages
 from web.diagram import case_diagram
-from web.engine_messages import engine_message
+from web.engine_messages import engine_message, guard_message
 from web.formatting import language, role_label, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
@@ -37,10 +37,9 @@ def _why(a: ActionView, case: CaseView, may_claim: bool) -> str:
     refusal = a["refusal"]
     assert refusal is not None
     if refusal["reason"] == "guard_unmet":
-        wants = {"has_assignee": _("Take the case first.") if may_claim else _("Assign the case to a person first."),
-                 "all_parties_signed": _("Both parties must sign: the municipality (the chair) and the Police."),
-                 "signed_by_actor_party": _("Your party has already signed.")}
-        return " ".join(wants.get(g, refusal["message"]) for g in refusal["guards"]) or refusal["message"]
+        if may_claim and refusal["guards"] == ["has_assignee"]:
+            return _("Take the case first.")
+        return guard_message(refusal["guards"]) or refusal["message"]
     if refusal["reason"] == "role_missing":
         if "assignee" in refusal["roles"]:
             if case["assignee"] is None:
@@ -105,8 +104,10 @@ def _refused(case_id: int, exc: EngineError, **kept: Any) -> Any:
     if isinstance(exc, ValidationError):
         return render_case(case_id, 400, field_errors={exc.field: engine_message(exc)}, **kept)
     if isinstance(exc, TransitionNotAllowed):
-        return render_case(case_id, 409, action_error=_("This action is not possible in the case's current "
-                                                          "state. The page now shows the current state."), **kept)
+        said = guard_message(exc.guards)  # what would make it possible, when a guard refused it
+        return render_case(case_id, 409, action_error=_("Not possible now: %(why)s", why=said) if said else _(
+            "This action is not possible in the case's current state. The page now shows the current state."),
+            **kept)
     raise exc
 
 

@@ -22,8 +22,10 @@ from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
+from engine.workflow.definition import Definition
 
-__all__ = ["OpenRequest", "PRIORITIES", "assign", "bump", "claim", "comment", "open_case", "open_in"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
+           "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -60,16 +62,36 @@ def _active_user_id(session: Session, username: str, field: str) -> int:
     return row[0]
 
 
-def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
+def _owning_group(session: Session, req: OpenRequest, actor: Actor, definition: Definition) -> int:
+    if definition.system_only and not actor.is_system:
+        raise Forbidden(SYSTEM_ONLY)
     if req.group is not None:
         gid = group_id(session, req.group)
     elif actor.group_ids:
         gid = min(actor.group_ids)
     else:
         raise ValidationError("group", "Say which group owns the case (--group KEY).")
-    if not may_open(actor, gid):
-        raise Forbidden("You can open cases only for groups you belong to; ask the chair or a member.")
+    if not may_open(actor, gid, definition.open_roles, system_only=definition.system_only):
+        raise Forbidden(NOT_YOUR_GROUP)
     return gid
+
+
+# The refusals of opening, named so the interfaces can translate them.
+SYSTEM_ONLY = ("Samverkan opens this kind of case itself, on its schedule or for the agreement's renewal; "
+               "it cannot be opened by hand. Open an action under it instead.")
+NOT_YOUR_GROUP = "You can open cases only for groups you belong to; ask the chair or a member."
+
+
+def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]]:
+    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for."""
+    groups = session.exec(select(Group.id, Group.key).order_by(col(Group.id))).all()
+    out: dict[str, list[str]] = {}
+    for key, d in eng.registry.current.items():
+        keys = [gkey for gid, gkey in groups
+                if gid is not None and may_open(actor, gid, d.open_roles, system_only=d.system_only)]
+        if keys:
+            out[key] = keys
+    return out
 
 
 def _validate(eng: Engine, req: OpenRequest) -> None:
@@ -108,7 +130,7 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
         # Silently ignoring it would leave the person believing the case is due when they said.
         raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules (its first "
                                      f"state's deadline does not count from opening); leave the due date empty.")
-    gid = _owning_group(session, req, actor)
+    gid = _owning_group(session, req, actor, definition)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
     if req.parent_id is not None:
         load_visible(session, req.parent_id, actor)

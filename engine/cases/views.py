@@ -34,6 +34,7 @@ __all__ = [
     "actions_of",
     "case_summary",
     "case_view",
+    "comment_of",
     "definition_of",
     "get_case",
     "names_for",
@@ -297,6 +298,13 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "comments": _comments(d, list(comments), list(log), names),
         "children": _children(eng, session, case, actor),
     }
+
+
+def comment_of(eng: Engine, row: CaseComment) -> CommentView:
+    """A comment just written, as the case's comments show it."""
+    with eng.db.read() as session:
+        name = _display_names(session, {row.author}).get(row.author, row.author)
+    return {"author": row.author, "author_name": name, "at": _iso(row.at), "body": row.body, "action": None}
 
 
 def get_case(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseView:

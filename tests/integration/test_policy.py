@@ -58,7 +58,7 @@ def demo(config: Config, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> 
     # Confidential and counted by an obligation (a monthly review held): the agreement page filters it.
     review = open_case(eng, OpenRequest("monthly_review", "Genomgång om en enskild", group="socialnamnden",
                                         confidential=True, event_at=clock.now() - 2 * day),
-                       "socialchef", now=clock.now() - 5 * day)
+                       "system", now=clock.now() - 5 * day)
     assert review.id is not None
     fire(eng, review.id, "hold", "socialchef", now=clock.now() - 2 * day)
     yield eng
@@ -170,16 +170,17 @@ def test_the_obligations_list_only_the_cases_each_persona_may_see(demo: Engine) 
 
 
 # What each demo persona may do on the demo's confidential acute matter of the Police (group polisen,
-# unassigned), and beyond cases. Today a role counts in every group; scoping roles to their group
-# (issue 12 item 2) changes this table.
+# unassigned), and beyond cases. `official` counts only in its own group, so the municipality's officials
+# neither act on the Police's matter nor report one for the Police; the administrator manages it but
+# opens cases only where a workflow's open_roles say so (acute_matter: chair, group members, police).
 WHO_MAY = {
-    # persona: (see it, manage it, take it, open a polisen case, overview, administer)
+    # persona: (see it, manage it, take it, open a polisen acute matter, overview, administer)
     "ordforande": (True, True, False, True, True, False),
     "polis": (True, True, True, True, False, False),
     "socialchef": (False, False, False, False, False, False),
     "kanslichef": (False, False, False, False, False, False),
     "vaktbolag": (False, False, False, False, False, False),
-    "admin": (False, True, False, True, True, True),
+    "admin": (False, True, False, False, True, True),
     "system": (True, True, False, True, True, True),
 }
 
@@ -187,8 +188,9 @@ WHO_MAY = {
 def test_what_each_persona_may_do_on_the_police_acute_matter(demo: Engine) -> None:
     with demo.db.read() as s:
         case = s.execute(select(CaseRow).where(CaseRow.workflow == "acute_matter")).scalar_one()
+        opening = demo.registry.get("acute_matter").open_roles
         answers = {who: (access.may_see(actor, case), access.may_manage(actor, case), access.may_claim(actor, case),
-                         access.may_open(actor, case.group_id), access.may_see_overview(actor),
+                         access.may_open(actor, case.group_id, opening), access.may_see_overview(actor),
                          access.may_administer(actor))
                    for who, actor in ((who, actor_for(s, who)) for who in WHO_MAY)}
     assert answers == WHO_MAY

@@ -90,6 +90,10 @@ COMPONENTS: dict[str, Any] = {
                         "action": {**nullable(_LABELS), "description": "The step the comment was given with "
                                                                        "(null: a comment of its own)."}},
                        description="A comment on a case, or the comment a step was taken with."),
+    "CaseReceipt": _object({
+        "id": ID, "workflow": _STR, "group": _STR, "confidential": {"const": True}, "visible": {"const": False},
+        "detail": _STR,
+    }, description="A case the caller opened but may not see: confidential, for a group the caller is not in."),
     "Case": _object({
         **_SUMMARY_FIELDS,
         "description": _STR, "definition_version": _STR,
