@@ -57,12 +57,13 @@ def steps(case: CaseView, may_claim: bool) -> dict[str, Any]:
     # An assignment step (on_assign) the case is ready for (it has an assignee) is a button like any
     # other; one it is not ready for is the assign form below, not a refusal.
     allowed = [a for a in case["actions"] if a["allowed"]]
-    forward = [_action(a) for a in allowed if not a["destructive"]]
+    forward = [_action(a) for a in allowed if not a["destructive"] and not a["backward"]]
+    back = [_action(a) for a in allowed if not a["destructive"] and a["backward"]]
     blocked = [{**_action(a), "why": _why(a, case, may_claim)}
                for a in case["actions"] if not a["allowed"] and not a["on_assign"]
                and a["refusal"] and a["refusal"]["reason"] in ("role_missing", "guard_unmet")
-               and not a["destructive"]]
-    return {"primary": forward[0] if forward else None, "others": forward[1:],
+               and not a["destructive"] and not a["backward"]]
+    return {"primary": forward[0] if forward else None, "others": forward[1:] + back,
             "destructive": [_action(a) for a in allowed if a["destructive"]], "blocked": blocked,
             "assign": next((_action(a) for a in case["actions"] if a["on_assign"]), None)}
 

@@ -88,6 +88,7 @@ class ActionView(TypedDict):
     comment_required: bool  # taking it asks for a comment (allowed actions only)
     destructive: bool  # ends or discards the work: offered as a secondary step that asks first
     on_assign: bool  # taken by giving the case to a person (assign, claim), not on its own
+    backward: bool  # leads back to an earlier state (reopen): offered, but never as the next step
     refusal: Refused | None
 
 
@@ -146,25 +147,32 @@ def _text(labels: Labels | None) -> LabelText | None:
     return _label(labels) if labels is not None else None
 
 
-def _action(d: Definition, trigger: str, decision: Decision) -> ActionView:
+def _backward(d: Definition, state: str, transitions: list[TransitionDef]) -> bool:
+    """True if the step leads back to a state listed before `state` (reopening): never the next step."""
+    order = list(d.states)
+    here = order.index(state) if state in order else 0
+    return any(state in t.sources and t.target in d.states and order.index(t.target) < here for t in transitions)
+
+
+def _action(d: Definition, state: str, trigger: str, decision: Decision) -> ActionView:
     if isinstance(decision, Take | CommentRequired):  # a missing comment is asked for next to the button
         t = decision.transition
         return {"trigger": trigger, "label": _label(t.label), "allowed": True,
                 "comment_required": t.comment_required, "destructive": t.destructive, "on_assign": t.on_assign,
-                "refusal": None}
+                "backward": _backward(d, state, [t]), "refusal": None}
     same = [t for t in d.transitions if t.trigger == trigger]
     refusal: Refused = {"reason": decision.reason, "message": decision.message,
                         "roles": list(decision.roles) if isinstance(decision, RoleMissing) else [],
                         "guards": list(decision.guards) if isinstance(decision, GuardUnmet) else []}
     return {"trigger": trigger, "label": _text(d.trigger_labels(trigger)) or {"sv": trigger, "en": trigger},
             "allowed": False, "comment_required": False, "destructive": any(t.destructive for t in same),
-            "on_assign": any(t.on_assign for t in same), "refusal": refusal}
+            "on_assign": any(t.on_assign for t in same), "backward": _backward(d, state, same), "refusal": refusal}
 
 
 def actions_of(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> list[ActionView]:
     """Every trigger from the case's state, decided for `actor` now under the case's definition version."""
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
-    return [_action(machine.definition, trigger, decision)
+    return [_action(machine.definition, case.state, trigger, decision)
             for trigger, decision in decide_each(machine, context_of(case, actor, now))]
 
 

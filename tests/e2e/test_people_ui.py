@@ -68,6 +68,9 @@ def test_police_completes_an_action_and_the_history_reads_in_the_past_tense(page
     page.get_by_label('Kommentar till "Markera som utförd" (krävs)').fill("Kartläggningen klar; tre platser.")
     page.get_by_role("button", name="Markera som utförd").click()
     assert page.locator(".case-state strong").inner_text() == "Utförd"
+    # He may not approve his own work, and reopening is no next step: no primary button, and it says why.
+    assert page.locator("button.primary").count() == 0
+    assert page.locator("ul.blocked").inner_text().startswith("Godkänn: Någon annan än den som utförde")
     history = page.locator("#h-history + ol").inner_text()
     assert "Johan Berg (närpolischef) markerade ärendet som utfört" in history
     assert "Karin Ek (ordförande) öppnade ärendet" in history

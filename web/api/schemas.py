@@ -79,6 +79,7 @@ COMPONENTS: dict[str, Any] = {
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},
         "destructive": {"type": "boolean", "description": "It ends or discards the work (cancel, reject)."},
         "on_assign": {"type": "boolean", "description": "Taken by assigning the case to a person."},
+        "backward": {"type": "boolean", "description": "It leads back to an earlier state (reopen)."},
         "refusal": nullable(_object({
             "reason": {"type": "string", "enum": ["unknown_trigger", "not_from_here", "role_missing", "guard_unmet"]},
             "message": _STR,

@@ -72,6 +72,12 @@ def test_a_destructive_step_is_marked_and_a_refused_one_says_why(eng: Engine, op
     actions = {a["trigger"]: a for a in get_case(eng, case_id, "member")["actions"]}
     assert (actions["cancel"]["destructive"], actions["cancel"]["allowed"]) == (True, True)
     assert actions["assign"]["on_assign"]
+    assert not actions["cancel"]["backward"]
+    assign(eng, case_id, "member", user="official")
+    fire(eng, case_id, "start", "official")
+    fire(eng, case_id, "complete", "official", comment="Klart.")
+    done = {a["trigger"]: a for a in get_case(eng, case_id, "member")["actions"]}
+    assert (done["reopen"]["backward"], done["verify"]["backward"]) == (True, False)  # reopening is never next
     assert actions["assign"]["refusal"] == {"reason": "guard_unmet", "message": actions["assign"]["refusal"]["message"],
                                             "roles": [], "guards": ["has_assignee"]}
 
