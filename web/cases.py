@@ -180,6 +180,20 @@ def comment(case_id: int) -> Any:
     return redirect(url_for("cases.show", case_id=case_id) + "#comments")
 
 
+@bp.route("/cases/<int:case_id>/follow", methods=["POST"])
+@login_required
+def follow(case_id: int) -> Any:
+    """Follow the case, or stop following it (`on=0`)."""
+    on = request.form.get("on", "1") == "1"
+    try:
+        casework.follow(eng(), case_id, actor(), on=on, now=now())
+    except EngineError as exc:
+        return _refused(case_id, exc)
+    flash(_("You follow the case: you are told when it changes or gets a comment.") if on else
+          _("You no longer follow the case."), "info")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
 @bp.route("/cases/<int:case_id>/remind", methods=["POST"])
 @login_required
 def send_reminder(case_id: int) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor, group_id
-from engine.cases import deadlines
+from engine.cases import deadlines, waiting, watchers
 from engine.cases.firing import append_log, context_of, due_of, load_visible, planned_deadlines, take_in
 from engine.cases.periods import current_period
 from engine.kernel.actors import Actor
@@ -25,7 +25,7 @@ from engine.workflow.decide import Take, decide
 from engine.workflow.definition import Definition
 
 __all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
-           "open_case", "open_in", "openable"]
+           "follow", "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -160,6 +160,9 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     case.due_at = due_of(planned)
     append_log(eng, session, case, "@open", None, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
+    waiting.refresh(eng, session, case, definition)
+    watchers.watch(session, case.id, actor.user_id, now)  # the opener follows the case
+    watchers.watch(session, case.id, assignee_id, now)
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
     return case
@@ -210,11 +213,20 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
+        _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
                                    group_id=case.group_id))
         if user is not None:
             _advance_on_assign(eng, session, case, who, now)
     return case
+
+
+def _handed(eng: Engine, session: Session, case: CaseRow, now: dt.datetime) -> None:
+    """After the holder or the group changed: whom the case waits for now; the new holder follows it."""
+    assert case.id is not None
+    definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
+    waiting.refresh(eng, session, case, definition)
+    watchers.watch(session, case.id, case.assignee_id, now)
 
 
 def _advance_on_assign(eng: Engine, session: Session, case: CaseRow, who: Actor, now: dt.datetime) -> None:
@@ -248,6 +260,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
         bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
+        _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
                                    group_id=case.group_id))
         _advance_on_assign(eng, session, case, who, now)
@@ -266,5 +279,17 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         load_visible(session, case_id, who)
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
+        watchers.watch(session, case_id, who.user_id, now)  # who comments follows the case
         eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row
+
+
+def follow(eng: Engine, case_id: int, actor: Actor | str, *, on: bool = True, now: dt.datetime | None = None) -> None:
+    """Follow a case one may see (`on=False`: stop following it; acting on it later does not start again)."""
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        load_visible(session, case_id, who)
+        if who.user_id is None:
+            raise ValidationError("user", "Only a person can follow a case.")
+        watchers.follow(session, case_id, who.user_id, now, on=on)

@@ -45,6 +45,7 @@ __all__ = [
     "ADMIN",
     "CHAIR",
     "POLICE",
+    "USER",
     "EVERYWHERE",
     "CaseFacts",
     "Reach",

@@ -8,7 +8,8 @@ from typing import Any
 
 def test_official_opens_assigns_and_closes_an_action(page: Any, login: Any, check_page: Any) -> None:
     login("socialchef")
-    check_page("queue-mine")
+    assert page.get_by_role("heading", name="Att göra", exact=True).count() == 1
+    check_page("todo")
     page.get_by_role("link", name="Nytt ärende").click()
     check_page("new-case")
     page.get_by_label("Typ av ärende", exact=True).select_option("action")

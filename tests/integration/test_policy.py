@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from engine.accounts import users
 from engine.accounts.users import actor_for
+from engine.cases import waiting
 from engine.cases.commands import OpenRequest, open_case
 from engine.cases.firing import fire
 from engine.cases.overview import chair_overview
@@ -114,10 +115,11 @@ def test_oversees_and_its_sql_form_agree(demo: Engine) -> None:
         assert all(access.oversees(chair, c) for c in cases), "the chair answers for every group"
 
 
-def _queue_by_policy(queue: str, actor: Actor, case: CaseRow, now: dt.datetime) -> bool:
+def _queue_by_policy(queue: str, actor: Actor, case: CaseRow, now: dt.datetime, waits: bool) -> bool:
     """Each queue as the policy's Python form says it: what the SQL statements must return."""
     roles = access.roles_on(actor, case)
     in_queue = {
+        "todo": case.is_open and waits,
         "mine": case.is_open and "assignee" in roles,
         "group": case.is_open and "group_member" in roles,
         "unassigned": case.is_open and case.assignee_id is None and access.oversees(actor, case),
@@ -131,10 +133,14 @@ def test_every_queue_holds_what_the_policy_says_for_every_persona(demo: Engine) 
     now = demo.now()
     with demo.db.read() as s:
         cases, people = _cases(s), _everyone(s)
+        waits = {(a.username, c.id) for a in people for c in cases if waiting.waits_for(s, c, a)}
+    assert ("polis", next(c.id for c in cases if c.title.startswith("Kartlägg"))) in waits, "his action waits for him"
     for actor in people:
         for queue in QUEUES:
             listed = {row["id"] for row in list_queue(demo, actor, queue, limit=1000, now=now)}
-            assert listed == {c.id for c in cases if _queue_by_policy(queue, actor, c, now)}, (actor.username, queue)
+            assert listed == {c.id for c in cases
+                              if _queue_by_policy(queue, actor, c, now, (actor.username, c.id) in waits)}, \
+                (actor.username, queue)
 
 
 def test_the_overview_shows_the_overdue_cases_the_reviewer_may_see(demo: Engine) -> None:
