@@ -24,8 +24,8 @@ from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 from engine.workflow.definition import Definition
 
-__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "claim", "comment", "follow",
-           "open_case", "open_in", "openable"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
+           "follow", "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -175,7 +175,8 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
         return open_in(eng, session, req, as_actor(session, actor), now)
 
 
-def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+def bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    """Write `values` and the next version to the case row, or Conflict if it changed since `expected`."""
     assert case.id is not None
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
@@ -205,11 +206,11 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             raise Forbidden("Only the owning group's members or the chair may assign this case.")
         if user is not None:
             uid = _active_user_id(session, user, "assignee")
-            _bump(session, case, expected_version, now, assignee_id=uid)
+            bump(session, case, expected_version, now, assignee_id=uid)
             note = f"user:{user}"
         else:
             gid = group_id(session, group or "")
-            _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
+            bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
         _handed(eng, session, case, now)
@@ -257,7 +258,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise Conflict(case_id, expected_version, case.version)
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
-        _bump(session, case, expected_version, now, assignee_id=who.user_id)
+        bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
         _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,

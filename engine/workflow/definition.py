@@ -93,6 +93,8 @@ class TransitionDef:
     effects: tuple[str, ...]
     system: bool
     on_assign: bool = False  # fired by the engine when a person is given the case in a source state
+    past: Labels | None = None  # the history's past tense ("påbörjade"); None: the history shows `label`
+    destructive: bool = False  # ends or throws away the work (cancel, reject): asked for twice, never primary
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f, "expected a table")
         return None
     _unknown(t, {"trigger", "label", "source", "target", "roles", "guards", "unless",
-                 "comment", "effects", "system", "on_assign"}, f"{f}.", p)
+                 "comment", "effects", "system", "on_assign", "past", "destructive"}, f"{f}.", p)
     trigger = t.get("trigger")
     if not isinstance(trigger, str) or not _SNAKE.match(trigger):
         p.add(f"{f}.trigger", f"expected a snake_case name, got {trigger!r}")
@@ -297,6 +299,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     if not isinstance(on_assign, bool):
         p.add(f"{f}.on_assign", f"expected true or false, got {on_assign!r}")
         on_assign = False
+    past, destructive = _telling(t, f, p)
     allowed_roles = frozenset(_str_list(t.get("roles"), f"{f}.roles", p))
     if not system and not allowed_roles:
         p.add(f"{f}.roles", "nobody may fire this transition; list roles or set system = true")
@@ -309,7 +312,16 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f"{f}.comment", f'expected "optional" or "required", got {comment!r}')
     return TransitionDef(trigger, _labels(t.get("label"), f"{f}.label", p), sources,
                          str(target), allowed_roles, guards, unless, comment == "required",
-                         effects, system, on_assign)
+                         effects, system, on_assign, past, destructive)
+
+
+def _telling(t: dict[str, Any], f: str, p: _Problems) -> tuple[Labels | None, bool]:
+    """How people are told of a transition: its past tense (optional) and whether it is destructive."""
+    destructive = t.get("destructive", False)
+    if not isinstance(destructive, bool):
+        p.add(f"{f}.destructive", f"expected true or false, got {destructive!r}")
+        destructive = False
+    return (_labels(t["past"], f"{f}.past", p) if "past" in t else None), destructive
 
 
 def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str],

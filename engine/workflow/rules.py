@@ -18,6 +18,7 @@ from engine.kernel.actors import Actor
 __all__ = [
     "EFFECTS",
     "GUARDS",
+    "PARTIES",
     "CaseAdapter",
     "FireContext",
     "Rule",
@@ -77,6 +78,7 @@ def effect(name: str, description: str) -> Callable[[Callable[[FireContext], Non
 # The agreement is signed by the chair for the municipality and by the Police.
 _PARTY_OF_ROLE = {"chair": "municipality", "police": "police"}
 _PARTIES = frozenset(_PARTY_OF_ROLE.values())
+PARTIES = tuple(sorted(_PARTIES))  # the parties whose signatures a case's data["signatures"] records
 
 
 def _parties(actor: Actor) -> set[str]:

@@ -94,8 +94,10 @@ def test_case_open_assign_fire_show(demo: Path) -> None:
         (3, "assign", "open", "assigned", "socialchef"),
         (4, "start", "assigned", "in_progress", "socialchef"),
     ]
-    assert set(shown["history"][0]) == {"seq", "trigger", "label", "from", "to", "actor", "at", "comment"}
+    assert set(shown["history"][0]) == {"seq", "trigger", "label", "past", "from", "to", "actor", "actor_name", "at",
+                                        "comment", "assignee", "assignee_name", "group", "with_assign"}
     assert shown["history"][3]["label"] == {"sv": "Påbörja", "en": "Start"}
+    assert shown["history"][3]["past"] == {"sv": "påbörjade", "en": "started"}
 
     text = run_cli(demo, "case", "show", case, "--as", "socialchef", check=True).stdout
     assert f"#{case} [action] Föräldraträff om narkotika" in text

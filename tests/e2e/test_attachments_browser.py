@@ -61,7 +61,7 @@ def test_a_member_attaches_the_minutes_to_a_safety_group_meeting(
     link = files.get_by_role("link", name=minutes.name)
     assert link.count() == 1
     history = page.locator("#h-history + ol").inner_text()
-    assert "Fil bifogad av socialchef" in history
+    assert "Maria Lind (socialchef) bifogade en fil" in history
     assert f"{minutes.name} ({len(content)} B, SHA-256 {hashlib.sha256(content).hexdigest()})" in history
     check_page("case-with-attachment")
     page.set_viewport_size({"width": 1366, "height": 800})

@@ -13,6 +13,7 @@ import datetime as dt
 
 from engine.cases.commands import OpenRequest, assign, comment, open_case
 from engine.cases.firing import fire
+from engine.cases.reminders import remind
 from engine.runtime.engine import Engine
 from tests.doubles import FixedClock
 
@@ -82,4 +83,5 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
     fire(eng, meetings[2], "hold", "chair", comment=C)
 
     clock.advance(days=30)  # day 60: the burglary action is long overdue
+    remind(eng, ids["a2"], "chair")  # and the chair reminds about it: an @remind row in the log
     return ids

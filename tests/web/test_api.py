@@ -286,6 +286,8 @@ def test_comment_on_a_case(api, open_case):
     response = caller.post(f"/cases/{case_id}/comments", {"body": "Called the school."})
     assert response.status_code == 201
     assert response.get_json()["body"] == "Called the school."
+    said = response.get_json()
+    assert (said["author_name"], said["action"]) == ("Official", None)  # as the case lists it
     assert caller.get(f"/cases/{case_id}").get_json()["comments"][-1]["body"] == "Called the school."
     assert _problem(caller.post(f"/cases/{case_id}/comments", {"body": "   "}), 422)["field"] == "body"
     assert _problem(caller.post(f"/cases/{case_id}/comments", {}), 422)["field"] == "body"

@@ -47,7 +47,7 @@ def test_attach_several_files_download_them_byte_identical_and_see_them_in_the_h
     assert sent.headers["Location"].endswith(f"/cases/{case_id}#files")
     page = web.text(f"/cases/{case_id}")
     assert "Bifogat: Protokoll Höör.pdf, klotter.png" in page
-    assert page.count("Fil bifogad") == 2, "each file is a row of the history"
+    assert page.count("bifogade en fil") == 2, "each file is a row of the history"
     links = re.findall(r'href="(/cases/\d+/attachments/\d+)" class="file-name">([^<]+)<', page)
     assert [name for _href, name in links] == ["Protokoll Höör.pdf", "klotter.png"]
 
@@ -113,7 +113,7 @@ def test_remove_a_file_from_the_page(web: Web, open_case: Callable[..., int]) ->
     assert web.post(action.group(1)).status_code == 302
     page = web.text(f"/cases/{case_id}")
     assert "Borttagen: utkast.pdf." in page
-    assert "Fil borttagen" in page
+    assert "tog bort en fil" in page
     assert "Inga filer ännu." in page
 
 

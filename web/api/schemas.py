@@ -65,14 +65,26 @@ COMPONENTS: dict[str, Any] = {
     "HistoryEntry": _object({
         "seq": {"type": "integer"}, "trigger": _STR,
         "label": {**nullable(_LABELS), "description": "The trigger's label in the case's definition version; "
-                                                      "null for the engine's own @open, @assign, @attach and "
-                                                      "@detach."},
-        "from": nullable(_STR), "to": _STR, "actor": _STR, "at": _TIME, "comment": nullable(_STR),
-    }, description="One row of the case's transition log (@open, @assign and the triggers fired; @attach "
+                                                      "null for the engine's own @open, @assign, @remind, "
+                                                      "@attach and @detach."},
+        "past": {**nullable(_LABELS), "description": "How the history tells it, in the past tense "
+                                                     "(\"påbörjade\"); null where the workflow declares none."},
+        "from": nullable(_STR), "to": _STR, "actor": _STR,
+        "actor_name": {"type": "string", "description": "The actor's name as people read it."},
+        "at": _TIME, "comment": nullable(_STR),
+        "assignee": {**nullable(_STR), "description": "@assign: the user the case was given to."},
+        "assignee_name": nullable(_STR),
+        "group": {**nullable(_STR), "description": "@assign: the group the case was handed to."},
+        "with_assign": {"type": "boolean", "description": "The step an assignment fired in the same change "
+                                                          "(the workflow marks it on_assign)."},
+    }, description="One row of the case's transition log (@open, @assign, @remind, the triggers fired; @attach "
                    "and @detach, whose comment names the file, its size and its SHA-256)."),
     "Action": _object({
         "trigger": _STR, "label": _LABELS, "allowed": {"type": "boolean"},
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},
+        "destructive": {"type": "boolean", "description": "It ends or discards the work (cancel, reject)."},
+        "on_assign": {"type": "boolean", "description": "Taken by assigning the case to a person."},
+        "backward": {"type": "boolean", "description": "It leads back to an earlier state (reopen)."},
         "refusal": nullable(_object({
             "reason": {"type": "string", "enum": ["unknown_trigger", "not_from_here", "role_missing", "guard_unmet"]},
             "message": _STR,
@@ -80,7 +92,10 @@ COMPONENTS: dict[str, Any] = {
             "guards": {"type": "array", "items": _STR, "description": "guard_unmet: the guards that refuse."},
         }, description="Why the caller cannot take it now.")),
     }, description="A trigger from the case's state, as the caller may or may not take it now."),
-    "Comment": _object({"author": _STR, "at": _TIME, "body": _STR}, description="A comment on a case."),
+    "Comment": _object({"author": _STR, "author_name": _STR, "at": _TIME, "body": _STR,
+                        "action": {**nullable(_LABELS), "description": "The step the comment was given with "
+                                                                       "(null: a comment of its own)."}},
+                       description="A comment on a case, or the comment a step was taken with."),
     "Waiting": _object({
         "kind": {"type": "string", "enum": ["user", "group", "role"]},
         "key": {"type": "string", "description": "The user name, group key or role key."},
@@ -124,7 +139,10 @@ COMPONENTS: dict[str, Any] = {
     "Obligation": _object({
         "key": _STR, "label": _LABELS, "required": {"type": "integer"}, "done": {"type": "integer"},
         "met": {"type": "boolean"}, "case_ids": {"type": "array", "items": ID},
-    }, description="What the agreement requires this period, and whether it is met."),
+        "expected": {"type": "integer", "description": "How many should be done by today at an even pace."},
+        "pace": {"type": "string", "enum": ["met", "on_track", "behind"]},
+        "open_case_ids": {"type": "array", "items": ID, "description": "Open cases that would count."},
+    }, description="What the agreement requires this period, whether it is met, and whether it is behind."),
     "Agreement": _object({
         "key": _STR, "title": _STR, "parties": {"type": "array", "items": _STR},
         "period": _object({
@@ -134,6 +152,8 @@ COMPONENTS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["active", "lapsed", "extended", "revised", "terminated"]},
         }, description="The latest agreement period."),
         "renewal_case_id": nullable(ID), "renewal_state": nullable(_STR),
+        "missing_signatures": {"type": "array", "items": {"type": "string", "enum": ["municipality", "police"]},
+                               "description": "The parties whose signature the open renewal still lacks."},
         "obligations": {"type": "array", "items": ref("Obligation")},
     }, description="The agreement, its current period and the status of its obligations."),
     "Workflow": _object({
