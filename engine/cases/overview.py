@@ -114,7 +114,8 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
         return {"overdue": len(cases),
                 "by_group": [{"group": g, "count": n}
                              for g, n in sorted(counts.items(), key=lambda x: (-x[1], x[0] or ""))],
-                "waiting_for_you": None, "sort": sort, "cases": sorted(cases, key=_sort_key(sort))}
+                "waiting_for_you": capped_counts(session, who, now, QueueFilter(), COUNT_CAP, ("todo",))["todo"],
+                "sort": sort, "cases": sorted(cases, key=_sort_key(sort))}
 
 
 def group_ids(eng: Engine) -> dict[str, int]:
