@@ -24,8 +24,8 @@ from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 from engine.workflow.definition import Definition
 
-__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "claim", "comment", "follow",
-           "open_case", "open_in", "openable"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
+           "follow", "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -132,8 +132,8 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
                                      f"state's deadline does not count from opening); leave the due date empty.")
     gid = _owning_group(session, req, actor, definition)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
-    if req.parent_id is not None:
-        load_visible(session, req.parent_id, actor)
+    parent = load_visible(session, req.parent_id, actor) if req.parent_id is not None else None
+    _check_opened_from(definition, parent)
     eng.registry.store(session, definition, now)
     # The owning group decides which agreement the case belongs to.
     agreement_id = session.exec(select(Group.agreement_id).where(Group.id == gid)).first() \
@@ -168,6 +168,17 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     return case
 
 
+def _check_opened_from(definition: Definition, parent: CaseRow | None) -> None:
+    """A workflow with `opened_from` (an action plan) is opened from such a case in such a state."""
+    need = definition.linking.opened_from
+    if need is None:
+        return
+    if parent is None or parent.workflow != need.workflow or parent.state not in need.states:
+        raise ValidationError("parent_id", f"A {definition.key} case is opened from a {need.workflow} case in state "
+                                           f"{' or '.join(need.states)}; open it from that case's page.",
+                              code="opened_from", params={"workflow": need.workflow})
+
+
 def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseRow:
     """Open a case in its own write transaction."""
     now = now or eng.now()
@@ -176,6 +187,7 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
 
 
 def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    """Update the case under its version (Conflict if someone was faster); the caller appends the log row."""
     assert case.id is not None
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
@@ -218,6 +230,9 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
         if user is not None:
             _advance_on_assign(eng, session, case, who, now)
     return case
+
+
+bump = _bump
 
 
 def _handed(eng: Engine, session: Session, case: CaseRow, now: dt.datetime) -> None:

@@ -1,0 +1,164 @@
+"""The crime-prevention law's cycle on cases: a lägesbild with its sources adopted, a plan drafted
+from it with measures opened as actions, the follow-up judging each measure; information to the
+citizens published from a monthly review; the recurring lägesbild and follow-up over two years."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from engine.cases.citizen_info import publish, published
+from engine.cases.commands import assign
+from engine.cases.cycle import cycle_view
+from engine.cases.firing import fire
+from engine.cases.plans import MeasureRequest, add_source, judge, open_from, open_measure
+from engine.kernel.errors import TransitionNotAllowed, ValidationError
+from engine.runtime.engine import Engine
+from engine.schedule.due import run_due
+from engine.schedule.obligations import agreement_status
+from engine.store.models import CaseRow
+from tests.doubles import FixedClock
+
+STHLM = ZoneInfo("Europe/Stockholm")
+
+
+def _obligations(eng: Engine) -> dict[str, tuple[int, int]]:
+    status = agreement_status(eng, eng.now())
+    assert status is not None
+    return {o.key: (o.done, o.required) for o in status.obligations}
+
+
+def _adopted_lagesbild(eng: Engine, open_case: Callable[..., int]) -> int:
+    lb = open_case("lagesbild", group="ksau", title="Lägesbild 2027")
+    fire(eng, lb, "analyse", "chair")
+    fire(eng, lb, "submit", "chair", comment="Inbrotten ökar i centrum.")
+    fire(eng, lb, "adopt", "chair", comment="KSAU § 12")
+    return lb
+
+
+def test_the_cycle_from_lagesbild_to_follow_up(eng: Engine, open_case: Callable[..., int]) -> None:
+    lb = open_case("lagesbild", group="ksau", title="Lägesbild 2027")
+    survey = open_case("action", group="trygghetsgruppen", title="Trygghetsmätning 2026", focus_area="safety")
+    review = open_case("monthly_review", group="trygghetsgruppen", title="Månadsgenomgång 2027-01")
+    add_source(eng, lb, survey, "chair")
+    add_source(eng, lb, review, "chair")
+    add_source(eng, lb, review, "chair")  # twice is once
+    with pytest.raises(ValidationError, match="own source"):
+        add_source(eng, lb, lb, "chair")
+    assert [s["id"] for s in cycle_view(eng, lb, "chair")["sources"]] == [survey, review]
+    assert _obligations(eng)["situation_picture"] == (0, 1)
+    with pytest.raises(ValidationError, match="opened from a lagesbild case in state adopted"):
+        open_from(eng, lb, "atgardsplan", "Åtgärdsplan 2027", "chair")
+    fire(eng, lb, "analyse", "chair")
+    fire(eng, lb, "submit", "chair", comment="Inbrotten ökar i centrum.")
+    fire(eng, lb, "adopt", "chair", comment="KSAU § 12")
+    with pytest.raises(ValidationError, match="past that"):
+        add_source(eng, lb, survey, "chair")
+    assert _obligations(eng)["situation_picture"] == (1, 1)
+    assert _obligations(eng)["action_plan"] == (0, 1)
+
+    plan = open_from(eng, lb, "atgardsplan", "Åtgärdsplan 2027", "chair").id
+    assert plan is not None
+    measures = [open_measure(eng, plan, MeasureRequest(title, group, area, dt.date(2027, 6, 30)), "chair").id
+                for title, group, area in [("Belysning i centrum", "forvaltningen", "burglary"),
+                                           ("Föräldravandringar", "socialnamnden", "drugs"),
+                                           ("Hastighetskontroller", "polisen", "traffic")]]
+    fire(eng, plan, "propose", "chair")
+    fire(eng, plan, "decide", "chair", comment="KS § 40")
+    assert _obligations(eng)["action_plan"] == (1, 1)
+    view = cycle_view(eng, plan, "chair")
+    assert [m["id"] for m in view["measures"]] == measures
+    assert all(m["due_at"] and m["due_at"].startswith("2027-06-30") for m in view["measures"])
+    assert view["measures"][0]["waiting_for"]  # the group, while nobody has it
+
+    done = measures[1]
+    assign(eng, done, "chair", user="official")
+    fire(eng, done, "start", "official")
+    fire(eng, done, "complete", "official", comment="Tolv vandringar genomförda.")
+
+    follow = open_from(eng, plan, "uppfoljning", "Uppföljning 2027", "chair").id
+    assert follow is not None
+    view = cycle_view(eng, follow, "chair")
+    assert [(m["id"], m["outcome"]) for m in view["measures"]][1] == (done, "Tolv vandringar genomförda.")
+    judge(eng, follow, measures[0], "not_achieved", "Inte påbörjad.", "chair")
+    with pytest.raises(TransitionNotAllowed):
+        fire(eng, follow, "submit", "chair")  # two measures unjudged
+    with pytest.raises(ValidationError, match="not a measure"):
+        judge(eng, follow, survey, "achieved", "", "chair")
+    judge(eng, follow, measures[1], "achieved", "Bra uppslutning.", "chair")
+    judge(eng, follow, measures[2], "partly", "", "chair")
+    fire(eng, follow, "submit", "chair")
+    with pytest.raises(ValidationError, match="past that"):
+        judge(eng, follow, measures[2], "achieved", "", "chair")
+    fire(eng, follow, "adopt", "chair", comment="KSAU § 80")
+    view = cycle_view(eng, follow, "chair")
+    assert view["measures"][1]["judgement"]["judgement"] == "achieved"
+    assert _obligations(eng)["plan_follow_up"] == (1, 1)
+
+
+def test_a_plan_is_opened_from_an_adopted_lagesbild_only(eng: Engine, open_case: Callable[..., int]) -> None:
+    with pytest.raises(ValidationError, match="open it from that case's page"):
+        open_case("atgardsplan", group="ksau", title="Plan utan lägesbild")
+    lb = _adopted_lagesbild(eng, open_case)
+    with pytest.raises(ValidationError, match="opened from a atgardsplan"):
+        open_from(eng, lb, "uppfoljning", "Uppföljning", "chair")
+
+
+def test_a_text_naming_a_confidential_case_is_refused(eng: Engine, open_case: Callable[..., int]) -> None:
+    secret = open_case("acute_matter", group="polisen", title="Hot mot vittne", confidential=True)
+    public = open_case("action", group="socialnamnden", title="Föräldravandring")
+    review = open_case("monthly_review", group="trygghetsgruppen", title="Månadsgenomgång 2027-02")
+    fire(eng, review, "hold", "police")
+    with pytest.raises(TransitionNotAllowed):
+        fire(eng, review, "publish_information", "police", comment="Utan text")
+    for body in (f"Se ärende #{secret}.", f"Läs [mer](https://samverkan.hoor.se/cases/{secret})."):
+        with pytest.raises(ValidationError, match=f"confidential case \\(#{secret}\\)") as exc:
+            publish(eng, review, "Februari", body, "police")
+        assert exc.value.code == "confidential_reference"
+    assert published(eng) == []
+    assert _obligations(eng)["citizen_information"] == (0, 1)
+    publish(eng, review, "Februari i Höör", f"Polisen och kommunen har gått igenom februari. Se #{public}.", "police")
+    texts = published(eng)
+    assert [(t.case_id, t.title) for t in texts] == [(review, "Februari i Höör")]
+    assert _obligations(eng)["citizen_information"] == (1, 1)
+    with eng.db.read() as s:
+        assert s.exec(select(CaseRow.state).where(CaseRow.id == review)).one() == "information_published"
+    with pytest.raises(ValidationError, match="no step that publishes"):
+        publish(eng, review, "Igen", "Text", "police")
+
+
+def test_tick_over_two_years_opens_the_lagesbild_and_the_follow_up_on_time(
+        eng: Engine, clock: FixedClock, open_case: Callable[..., int]) -> None:
+    start = dt.datetime(2026, 12, 1, 9, tzinfo=STHLM).astimezone(dt.UTC)
+    opened: dict[str, str] = {}
+    for day in range(766):  # 2026-12-01 .. 2029-01-05
+        clock.at = start + dt.timedelta(days=day)
+        run_due(eng, clock.at)
+        with eng.db.read() as s:
+            for key, at in s.exec(select(CaseRow.occurrence_key, CaseRow.opened_at)
+                                  .where(CaseRow.workflow.in_(["lagesbild", "uppfoljning"]))).all():  # type: ignore[attr-defined]
+                opened.setdefault(key or "", at.astimezone(STHLM).date().isoformat())
+        if clock.at.astimezone(STHLM).date() == dt.date(2027, 3, 1):
+            lb = next(i for i in _ids(eng, "lagesbild"))
+            fire(eng, lb, "analyse", "chair")
+            fire(eng, lb, "submit", "chair", comment="Slutsatser")
+            fire(eng, lb, "adopt", "chair", comment="KSAU § 12")
+            plan = open_from(eng, lb, "atgardsplan", "Åtgärdsplan 2027", "chair").id
+            fire(eng, plan, "propose", "chair")
+            fire(eng, plan, "decide", "chair", comment="KS § 40")
+    # 2027 and 2029 are lägesbild years (every second year from 2027), opened 14 days ahead;
+    # the follow-up opens every November from the first decided plan on.
+    assert opened == {"lagesbild:2027-01-15": "2027-01-01", "uppfoljning:2027-11-01": "2027-10-18",
+                      "uppfoljning:2028-11-01": "2028-10-18", "lagesbild:2029-01-15": "2029-01-01"}
+    with eng.db.read() as s:
+        follow = s.exec(select(CaseRow).where(CaseRow.occurrence_key == "uppfoljning:2027-11-01")).one()
+        assert follow.parent_id is not None and follow.group_id is not None
+
+
+def _ids(eng: Engine, workflow: str) -> list[int]:
+    with eng.db.read() as s:
+        return [i for i in s.exec(select(CaseRow.id).where(CaseRow.workflow == workflow)).all() if i is not None]
