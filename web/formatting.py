@@ -174,7 +174,7 @@ def trigger_label(entry: Mapping[str, Any]) -> str:
 
     "@open"/"@assign" are the engine's own log entries.
     """
-    special = {"@open": _("Opened"), "@assign": _("Assigned")}
+    special = {"@open": _("Opened"), "@assign": _("Assigned"), "@judge": _("Measure judged")}
     if entry["trigger"] in special:
         return special[entry["trigger"]]
     return text_of(entry.get("label"), entry["trigger"])
