@@ -445,7 +445,8 @@ def load_definitions(paths: Iterable[Path], roles: Iterable[str]) -> dict[str, D
                                                   "written in UTF-8, so move any other file out of the folder"))
             continue
         found[d.key] = d
-    problems += check_across({k: (d.path, d.linking) for k, d in found.items()}, found)
+    if not problems:  # a file that did not load would be named again as missing by the others
+        problems = check_across({k: (d.path, d.linking) for k, d in found.items()}, found)
     if problems:
         raise DefinitionError(problems)
     return found
