@@ -15,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from engine.cases.cycle import CycleView
+from engine.cases.views import LabelText
 
 __all__ = ["render_plan_pdf"]
 
@@ -36,6 +37,10 @@ _STYLE = TableStyle([
 ])
 
 
+def _in(label: LabelText | dict[str, str], lang: str) -> str:
+    return label["en"] if lang == "en" else label["sv"]
+
+
 def _p(text: str | None, style: Any) -> Paragraph:
     return Paragraph(escape(text or "–"), style)
 
@@ -48,24 +53,25 @@ def render_plan_pdf(view: CycleView, language: str, *, tz: Any, now: dt.datetime
     small = styles["BodyText"].clone("small", fontSize=8.5, leading=10.5)
     case = view["case"]
     title = f"#{case['id']} {case['title']}"
-    state = case["state_labels"][case["state"]][lang]
+    state = _in(case["state_labels"][case["state"]], lang)
     story: list[Any] = [_p(title, styles["Title"]),
-                        _p(f"{case['workflow_label'][lang]} · {state} · {t['as_of']} "
+                        _p(f"{_in(case['workflow_label'], lang)} · {state} · {t['as_of']} "
                            f"{now.astimezone(tz).date().isoformat()}", styles["Normal"])]
     if case.get("description"):
         story.append(_p(case["description"], styles["BodyText"]))
     story += [Spacer(1, 5 * mm), _p(t["measures"], styles["Heading2"])]
     judging = any(m["judgement"] is not None for m in view["measures"])
-    head = [t["measure"], t["group"], t["focus"], t["state"], t["waiting"], t["due"]] + ([t["judgement"]] if judging else [])
+    head = [t["measure"], t["group"], t["focus"], t["state"], t["waiting"], t["due"]]
+    head += [t["judgement"]] if judging else []
     rows: list[list[Any]] = [head]
     for m in view["measures"]:
         due = dt.datetime.fromisoformat(m["due_at"]).astimezone(tz).date().isoformat() if m["due_at"] else None
         if due and m["overdue"]:
             due = f"{due} ({t['overdue']})"
-        waits = ", ".join(w["label"][lang] for w in m["waiting_for"]) if m["is_open"] else None
-        row = [_p(f"#{m['id']} {m['title']}", small), _p(m["group"][lang], small),
+        waits = ", ".join(_in(w["label"], lang) for w in m["waiting_for"]) if m["is_open"] else None
+        row = [_p(f"#{m['id']} {m['title']}", small), _p(_in(m["group"], lang), small),
                _p(focus_labels.get(m["focus_area"] or "", m["focus_area"]), small),
-               _p(m["state_label"][lang], small), _p(waits, small), _p(due, small)]
+               _p(_in(m["state_label"], lang), small), _p(waits, small), _p(due, small)]
         if judging:
             j = m["judgement"]
             row.append(_p(f"{t[j['judgement']]}. {j['note']}".strip() if j else None, small))

@@ -39,7 +39,8 @@ class Linking:
 
 
 class _HasStates(Protocol):
-    states: Mapping[str, Any]
+    @property
+    def states(self) -> Mapping[str, Any]: ...
 
 
 def _names(raw: Any, field: str, add: Callable[[str, str], None]) -> tuple[str, ...]:

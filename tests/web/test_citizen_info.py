@@ -38,7 +38,9 @@ def test_a_text_is_previewed_published_and_public_in_page_and_feed(
     public = visitor.client.get("/information")
     assert public.status_code == 200
     html = public.get_data(as_text=True)
-    assert "Februari i Höör" in html and "<strong>februari</strong>" in html and "<script>alert" not in html
+    assert "Februari i Höör" in html
+    assert "<strong>februari</strong>" in html
+    assert "<script>alert" not in html
     assert "Höörs kommun" in html
     feed_response = visitor.client.get("/information/feed.atom")
     assert feed_response.mimetype == "application/atom+xml"
@@ -76,7 +78,8 @@ def test_the_plan_page_prints_as_pdf(web: Web, eng: Engine, open_case: Callable[
     open_measure(eng, plan, MeasureRequest("Belysning i centrum", "forvaltningen", "burglary", None), "chair")
     web.login("chair")
     html = web.text(f"/cases/{plan}/cycle")
-    assert "Belysning i centrum" in html and "Kommunförvaltningen" in html
+    assert "Belysning i centrum" in html
+    assert "Kommunförvaltningen" in html
     pdf = web.client.get(f"/cases/{plan}/cycle.pdf")
     assert pdf.mimetype == "application/pdf"
     assert pdf.get_data().startswith(b"%PDF")
