@@ -83,10 +83,15 @@ NOT_YOUR_GROUP = "You can open cases only for groups you belong to; ask the chai
 
 
 def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]]:
-    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for."""
+    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for.
+
+    A workflow opened from another case (`opened_from`: an action plan from its lägesbild) is opened
+    from that case's page, so it is not among them."""
     groups = session.exec(select(Group.id, Group.key).order_by(col(Group.id))).all()
     out: dict[str, list[str]] = {}
     for key, d in eng.registry.current.items():
+        if d.linking.opened_from is not None:
+            continue
         keys = [gkey for gid, gkey in groups
                 if gid is not None and may_open(actor, gid, d.open_roles, system_only=d.system_only)]
         if keys:
