@@ -48,6 +48,7 @@ class CycleView(TypedDict):
     opened_from_here: list[LinkedCase]  # plans of a situation picture, follow-ups of a plan
     may_open: list[dict[str, Any]]  # {workflow, label}: what may be opened from this case now
     may_add_source: bool
+    suggested_sources: list[LinkedCase]  # the last adopted follow-up, feeding the next situation picture
     may_open_measures: bool
     may_judge: bool
     judgements: list[str]
@@ -95,6 +96,17 @@ def _measures(eng: Engine, session: Session, plan: CaseRow, who: Actor, now: dt.
     return out
 
 
+def _suggested(eng: Engine, session: Session, case: CaseRow, who: Actor, linked: set[int | None]) -> list[CaseRow]:
+    """The latest closed follow-up (a workflow that judges measures) of the agreement, if not linked yet."""
+    judging = [d.key for d in eng.registry.current.values() if d.linking.judging_states]
+    if not judging:
+        return []
+    last = session.exec(select(CaseRow).where(col(CaseRow.workflow).in_(judging), col(CaseRow.is_open).is_(False),
+                                              CaseRow.agreement_id == case.agreement_id, visible(who))
+                        .order_by(col(CaseRow.closed_at).desc(), col(CaseRow.id).desc())).first()
+    return [last] if last is not None and last.id not in linked else []
+
+
 def _openable_here(eng: Engine, case: CaseRow, manages: bool) -> list[dict[str, Any]]:
     if not manages:
         return []
@@ -121,6 +133,8 @@ def cycle_view(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetim
         plan = case if d.linking.measures_workflow else (parent if judging else None)
         judged = dict(case.data.get("judgements", {})) if judging else {}
         measures = _measures(eng, session, plan, who, now, judged) if plan is not None else []
+        suggested = _suggested(eng, session, case, who, {c.id for c in source_rows}) \
+            if case.state in d.linking.source_states else []
         from_here = [c for c in session.exec(select(CaseRow).where(CaseRow.parent_id == case_id, visible(who))
                                              .order_by(col(CaseRow.id))).all()
                      if (cd := definition_of_case(eng, session, c).linking.opened_from) is not None
@@ -133,6 +147,7 @@ def cycle_view(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetim
             "opened_from_here": [_linked(eng, session, c) for c in from_here],
             "may_open": _openable_here(eng, case, manages),
             "may_add_source": manages and case.state in d.linking.source_states,
+            "suggested_sources": [_linked(eng, session, c) for c in suggested] if manages else [],
             "may_open_measures": manages and case.state in d.linking.measure_states,
             "may_judge": manages and case.state in d.linking.judging_states,
             "judgements": list(JUDGEMENTS),

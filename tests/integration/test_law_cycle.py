@@ -5,25 +5,28 @@ citizens published from a monthly review; the recurring lägesbild and follow-up
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from engine.accounts.users import add_user
 from engine.cases.citizen_info import publish, published
 from engine.cases.commands import assign
 from engine.cases.cycle import cycle_view
 from engine.cases.firing import fire
 from engine.cases.plans import MeasureRequest, add_source, judge, open_from, open_measure
+from engine.config.load import load_config
 from engine.kernel.errors import TransitionNotAllowed, ValidationError
 from engine.runtime.engine import Engine
-from engine.schedule.due import run_due
 from engine.schedule.obligations import agreement_status
+from engine.store.db import Database
 from engine.store.models import CaseRow
+from samverkan.bootstrap import build_engine
 from tests.doubles import FixedClock
-
-STHLM = ZoneInfo("Europe/Stockholm")
+from tests.support import run_cli, write_config
 
 
 def _obligations(eng: Engine) -> dict[str, tuple[int, int]]:
@@ -98,6 +101,11 @@ def test_the_cycle_from_lagesbild_to_follow_up(eng: Engine, open_case: Callable[
     view = cycle_view(eng, follow, "chair")
     assert view["measures"][1]["judgement"]["judgement"] == "achieved"
     assert _obligations(eng)["plan_follow_up"] == (1, 1)
+    # The adopted follow-up feeds the next lägesbild: offered as its source until linked.
+    following = open_case("lagesbild", group="ksau", title="Lägesbild 2029")
+    assert [c["id"] for c in cycle_view(eng, following, "chair")["suggested_sources"]] == [follow]
+    add_source(eng, following, follow, "chair")
+    assert cycle_view(eng, following, "chair")["suggested_sources"] == []
 
 
 def test_a_plan_is_opened_from_an_adopted_lagesbild_only(eng: Engine, open_case: Callable[..., int]) -> None:
@@ -131,34 +139,41 @@ def test_a_text_naming_a_confidential_case_is_refused(eng: Engine, open_case: Ca
         publish(eng, review, "Igen", "Text", "police")
 
 
-def test_tick_over_two_years_opens_the_lagesbild_and_the_follow_up_on_time(
-        eng: Engine, clock: FixedClock, open_case: Callable[..., int]) -> None:
-    start = dt.datetime(2026, 12, 1, 9, tzinfo=STHLM).astimezone(dt.UTC)
-    opened: dict[str, str] = {}
-    for day in range(766):  # 2026-12-01 .. 2029-01-05
-        clock.at = start + dt.timedelta(days=day)
-        run_due(eng, clock.at)
+@pytest.mark.slow
+def test_tick_over_two_years_opens_the_lagesbild_and_the_follow_up_on_time(tmp_path: Path) -> None:
+    """`samverkan tick --now` as cron runs it: the lägesbild opens 14 days before 15 January in 2027 and
+    2029 (every second year), not in 2028; the follow-up 14 days before 1 November under the decided plan."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    config = write_config(tmp_path, url)
+    run_cli(config, "init", check=True)
+
+    def tick(day: str) -> list[str]:
+        done = run_cli(config, "tick", "--now", f"{day}T09:00:00+01:00", "--json", check=True)
+        return [o["occurrence_key"] for o in json.loads(done.stdout)["opened"]
+                if o["workflow"] in ("lagesbild", "uppfoljning")]
+
+    assert tick("2026-12-31") == []
+    assert tick("2027-01-01") == ["lagesbild:2027-01-15"]
+    eng = build_engine(load_config(config), clock=FixedClock(dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC)))
+    try:
+        with eng.db.write() as s:
+            add_user(s, eng.config, "kerstin", name="Kerstin", email="k@example.org", now=eng.now(),
+                     roles=[("chair", "ksau")])
         with eng.db.read() as s:
-            for key, at in s.exec(select(CaseRow.occurrence_key, CaseRow.opened_at)
-                                  .where(CaseRow.workflow.in_(["lagesbild", "uppfoljning"]))).all():  # type: ignore[attr-defined]
-                opened.setdefault(key or "", at.astimezone(STHLM).date().isoformat())
-        if clock.at.astimezone(STHLM).date() == dt.date(2027, 3, 1):
-            lb = next(i for i in _ids(eng, "lagesbild"))
-            fire(eng, lb, "analyse", "chair")
-            fire(eng, lb, "submit", "chair", comment="Slutsatser")
-            fire(eng, lb, "adopt", "chair", comment="KSAU § 12")
-            plan = open_from(eng, lb, "atgardsplan", "Åtgärdsplan 2027", "chair").id
-            fire(eng, plan, "propose", "chair")
-            fire(eng, plan, "decide", "chair", comment="KS § 40")
-    # 2027 and 2029 are lägesbild years (every second year from 2027), opened 14 days ahead;
-    # the follow-up opens every November from the first decided plan on.
-    assert opened == {"lagesbild:2027-01-15": "2027-01-01", "uppfoljning:2027-11-01": "2027-10-18",
-                      "uppfoljning:2028-11-01": "2028-10-18", "lagesbild:2029-01-15": "2029-01-01"}
-    with eng.db.read() as s:
-        follow = s.exec(select(CaseRow).where(CaseRow.occurrence_key == "uppfoljning:2027-11-01")).one()
-    assert follow.parent_id in _ids(eng, "atgardsplan")
-
-
-def _ids(eng: Engine, workflow: str) -> list[int]:
-    with eng.db.read() as s:
-        return [i for i in s.exec(select(CaseRow.id).where(CaseRow.workflow == workflow)).all() if i is not None]
+            lb = s.exec(select(CaseRow.id).where(CaseRow.occurrence_key == "lagesbild:2027-01-15")).one()
+        assert tick("2027-10-17") == []  # no plan decided yet: nothing to follow up
+        fire(eng, lb, "analyse", "kerstin")
+        fire(eng, lb, "submit", "kerstin", comment="Slutsatser")
+        fire(eng, lb, "adopt", "kerstin", comment="KSAU § 12")
+        plan = open_from(eng, lb, "atgardsplan", "Åtgärdsplan 2027", "kerstin").id
+        fire(eng, plan, "propose", "kerstin")
+        fire(eng, plan, "decide", "kerstin", comment="KS § 40")
+    finally:
+        eng.db.dispose()
+    assert tick("2027-10-18") == ["uppfoljning:2027-11-01"]
+    assert tick("2028-01-01") == []  # 2028 is no lägesbild year
+    assert tick("2028-10-18") == ["uppfoljning:2028-11-01"]
+    assert tick("2029-01-01") == ["lagesbild:2029-01-15"]
+    with Database(url).read() as s:
+        parents = s.exec(select(CaseRow.parent_id).where(CaseRow.workflow == "uppfoljning")).all()
+    assert parents == [plan, plan]
