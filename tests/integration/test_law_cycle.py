@@ -19,9 +19,10 @@ from engine.cases.cycle import cycle_view
 from engine.cases.firing import fire
 from engine.cases.plans import MeasureRequest, add_source, judge, open_from, open_measure
 from engine.config.load import load_config
-from engine.kernel.errors import TransitionNotAllowed, ValidationError
+from engine.kernel.errors import Forbidden, TransitionNotAllowed, ValidationError
 from engine.runtime.engine import Engine
 from engine.schedule.obligations import agreement_status
+from engine.store.audit import verify_chain
 from engine.store.db import Database
 from engine.store.models import CaseRow
 from samverkan.bootstrap import build_engine
@@ -101,11 +102,39 @@ def test_the_cycle_from_lagesbild_to_follow_up(eng: Engine, open_case: Callable[
     view = cycle_view(eng, follow, "chair")
     assert view["measures"][1]["judgement"]["judgement"] == "achieved"
     assert _obligations(eng)["plan_follow_up"] == (1, 1)
+    with eng.db.read() as s:  # judgements and sources leave the signed chain whole
+        assert verify_chain(s, eng.audit_keys).ok
     # The adopted follow-up feeds the next lägesbild: offered as its source until linked.
     following = open_case("lagesbild", group="ksau", title="Lägesbild 2029")
     assert [c["id"] for c in cycle_view(eng, following, "chair")["suggested_sources"]] == [follow]
     add_source(eng, following, follow, "chair")
     assert cycle_view(eng, following, "chair")["suggested_sources"] == []
+
+
+def test_only_the_steering_group_works_its_cycle_and_only_the_chair_adopts(
+        eng: Engine, open_case: Callable[..., int]) -> None:
+    with eng.db.write() as s:
+        add_user(s, eng.config, "ksau_official", name="K", email="k@example.org", now=eng.now(),
+                 roles=[("official", "ksau")])
+    with pytest.raises(Forbidden):
+        open_case("lagesbild", group="ksau", as_user="official")  # an official of Socialnämnden
+    lb = open_case("lagesbild", group="ksau", as_user="ksau_official")
+    survey = open_case("action", group="socialnamnden", title="Trygghetsmätning", focus_area="safety")
+    with pytest.raises(Forbidden):  # Socialnämnden's official sees the steering group's case, works it not
+        add_source(eng, lb, survey, "official")
+    add_source(eng, lb, survey, "ksau_official")
+    fire(eng, lb, "analyse", "ksau_official")
+    fire(eng, lb, "submit", "ksau_official", comment="Slutsatser")
+    with pytest.raises(Forbidden):
+        fire(eng, lb, "adopt", "ksau_official", comment="Antas")  # the steering group decides: its chair
+    fire(eng, lb, "adopt", "chair", comment="KSAU § 12")
+    plan = open_from(eng, lb, "atgardsplan", "Åtgärdsplan", "ksau_official").id
+    assert plan is not None
+    with pytest.raises(Forbidden):
+        open_measure(eng, plan, MeasureRequest("Belysning", "socialnamnden", "burglary", None), "official")
+    with pytest.raises(Forbidden):  # a measure for a group one is not in
+        open_measure(eng, plan, MeasureRequest("Belysning", "socialnamnden", "burglary", None), "ksau_official")
+    open_measure(eng, plan, MeasureRequest("Belysning", "socialnamnden", "burglary", None), "chair")
 
 
 def test_a_plan_is_opened_from_an_adopted_lagesbild_only(eng: Engine, open_case: Callable[..., int]) -> None:

@@ -42,6 +42,7 @@ def test_a_text_is_previewed_published_and_public_in_page_and_feed(
     assert "<strong>februari</strong>" in html
     assert "<script>alert" not in html
     assert "Höörs kommun" in html
+    assert 'rel="alternate" type="application/atom+xml"' in html  # feed readers find the feed
     feed_response = visitor.client.get("/information/feed.atom")
     assert feed_response.mimetype == "application/atom+xml"
     feed = feedparser.parse(feed_response.get_data())
