@@ -20,6 +20,7 @@ from engine.cases.firing import fire
 from engine.cases.plans import MeasureRequest, add_source, judge, open_from, open_measure
 from engine.config.load import load_config
 from engine.kernel.errors import Forbidden, TransitionNotAllowed, ValidationError
+from engine.reporting.plan_pdf import render_plan_pdf
 from engine.runtime.engine import Engine
 from engine.schedule.obligations import agreement_status
 from engine.store.audit import verify_chain
@@ -101,6 +102,8 @@ def test_the_cycle_from_lagesbild_to_follow_up(eng: Engine, open_case: Callable[
     fire(eng, follow, "adopt", "chair", comment="KSAU § 80")
     view = cycle_view(eng, follow, "chair")
     assert view["measures"][1]["judgement"]["judgement"] == "achieved"
+    pdf = render_plan_pdf(view, "sv", tz=eng.tz, now=eng.now(), focus_labels={"drugs": "Narkotika"})
+    assert pdf.startswith(b"%PDF")  # the follow-up prints with its judgements
     assert _obligations(eng)["plan_follow_up"] == (1, 1)
     with eng.db.read() as s:  # judgements and sources leave the signed chain whole
         assert verify_chain(s, eng.audit_keys).ok
