@@ -21,7 +21,7 @@ from web.formatting import language, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
 
-__all__ = ["bp"]
+__all__ = ["bp", "render_case"]
 
 bp = Blueprint("cases", __name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -40,7 +41,20 @@ ENGINE_MESSAGES = [
     _l("The due date is more than 10 years ahead; check the year."),
     _l("That is more than 10 years from now; check the year."),
     _l("Give the time with its UTC offset, e.g. 2027-03-01T18:00:00+01:00."),
+    _l("Choose a file to attach."),
+    _l("Only whoever attached the file, the owning group's members or the chair may remove it."),
 ]
+
+# What an attached file was found to be (engine.kernel.filetypes), for a refusal.
+_FILE_KINDS = {"pdf": _l("a PDF"), "image": _l("an image"), "office": _l("an Office document"),
+               "text": _l("a text file"), "zip": _l("a zip archive"), "damaged_zip": _l("a damaged zip archive"),
+               "program": _l("a program"), "unknown": _l("a kind of file that is not recognised")}
+
+
+def _kinds(allowed: str) -> str:
+    """"a PDF, an image or a text file" from "pdf, image, text"."""
+    names = [str(_FILE_KINDS.get(k, k)) for k in allowed.split(", ")]
+    return names[0] if len(names) == 1 else _("%(some)s or %(last)s", some=", ".join(names[:-1]), last=names[-1])
 
 # ValidationError.code → the message in the user's language, given the error's params.
 _CODED: dict[str, Callable[[dict[str, str]], str]] = {
@@ -56,6 +70,14 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     # The engine names the trigger's key; the person pressed a button with its label.
     "comment_required": lambda p: _("This action needs a comment: say what was done or decided."),
     "case_closed": lambda p: _("The case is closed; there is nothing to remind about."),
+    "file_too_large": lambda p: _("“%(name)s” is larger than %(limit)s MB, the most a file may be. Make it smaller "
+                                  "(save it as PDF, or a smaller picture) or split it.", name=p["name"],
+                                  limit=format_decimal(float(p["limit"]))),
+    "file_empty": lambda p: _("“%(name)s” is empty; choose the file again.", **p),
+    "file_type": lambda p: _("“%(name)s” is %(what)s, which cannot be attached here. Attach %(allowed)s.",
+                             name=p["name"], what=str(_FILE_KINDS.get(p["what"], p["what"])),
+                             allowed=_kinds(p["allowed"])),
+    "too_many_files": lambda p: _("Attach at most %(limit)s files at a time.", **p),
     # The crime-prevention cycle (engine/cases/plans.py) and information to the citizens (citizen_info.py).
     "opened_from": lambda p: _("This kind of case is opened from an earlier case of the cycle; open it from that "
                                "case's page (Sources, measures and follow-up)."),

@@ -172,9 +172,10 @@ def text_of(label: LabelText | None, fallback: str | None) -> str:
 def trigger_label(entry: Mapping[str, Any]) -> str:
     """A history entry's action, labelled from the case's own definition version.
 
-    "@open"/"@assign" are the engine's own log entries.
+    "@open", "@assign", "@attach" and "@detach" are the engine's own log entries.
     """
-    special = {"@open": _("Opened"), "@assign": _("Assigned"), "@judge": _("Measure judged")}
+    special = {"@open": _("Opened"), "@assign": _("Assigned"), "@attach": _("File attached"),
+               "@detach": _("File removed"), "@judge": _("Measure judged")}
     if entry["trigger"] in special:
         return special[entry["trigger"]]
     return text_of(entry.get("label"), entry["trigger"])

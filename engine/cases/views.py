@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
 from engine.cases import waiting, watchers
+from engine.cases.attachments import AttachmentView, attachments_of
 from engine.cases.firing import context_of, load_visible
 from engine.cases.waiting import WaitingView
 from engine.kernel.actors import Actor
@@ -126,6 +127,7 @@ class CaseView(CaseSummary):
     comments: list[CommentView]
     children: list[ChildView]
     following: bool  # whether the reader follows the case
+    attachments: list[AttachmentView]  # the files on the case, not those removed
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -231,6 +233,7 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "children": _children(eng, session, case, actor),
         "waiting_for": waiting.views_of(session, [case.id])[case.id],
         "following": watchers.is_following(session, case.id, actor.user_id),
+        "attachments": attachments_of(session, case, actor),
     }
 
 

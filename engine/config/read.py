@@ -9,6 +9,7 @@ from typing import Any
 from engine.config.settings import (
     AgreementConfig,
     Config,
+    FilesConfig,
     Labelled,
     MailConfig,
     ObligationConfig,
@@ -17,8 +18,9 @@ from engine.config.settings import (
 )
 from engine.kernel.cron import CronError, CronSchedule
 from engine.kernel.errors import ConfigError
+from engine.kernel.filetypes import KINDS
 
-__all__ = ["Reader", "check_references", "read_agreement", "read_labelled", "read_mail", "read_web"]
+__all__ = ["Reader", "check_references", "read_agreement", "read_files", "read_labelled", "read_mail", "read_web"]
 
 
 class Reader:
@@ -98,6 +100,24 @@ def read_web(r: Reader) -> WebConfig:
     if not 1 <= hours <= 168:
         raise web.err("session_max_hours", "expected 1 to 168 hours (a week)")
     return WebConfig(trusted_proxies=proxies, session_max_hours=hours)
+
+
+def read_files(r: Reader) -> FilesConfig:
+    """The [files] table (all keys optional): the folder relative to the config file, limits in megabytes."""
+    files = r.table("files") if "files" in r.data else Reader(r.path, {}, "files.")
+    files.check_unknown({"dir", "max_size_mb", "allowed"})
+    folder = files.get("dir", str, "var/files")
+    if not folder.strip():
+        raise files.err("dir", "expected the folder where attached files are kept, e.g. \"var/files\"")
+    size = files.get("max_size_mb", (int, float), 25)
+    if isinstance(size, bool) or not 0 < size <= 2048:
+        raise files.err("max_size_mb", "expected the largest file in megabytes, more than 0 and at most 2048")
+    allowed = files.get("allowed", list, list(KINDS))
+    unknown = [k for k in allowed if k not in KINDS]
+    if unknown or not allowed:
+        raise files.err("allowed", f"expected a non-empty list of {', '.join(repr(k) for k in KINDS)}")
+    return FilesConfig(dir=r.path.resolve().parent / folder,  # an absolute path stays as it is
+                       max_bytes=int(size * 1024 * 1024), allowed=tuple(dict.fromkeys(allowed)))
 
 
 def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "AgreementConfig",
     "Config",
+    "FilesConfig",
     "Labelled",
     "MailConfig",
     "NotificationsConfig",
@@ -71,6 +72,18 @@ class WebConfig:
     trusted_proxies: int = 0
     # Hours after logging in that a session ends even if it is in use (then log in again).
     session_max_hours: int = 12
+
+
+@dataclass(frozen=True)
+class FilesConfig:
+    """Where attached files are kept and which are accepted."""
+
+    # Folder of the content-addressed files (absolute once loaded; relative to the config file in it).
+    dir: Path = Path("var/files")
+    # The largest file accepted, in bytes (config.toml gives megabytes).
+    max_bytes: int = 25 * 1024 * 1024
+    # Kinds of file accepted, recognised by their content: "pdf", "image", "office", "text".
+    allowed: tuple[str, ...] = ("pdf", "image", "office", "text")
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,7 @@ class Config:
     mail: MailConfig
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
 
     @property
     def agreement(self) -> AgreementConfig:

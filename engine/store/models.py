@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.store.db import UTCDateTime
@@ -13,6 +13,7 @@ from engine.store.db import UTCDateTime
 __all__ = [
     "Agreement",
     "ApiToken",
+    "Attachment",
     "CalendarToken",
     "CaseComment",
     "CaseLink",
@@ -189,6 +190,27 @@ class CaseComment(SQLModel, table=True):
     author: str = Field(max_length=64)
     at: dt.datetime = _ts()
     body: str
+
+
+class Attachment(SQLModel, table=True):
+    """A file attached to a case; its bytes are kept by their SHA-256 in the files folder (engine.store.files).
+
+    The `@attach` log row at `log_seq` names the file and its hash, signed in the case's chain;
+    a removed file keeps its row (and its bytes) and gains `removed_*`, logged by `@detach`.
+    """
+
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=255)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64, index=True)
+    media_type: str = Field(max_length=128)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: dt.datetime = _ts()
+    log_seq: int
+    removed_by: str | None = Field(default=None, max_length=64)
+    removed_at: dt.datetime | None = _ts(nullable=True)
 
 
 class Deadline(SQLModel, table=True):

@@ -65,9 +65,11 @@ COMPONENTS: dict[str, Any] = {
     "HistoryEntry": _object({
         "seq": {"type": "integer"}, "trigger": _STR,
         "label": {**nullable(_LABELS), "description": "The trigger's label in the case's definition version; "
-                                                      "null for the engine's own @open and @assign."},
+                                                      "null for the engine's own @open, @assign, @attach and "
+                                                      "@detach."},
         "from": nullable(_STR), "to": _STR, "actor": _STR, "at": _TIME, "comment": nullable(_STR),
-    }, description="One row of the case's transition log (@open, @assign and the triggers fired)."),
+    }, description="One row of the case's transition log (@open, @assign and the triggers fired; @attach "
+                   "and @detach, whose comment names the file, its size and its SHA-256)."),
     "Action": _object({
         "trigger": _STR, "label": _LABELS, "allowed": {"type": "boolean"},
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},
@@ -90,6 +92,14 @@ COMPONENTS: dict[str, Any] = {
         "id": ID, "workflow": _STR, "group": _STR, "confidential": {"const": True}, "visible": {"const": False},
         "detail": _STR,
     }, description="A case the caller opened but may not see: confidential, for a group the caller is not in."),
+    "Attachment": _object({
+        "id": ID, "name": _STR, "size": {"type": "integer", "minimum": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the content, as "
+                   "recorded in the case's signed log."},
+        "media_type": {"type": "string", "description": "What the content was found to be (not what its name says)."},
+        "uploaded_by": _STR, "uploaded_at": _TIME,
+        "removable": {"type": "boolean", "description": "Whether the caller may remove it."},
+    }, description="A file on a case; GET .../attachments/{id} downloads it."),
     "Case": _object({
         **_SUMMARY_FIELDS,
         "description": _STR, "definition_version": _STR,
@@ -109,6 +119,7 @@ COMPONENTS: dict[str, Any] = {
         "children": {"type": "array", "items": _object(
             {"id": ID, "workflow": _STR, "title": _STR, "state": _STR, "state_label": _LABELS},
             description="A child case.")},
+        "attachments": {"type": "array", "items": ref("Attachment"), "description": "The files on the case."},
     }, description="A case with its history, comments and the triggers the caller may fire."),
     "Obligation": _object({
         "key": _STR, "label": _LABELS, "required": {"type": "integer"}, "done": {"type": "integer"},

@@ -2,7 +2,7 @@
 citizens published from a monthly review, shown on /information and in the Atom feed)
 
 Revision ID: 0005_citizen_info
-Revises: 0004_people
+Revises: 0006_attachments (merged before it; the lead may re-chain)
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from alembic import op
 import engine.store.db
 
 revision = "0005_citizen_info"
-down_revision = "0004_people"
+down_revision = "0006_attachments"
 branch_labels = None
 depends_on = None
 
