@@ -62,10 +62,12 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         calendar,
         cases,
         chair,
+        citizen,
         errors,
         formatting,
         notices,
         ops,
+        plans,
         queues,
         sessions,
     )
@@ -107,7 +109,8 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
-    for module in (auth, queues, cases, attachments, agreement, chair, admin, notices, ops, calendar):
+    for module in (auth, queues, cases, attachments, agreement, chair, admin, notices, ops, calendar, plans,
+                   citizen):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -70,7 +70,7 @@ def _choices(form: NewCaseForm) -> dict[str, list[str]]:
     cfg = eng().config
     with eng().db.read() as session:
         may = openable(eng(), session, actor())
-    form.workflow.choices = choices([(k, workflow_label(k)) for k in sorted(may, key=_ORDER.index)])
+    form.workflow.choices = choices([(k, workflow_label(k)) for k in sorted(may, key=_order)])
     groups = {g for keys in may.values() for g in keys}
     form.group.choices = choices([(g.key, group_label(g.key)) for g in cfg.groups if g.key in groups])
     form.focus_area.choices = choices([("", _("(none)"))] + [(f.key, focus_label(f.key)) for f in cfg.focus_areas])
@@ -82,6 +82,11 @@ def _choices(form: NewCaseForm) -> dict[str, list[str]]:
 # The order the form lists the kinds of case in: the everyday ones first.
 _ORDER = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report",
           "agreement_renewal")
+
+
+def _order(key: str) -> tuple[int, str]:
+    """Where `key` comes in the form's list: the everyday kinds first, then any other in name order."""
+    return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)
 
 
 def _own_group(may: dict[str, list[str]], workflow: str) -> str | None:
@@ -113,7 +118,7 @@ def new() -> Any:
             "the matter belongs to to open it."), status=403), 403
     if request.method == "GET" and not kept:
         wanted = request.args.get("workflow", "action")
-        form.workflow.data = wanted if wanted in may else next(iter(sorted(may, key=_ORDER.index)))
+        form.workflow.data = wanted if wanted in may else next(iter(sorted(may, key=_order)))
         form.group.data = _own_group(may, form.workflow.data)
         form.parent_id.data = request.args.get("parent", type=int)
         form.priority.data = DEFAULT_PRIORITY.get(form.workflow.data, "normal")

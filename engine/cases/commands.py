@@ -83,10 +83,15 @@ NOT_YOUR_GROUP = "You can open cases only for groups you belong to; ask the chai
 
 
 def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]]:
-    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for."""
+    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for.
+
+    A workflow opened from another case (`opened_from`: an action plan from its lägesbild) is opened
+    from that case's page, so it is not among them."""
     groups = session.exec(select(Group.id, Group.key).order_by(col(Group.id))).all()
     out: dict[str, list[str]] = {}
     for key, d in eng.registry.current.items():
+        if d.linking.opened_from is not None:
+            continue
         keys = [gkey for gid, gkey in groups
                 if gid is not None and may_open(actor, gid, d.open_roles, system_only=d.system_only)]
         if keys:
@@ -132,8 +137,8 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
                                      f"state's deadline does not count from opening); leave the due date empty.")
     gid = _owning_group(session, req, actor, definition)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
-    if req.parent_id is not None:
-        load_visible(session, req.parent_id, actor)
+    parent = load_visible(session, req.parent_id, actor) if req.parent_id is not None else None
+    _check_opened_from(definition, parent)
     eng.registry.store(session, definition, now)
     # The owning group decides which agreement the case belongs to.
     agreement_id = session.exec(select(Group.agreement_id).where(Group.id == gid)).first() \
@@ -166,6 +171,17 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
     return case
+
+
+def _check_opened_from(definition: Definition, parent: CaseRow | None) -> None:
+    """A workflow with `opened_from` (an action plan) is opened from such a case in such a state."""
+    need = definition.linking.opened_from
+    if need is None:
+        return
+    if parent is None or parent.workflow != need.workflow or parent.state not in need.states:
+        raise ValidationError("parent_id", f"A {definition.key} case is opened from a {need.workflow} case in state "
+                                           f"{' or '.join(need.states)}; open it from that case's page.",
+                              code="opened_from", params={"workflow": need.workflow})
 
 
 def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseRow:

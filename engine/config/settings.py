@@ -101,6 +101,14 @@ class RecurringConfig:
     # An occurrence on a weekend or Swedish public holiday moves to the next working day
     # ("next_working_day", the default) or stays ("keep").
     on_holiday: str = "next_working_day"
+    # Only every N-th year's occurrences open (a lägesbild every second year): the years
+    # `from_year`, `from_year + N`, ... (default: the years divisible by N).
+    every_years: int = 1
+    from_year: int = 0
+
+    def in_year(self, year: int) -> bool:
+        """Whether occurrences in `year` open."""
+        return year >= self.from_year and (year - self.from_year) % self.every_years == 0
 
     def title_for(self, occurrence_local: dt.datetime) -> str:
         """The title with {year}, {month} and {date} filled in for one occurrence."""
@@ -127,6 +135,13 @@ class ObligationConfig:
     required: int | None = None
     required_state: str | None = None
     count: str = "in_period"
+    # With required_state: count that state in this workflow instead (a plan per adopted lägesbild).
+    required_workflow: str | None = None
+
+    @property
+    def requiring_workflow(self) -> str:
+        """The workflow whose `required_state` sets how many are required."""
+        return self.required_workflow or self.workflow
 
     def label(self, language: str) -> str:
         """The label in `language`."""

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
@@ -63,7 +64,9 @@ def _entered(session: Session, eng: Engine, period: Period, workflow: str, state
              count: str) -> list[int]:
     stmt = (select(TransitionLog.case_id).join(CaseRow, col(CaseRow.id) == col(TransitionLog.case_id))
             .where(col(CaseRow.workflow) == workflow, col(TransitionLog.to_state).in_(states),
-                   col(TransitionLog.from_state) != col(TransitionLog.to_state),
+                   # A state is entered by a change of state or by opening (no state before).
+                   or_(col(TransitionLog.from_state).is_(None),
+                       col(TransitionLog.from_state) != col(TransitionLog.to_state)),
                    col(CaseRow.agreement_id) == period.agreement_id))
     if count == "of_period":
         stmt = stmt.where(col(CaseRow.period_id) == period.id)
@@ -105,7 +108,7 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
     """
     done = _entered(session, eng, period, ob.workflow, ob.states, ob.count)
     if ob.required_state is not None:
-        required = len(_entered(session, eng, period, ob.workflow, (ob.required_state,), ob.count))
+        required = len(_entered(session, eng, period, ob.requiring_workflow, (ob.required_state,), ob.count))
         expected = required
     else:
         required = ob.required or 0

@@ -16,9 +16,11 @@ __all__ = [
     "Attachment",
     "CalendarToken",
     "CaseComment",
+    "CaseLink",
     "CaseRow",
     "CaseWaiting",
     "CaseWatcher",
+    "CitizenText",
     "Deadline",
     "Group",
     "LoginAttempt",
@@ -352,3 +354,30 @@ class CaseWatcher(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     following: bool = True
     since: dt.datetime = _ts()
+
+
+class CaseLink(SQLModel, table=True):
+    """A case linked to another as its material (a lägesbild's sources: statistics, the safety survey,
+    the monthly reviews, the last follow-up). Measures and follow-ups hang under their plan by `parent_id`."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "linked_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    linked_id: int = Field(foreign_key="cases.id", index=True)
+    added_by: str = Field(max_length=64)
+    added_at: dt.datetime = _ts()
+
+
+class CitizenText(SQLModel, table=True):
+    """Information to the citizens, written by a person in Markdown and published from a case (the
+    monthly review); public on /information and in the Atom feed once published."""
+
+    __tablename__ = "citizen_texts"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    title: str = Field(max_length=200)
+    body: str
+    published_by: str = Field(max_length=64)
+    published_at: dt.datetime = _ts(index=True)

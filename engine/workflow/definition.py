@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.kernel.errors import DefinitionError
+from engine.workflow.linking import KEYS as LINKING_KEYS
+from engine.workflow.linking import Linking, check_across, parse_linking
 from engine.workflow.rules import EFFECTS, GUARDS
 
 __all__ = [
@@ -112,6 +114,8 @@ class Definition:
     # everywhere, as the chair's role does); `group_member`: any member of that group.
     open_roles: frozenset[str] = DEFAULT_OPEN_ROLES
     system_only: bool = False  # opened by the engine alone (the schedule, the agreement's renewal)
+    # What the case is opened from, its measures, sources and judging (engine.workflow.linking).
+    linking: Linking = Linking()
 
     def counts_from_event(self) -> bool:
         """True if some state's deadline counts from when the case's event (a meeting) takes place."""
@@ -388,8 +392,8 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([(file, "(syntax)", str(exc))]) from None
-    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions", "open_roles", "system_only"},
-             "", p)
+    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions", "open_roles", "system_only",
+                   *LINKING_KEYS}, "", p)
     key = raw.get("key")
     stem = Path(file).stem
     if not isinstance(key, str) or not _SNAKE.match(key):
@@ -409,6 +413,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         if (t := _transition(tr, f"transitions[{i}]", states, frozenset(roles), p)) is not None
     ]
     open_roles, system_only = _opening(raw, frozenset(roles), p)
+    linking = parse_linking(raw, states, p.add)
     initial = raw.get("initial")
     if not isinstance(initial, str):
         p.add("initial", "expected the key of the initial state")
@@ -429,6 +434,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         path=file,
         open_roles=open_roles,
         system_only=system_only,
+        linking=linking,
     )
 
 
@@ -451,6 +457,8 @@ def load_definitions(paths: Iterable[Path], roles: Iterable[str]) -> dict[str, D
                                                   "written in UTF-8, so move any other file out of the folder"))
             continue
         found[d.key] = d
+    if not problems:  # a file that did not load would be named again as missing by the others
+        problems = check_across({k: (d.path, d.linking) for k, d in found.items()}, found)
     if problems:
         raise DefinitionError(problems)
     return found

@@ -134,6 +134,18 @@ def left_out(data: dict[str, Any], guards: AbstractSet[str]) -> str | None:
     return who if isinstance(who, str) else None
 
 
+@guard("has_public_text", "the text for the citizens must be written and published from the case's "
+                          "information page")
+def _has_public_text(ctx: FireContext) -> bool:
+    return bool(ctx.case.data.get("public_text"))
+
+
+@guard("every_measure_judged", "every measure of the plan must be judged first")
+def _every_measure_judged(ctx: FireContext) -> bool:
+    measures = {str(m) for m in ctx.case.data.get("measure_ids", [])}
+    return bool(measures) and measures <= set(ctx.case.data.get("judgements", {}))
+
+
 @effect("clear_signatures", "forgets signatures, e.g. when the text is revised")
 def _clear_signatures(ctx: FireContext) -> None:
     ctx.case.data = {k: v for k, v in ctx.case.data.items() if k != "signatures"}

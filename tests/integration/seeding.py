@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from engine.cases.citizen_info import publish
 from engine.cases.commands import OpenRequest, assign, comment, open_case
 from engine.cases.firing import fire
 from engine.cases.reminders import remind
@@ -66,7 +67,7 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
         review = _open(eng, "monthly_review", "trygghetsgruppen", title=f"Månadsgenomgång {n + 1}",
                        event_at=clock.now())
         fire(eng, review, "hold", "security")
-        fire(eng, review, "publish_information", "police", comment=C)
+        publish(eng, review, f"Information {n + 1}", "Vi har gått igenom månaden.", "police", comment=C)
         fire(eng, review, "close", "chair")
 
     clock.advance(days=10)  # day 20
