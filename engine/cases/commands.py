@@ -20,10 +20,12 @@ from engine.kernel.events import Assigned, CaseOpened, Commented
 from engine.kernel.text import check_storable
 from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
+from engine.store import search_index
 from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 
-__all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
+__all__ = ["OpenRequest", "PRIORITIES", "assign", "bump", "check_due", "check_event_at", "check_fields", "claim",
+           "comment", "open_case", "open_in"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -72,31 +74,49 @@ def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
     return gid
 
 
+def check_fields(eng: Engine, *, title: str | None = None, focus_area: str | None = None,
+                 priority: str | None = None) -> None:
+    """The title, focus area and priority a person gives (opening or editing), each checked if given."""
+    if title is not None and not title.strip():
+        raise ValidationError("title", "Give the case a title.")
+    if title is not None and len(title.strip()) > 200:
+        raise ValidationError("title", "A title is at most 200 characters; put details in the description.")
+    if focus_area is not None and focus_area not in eng.config.focus_area_keys:
+        raise ValidationError("focus_area", f"Unknown focus area {focus_area!r}; choose one of: "
+                              f"{', '.join(sorted(eng.config.focus_area_keys))}.")
+    if priority is not None and priority not in PRIORITIES:
+        raise ValidationError("priority", f"Priority is one of {', '.join(PRIORITIES)}.")
+
+
+def check_due(eng: Engine, due: dt.date, actor: Actor, now: dt.datetime) -> None:
+    """A due date from today to ten years ahead (the system may give a passed one: it catches up)."""
+    today = now.astimezone(eng.tz).date()
+    # Due in the past, a case would be overdue, and escalated, the moment it opens. The system
+    # may: catching up after downtime, it opens a missed occurrence due when it was due.
+    if due < today and not actor.is_system:
+        raise ValidationError("due", "The due date has passed. Choose today or a later date.")
+    if due > today + HORIZON:
+        raise ValidationError("due", "The due date is more than 10 years ahead; check the year.")
+
+
+def check_event_at(event_at: dt.datetime, now: dt.datetime) -> None:
+    """The time of a meeting or review: within ten years of now."""
+    if abs(to_utc(event_at, "event_at") - now) > HORIZON:
+        raise ValidationError("event_at", "That is more than 10 years from now; check the year.")
+
+
 def _validate(eng: Engine, req: OpenRequest) -> None:
     check_storable(workflow=req.workflow, title=req.title, group=req.group, description=req.description,
                    focus_area=req.focus_area, priority=req.priority, assignee=req.assignee)
-    if not req.title.strip():
-        raise ValidationError("title", "Give the case a title.")
-    if len(req.title) > 200:
-        raise ValidationError("title", "A title is at most 200 characters; put details in the description.")
-    if req.focus_area is not None and req.focus_area not in eng.config.focus_area_keys:
-        raise ValidationError("focus_area", f"Unknown focus area {req.focus_area!r}; choose one of: "
-                              f"{', '.join(sorted(eng.config.focus_area_keys))}.")
-    if req.priority not in PRIORITIES:
-        raise ValidationError("priority", f"Priority is one of {', '.join(PRIORITIES)}.")
+    check_fields(eng, title=req.title, focus_area=req.focus_area, priority=req.priority)
 
 
 def _check_dates(eng: Engine, req: OpenRequest, actor: Actor, now: dt.datetime) -> None:
     """The web form, the API and the CLI refuse the same dates, because the engine does."""
-    today = now.astimezone(eng.tz).date()
-    # Due in the past, a case would be overdue, and escalated, the moment it opens. The system
-    # may: catching up after downtime, it opens a missed occurrence due when it was due.
-    if req.due is not None and req.due < today and not actor.is_system:
-        raise ValidationError("due", "The due date has passed. Choose today or a later date.")
-    if req.due is not None and req.due > today + HORIZON:
-        raise ValidationError("due", "The due date is more than 10 years ahead; check the year.")
-    if req.event_at is not None and abs(to_utc(req.event_at, "event_at") - now) > HORIZON:
-        raise ValidationError("event_at", "That is more than 10 years from now; check the year.")
+    if req.due is not None:
+        check_due(eng, req.due, actor, now)
+    if req.event_at is not None:
+        check_event_at(req.event_at, now)
 
 
 def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: dt.datetime) -> CaseRow:
@@ -138,6 +158,7 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     case.due_at = due_of(planned)
     append_log(eng, session, case, "@open", None, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
+    search_index.add(session, case.id, case.title, case.description)
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
     return case
@@ -150,7 +171,8 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
         return open_in(eng, session, req, as_actor(session, actor), now)
 
 
-def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+def bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    """Update the case row under its version (Conflict if it moved), one version up, and the loaded row with it."""
     assert case.id is not None
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
@@ -180,11 +202,11 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             raise Forbidden("Only the owning group's members or the chair may assign this case.")
         if user is not None:
             uid = _active_user_id(session, user, "assignee")
-            _bump(session, case, expected_version, now, assignee_id=uid)
+            bump(session, case, expected_version, now, assignee_id=uid)
             note = f"user:{user}"
         else:
             gid = group_id(session, group or "")
-            _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
+            bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
@@ -223,7 +245,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise Conflict(case_id, expected_version, case.version)
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
-        _bump(session, case, expected_version, now, assignee_id=who.user_id)
+        bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
                                    group_id=case.group_id))
@@ -243,5 +265,7 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         load_visible(session, case_id, who)
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
+        session.flush()
+        search_index.refresh(session, [case_id])
         eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row

@@ -23,7 +23,7 @@ from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
 
-__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page"]
+__all__ = ["QUEUES", "ROWS", "QueueFilter", "capped_counts", "list_queue", "queue_page", "summaries", "where"]
 
 QUEUES = ("mine", "group", "unassigned", "overdue", "all")
 
@@ -48,7 +48,7 @@ _FILTERS = (("workflow", _C.c.workflow), ("state", _C.c.state), ("focus_area", _
 _NOW = bindparam("b_now", type_=UTCDateTime)
 _LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", type_=Integer)
 # A queue row is the case with the names the lists show, joined rather than fetched apart.
-_ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
+ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
          .select_from(_C.outerjoin(_U, _U.c.id == _C.c.assignee_id).outerjoin(_G, _G.c.id == _C.c.group_id)))
 
 
@@ -89,7 +89,8 @@ def _conditions(shape: _Shape) -> tuple[Any, ...]:
     return tuple(conds)
 
 
-def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The conditions of `queue` for `actor` under the filters `f` (visibility included), and their binds."""
     shape = _shape(queue, actor, f)
     return _conditions(shape), _params(shape, actor, now, f)
 
@@ -116,10 +117,10 @@ def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: Que
 @lru_cache(maxsize=512)
 def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
     conds = _conditions(shape)
-    dated = (_ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
+    dated = (ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
              .limit(_LIMIT).offset(_OFFSET))
     count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
-    undated = _ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
+    undated = ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
     return dated, count_dated, undated
 
 
@@ -139,7 +140,8 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     return dated + list(undated)
 
 
-def _summaries(rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
+def summaries(rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
+    """Rows of `ROWS` (a case with its assignee's and group's names) as lists show them."""
     return [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
 
 
@@ -151,7 +153,7 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     with eng.db.read() as session:
         who = as_actor(session, actor)
         shape = _shape(queue, who, f)
-        return _summaries(_page(session, shape, _params(shape, who, now, f), limit, offset), now)
+        return summaries(_page(session, shape, _params(shape, who, now, f), limit, offset), now)
 
 
 def _encode(case: Any) -> str:
@@ -181,14 +183,14 @@ def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], lim
         dated = [*conds, _C.c.due_at.is_not(None)]
         if due_at is not None:
             dated.append(or_(_C.c.due_at > due_at, and_(_C.c.due_at == due_at, _C.c.id > case_id)))
-        rows = list(session.execute(_ROWS.where(*dated).order_by(_C.c.due_at, _C.c.id).limit(limit), params).all())
+        rows = list(session.execute(ROWS.where(*dated).order_by(_C.c.due_at, _C.c.id).limit(limit), params).all())
         if len(rows) == limit:
             return rows
         case_id = None
     undated = [*conds, _C.c.due_at.is_(None)]
     if case_id is not None:
         undated.append(_C.c.id > case_id)
-    return rows + list(session.execute(_ROWS.where(*undated).order_by(_C.c.id).limit(limit - len(rows)),
+    return rows + list(session.execute(ROWS.where(*undated).order_by(_C.c.id).limit(limit - len(rows)),
                                        params).all())
 
 
@@ -206,7 +208,7 @@ def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        rows = _after(session, *_where(queue, who, now, filters or QueueFilter()), limit + 1, after)
+        rows = _after(session, *where(queue, who, now, filters or QueueFilter()), limit + 1, after)
         more = len(rows) > limit
         rows = rows[:limit]
-        return _summaries(rows, now), _encode(rows[-1]) if more and rows else None
+        return summaries(rows, now), _encode(rows[-1]) if more and rows else None

@@ -88,8 +88,10 @@ class ActionView(TypedDict):
 
 
 HistoryEntry = TypedDict("HistoryEntry", {
-    "seq": int, "trigger": str, "label": LabelText | None,  # None for the engine's @open and @assign
+    "seq": int, "trigger": str, "label": LabelText | None,  # None for the engine's own @open, @assign, @edit...
     "from": str | None, "to": str, "actor": str, "at": str | None, "comment": str | None,
+    # An edit ("@edit"): the field it changed, its value before and after; None on other rows.
+    "field": str | None, "before": str | None, "after": str | None,
 })
 
 
@@ -189,7 +191,8 @@ def names_for(session: Session, cases: list[CaseRow]) -> dict[str, dict[int, str
 def _history(d: Definition, log: list[TransitionLog]) -> list[HistoryEntry]:
     return [{"seq": r.seq, "trigger": r.trigger,
              "label": None if r.trigger.startswith("@") else _text(d.trigger_labels(r.trigger)),
-             "from": r.from_state, "to": r.to_state, "actor": r.actor, "at": _iso(r.at), "comment": r.comment}
+             "from": r.from_state, "to": r.to_state, "actor": r.actor, "at": _iso(r.at), "comment": r.comment,
+             "field": r.field, "before": r.old_value, "after": r.new_value}
             for r in log]
 
 

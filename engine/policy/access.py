@@ -51,10 +51,12 @@ __all__ = [
     "may_act",
     "may_administer",
     "may_claim",
+    "may_edit",
     "may_manage",
     "may_open",
     "may_see",
     "may_see_overview",
+    "may_unassign",
     "overseen",
     "oversees",
     "reach",
@@ -165,6 +167,22 @@ def may_see_overview(actor: Actor) -> bool:
 def may_administer(actor: Actor) -> bool:
     """Manage user accounts and anyone's API tokens: administrators and the system."""
     return actor.is_system or ADMIN in actor.roles
+
+
+# What the one who holds a case may correct in it themselves; moving its due date or its group
+# is its managers' (the owning group's members, the chair, an administrator).
+_HOLDER_EDITS = frozenset({"title", "description", "priority", "focus_area"})
+
+
+def may_edit(actor: Actor, case: CaseFacts, field: str) -> bool:
+    """Change `field` of a case: its managers any field; its assignee the title, description, priority, focus area."""
+    roles = roles_on(actor, case)
+    return actor.is_system or manages(roles) or (field in _HOLDER_EDITS and "assignee" in roles)
+
+
+def may_unassign(actor: Actor, case: CaseFacts) -> bool:
+    """Give the case back so that nobody holds it: the one who holds it, or whoever may manage it."""
+    return may_manage(actor, case) or "assignee" in roles_on(actor, case)
 
 
 # The SQL forms. A statement's shape depends on the actor only through `Reach`; the values

@@ -15,8 +15,8 @@ from engine.workflow.definition import Definition, parse_definition
 
 __all__ = ["ENGINE_TRIGGERS", "StoredReferences"]
 
-# The log's own triggers besides a definition's: opening a case and (re)assigning it.
-ENGINE_TRIGGERS = frozenset({"@open", "@assign"})
+# The log's own triggers besides a definition's: opening a case, (re)assigning it, editing it, giving it back.
+ENGINE_TRIGGERS = frozenset({"@open", "@assign", "@edit", "@unassign"})
 
 
 class StoredReferences:
