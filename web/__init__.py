@@ -66,6 +66,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         notices,
         ops,
         queues,
+        search,
         sessions,
     )
 
@@ -99,13 +100,13 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     app.extensions["samverkan"] = EngineHolder(config, with_notifications(engine) if engine else None, clock)
     CSRFProtect(app)
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
-    from web import newcase  # noqa: F401  # its routes live on the cases blueprint
+    from web import editcase, newcase  # noqa: F401  # their routes live on the cases blueprint
     auth.init_login(app)
     sessions.init_app(app, config.web.session_max_hours)
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
-    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar):
+    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar, search):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -172,9 +172,9 @@ def text_of(label: LabelText | None, fallback: str | None) -> str:
 def trigger_label(entry: Mapping[str, Any]) -> str:
     """A history entry's action, labelled from the case's own definition version.
 
-    "@open"/"@assign" are the engine's own log entries.
+    "@open"/"@assign"/"@edit"/"@unassign" are the engine's own log entries.
     """
-    special = {"@open": _("Opened"), "@assign": _("Assigned")}
+    special = {"@open": _("Opened"), "@assign": _("Assigned"), "@edit": _("Edited"), "@unassign": _("Given back")}
     if entry["trigger"] in special:
         return special[entry["trigger"]]
     return text_of(entry.get("label"), entry["trigger"])

@@ -59,33 +59,31 @@ class Edit:
         return [f.name for f in fields(self) if f.name != "reason" and getattr(self, f.name) is not None]
 
 
-def _check(eng: Engine, req: Edit, case: CaseRow, definition: Definition, actor: Actor, now: dt.datetime) -> None:
-    check_storable(title=req.title, description=req.description, priority=req.priority,
-                   focus_area=req.focus_area, group=req.group, reason=req.reason)
-    if not req.given():
-        raise ValidationError("fields", "Say what to change: a title, description, priority, focus area, due "
-                                        "date, event time or group.")
-    check_fields(eng, title=req.title, focus_area=req.focus_area or None, priority=req.priority)
-    for name in req.given():
+def _check(eng: Engine, changes: dict[str, object], req: Edit, case: CaseRow, definition: Definition,
+           actor: Actor, now: dt.datetime) -> None:
+    """Whether `actor` may make these changes (fields whose new value differs), and whether they hold."""
+    for name in changes:
         if not may_edit(actor, case, name):
             raise Forbidden(f"Your role does not allow changing the {name.replace('_', ' ')} of this case; "
                             "ask a member of the owning group or the chair.")
         if name in _NEEDS_OPEN and not case.is_open:
             raise ValidationError(name, f"Case {case.id} is closed; its {name.replace('_', ' ')} no longer "
                                         "matters. Reopen it first if it must change.")
-    if req.due is not None:
+    if "due" in changes:
         if not definition.takes_a_due_date():
             raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules, not from "
                                          f"a due date; change its event time instead, if it has one.")
+        assert req.due is not None
         check_due(eng, req.due, actor, now)
-    if req.event_at is not None:
+    if "event_at" in changes:
         if not definition.counts_from_event():
             raise ValidationError("event_at", f"A {definition.key} case has no event time; change its due date.")
+        assert req.event_at is not None
         check_event_at(req.event_at, now)
-    if (req.due is not None or req.event_at is not None) and not (req.reason or "").strip():
-        field = "due" if req.due is not None else "event_at"
-        raise ValidationError("reason", f"Moving the {'due date' if field == 'due' else 'event time'} needs a "
-                                        "reason, e.g. \"nytt beslut i KSAU\".")
+    moved = [name for name in ("due", "event_at") if name in changes]
+    if moved and not (req.reason or "").strip():
+        what = "due date" if moved[0] == "due" else "event time"
+        raise ValidationError("reason", f"Moving the {what} needs a reason, e.g. \"nytt beslut i KSAU\".")
 
 
 def _new_values(eng: Engine, session: Session, req: Edit) -> dict[str, object]:
@@ -152,34 +150,48 @@ def _counts_from(definition: Definition, state: str, name: str) -> bool:
     return rule is not None and rule.anchor == {"due": "opened", "event_at": "event"}.get(name)
 
 
+def _current(case: CaseRow, name: str) -> object:
+    """The case's value of an edited field, as an edit compares and logs it."""
+    if name == "due":
+        return case.requested_due_at or case.due_at  # the due date it has by its rules, until one is given
+    return getattr(case, _COLUMN.get(name, name))
+
+
 def edit(eng: Engine, case_id: int, actor: Actor | str, req: Edit, *, expected_version: int | None = None,
          now: dt.datetime | None = None) -> CaseRow:
-    """Change the fields `req` gives, one signed log row each, in one write transaction."""
+    """Change the fields `req` gives, one signed log row each, in one write transaction.
+
+    A field given with the value it has already is no change: not checked, not logged.
+    """
     now = now or eng.now()
+    check_storable(title=req.title, description=req.description, priority=req.priority,
+                   focus_area=req.focus_area, group=req.group, reason=req.reason)
+    if not req.given():
+        raise ValidationError("fields", "Say what to change: a title, description, priority, focus area, due "
+                                        "date, event time or group.")
+    check_fields(eng, title=req.title, focus_area=req.focus_area or None, priority=req.priority)
     with eng.db.write() as session:
         who = as_actor(session, actor)
         case = load_visible(session, case_id, who, lock=True)
         if expected_version is not None and expected_version != case.version:
             raise Conflict(case_id, expected_version, case.version)
         definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
-        _check(eng, req, case, definition, who, now)
+        changes = {name: value for name, value in _new_values(eng, session, req).items()
+                   if _current(case, name) != value}
+        _check(eng, changes, req, case, definition, who, now)
         reason = (req.reason or "").strip() or None
-        for name, value in _new_values(eng, session, req).items():
-            column = _COLUMN.get(name, name)
-            before = getattr(case, column)
-            if name == "due" and before is None:
-                before = case.due_at  # the due date it had by its rules, which the new one replaces
-            if getattr(case, column) == value:
-                continue  # nothing changes, so nothing is logged
+        for name, value in changes.items():
             if name == "group":
                 assert isinstance(value, int)
                 _release(eng, session, case, definition, who, now, reason, group=value)
                 continue
-            _change(eng, session, case, definition, now, {column: value},
+            before = _current(case, name)
+            _change(eng, session, case, definition, now, {_COLUMN.get(name, name): value},
                     replan=case.is_open and _counts_from(definition, case.state, name))
             append_log(eng, session, case, "@edit", case.state, who.username, now,
                        reason if name in _DATES else None, (name, logged_value(before), logged_value(value)))
-        search_index.refresh(session, [case_id])
+        if changes.keys() & {"title", "description"}:
+            search_index.refresh(session, [case_id])
     return case
 
 

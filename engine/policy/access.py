@@ -46,6 +46,8 @@ __all__ = [
     "assigned",
     "binds",
     "claims",
+    "edits",
+    "gives_back",
     "in_own_groups",
     "manages",
     "may_act",
@@ -174,15 +176,26 @@ def may_administer(actor: Actor) -> bool:
 _HOLDER_EDITS = frozenset({"title", "description", "priority", "focus_area"})
 
 
+def edits(roles_on_case: Iterable[str], field: str) -> bool:
+    """Whether roles held on a case (`roles_on`, a view's `your_roles`) allow changing `field` of it."""
+    roles = frozenset(roles_on_case)
+    return manages(roles) or (field in _HOLDER_EDITS and "assignee" in roles)
+
+
 def may_edit(actor: Actor, case: CaseFacts, field: str) -> bool:
     """Change `field` of a case: its managers any field; its assignee the title, description, priority, focus area."""
-    roles = roles_on(actor, case)
-    return actor.is_system or manages(roles) or (field in _HOLDER_EDITS and "assignee" in roles)
+    return actor.is_system or edits(roles_on(actor, case), field)
+
+
+def gives_back(roles_on_case: Iterable[str]) -> bool:
+    """Whether roles held on a case allow giving it back (leaving it without a holder)."""
+    roles = frozenset(roles_on_case)
+    return manages(roles) or "assignee" in roles
 
 
 def may_unassign(actor: Actor, case: CaseFacts) -> bool:
     """Give the case back so that nobody holds it: the one who holds it, or whoever may manage it."""
-    return may_manage(actor, case) or "assignee" in roles_on(actor, case)
+    return actor.is_system or gives_back(roles_on(actor, case))
 
 
 # The SQL forms. A statement's shape depends on the actor only through `Reach`; the values

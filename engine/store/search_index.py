@@ -39,15 +39,14 @@ BodyPart = Callable[[Session, list[int]], dict[int, list[str]]]
 
 
 def _descriptions(session: Session, ids: list[int]) -> dict[int, list[str]]:
-    rows = session.exec(select(col(CaseRow.id), col(CaseRow.description))  # type: ignore[call-overload]
-                        .where(col(CaseRow.id).in_(ids)))
+    rows = session.execute(select(col(CaseRow.id), col(CaseRow.description)).where(col(CaseRow.id).in_(ids)))
     return {case_id: [body] for case_id, body in rows if body}
 
 
 def _comments(session: Session, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    rows = session.exec(select(col(CaseComment.case_id), col(CaseComment.body))  # type: ignore[call-overload]
-                        .where(col(CaseComment.case_id).in_(ids)).order_by(col(CaseComment.id)))
+    rows = session.execute(select(col(CaseComment.case_id), col(CaseComment.body))
+                           .where(col(CaseComment.case_id).in_(ids)).order_by(col(CaseComment.id)))
     for case_id, body in rows:
         out.setdefault(case_id, []).append(body)
     return out
@@ -66,8 +65,7 @@ def tables(dialect: str) -> frozenset[str]:
 
 
 def _documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    titles = dict(session.exec(select(col(CaseRow.id), col(CaseRow.title))  # type: ignore[call-overload]
-                               .where(col(CaseRow.id).in_(ids))).all())
+    titles = {r[0]: r[1] for r in session.execute(select(col(CaseRow.id), col(CaseRow.title)).where(col(CaseRow.id).in_(ids)))}
     bodies: dict[int, list[str]] = {}
     for part in BODY_PARTS:
         for case_id, texts in part(session, ids).items():
@@ -112,7 +110,7 @@ def add(session: Session, case_id: int, title: str, description: str) -> None:
 def rebuild(session: Session) -> int:
     """Empty the index and write every case's document; how many were written."""
     session.execute(text(f"DELETE FROM {TABLE}"))
-    ids = list(session.exec(select(col(CaseRow.id)).order_by(col(CaseRow.id))).all())  # type: ignore[call-overload]
+    ids = list(session.execute(select(col(CaseRow.id)).order_by(col(CaseRow.id))).scalars())
     for start in range(0, len(ids), _CHUNK):
         docs = _documents(session, ids[start:start + _CHUNK])
         if docs:

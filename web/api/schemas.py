@@ -62,9 +62,15 @@ COMPONENTS: dict[str, Any] = {
     "HistoryEntry": _object({
         "seq": {"type": "integer"}, "trigger": _STR,
         "label": {**nullable(_LABELS), "description": "The trigger's label in the case's definition version; "
-                                                      "null for the engine's own @open and @assign."},
+                                                      "null for the engine's own @open, @assign, @edit and "
+                                                      "@unassign."},
         "from": nullable(_STR), "to": _STR, "actor": _STR, "at": _TIME, "comment": nullable(_STR),
-    }, description="One row of the case's transition log (@open, @assign and the triggers fired)."),
+        "field": {**nullable(_STR), "description": "An @edit: the field it changed (title, description, priority, "
+                                                   "focus_area, due, event_at, group); else null."},
+        "before": {**nullable(_STR), "description": "An @edit: the field's value before (times in UTC)."},
+        "after": {**nullable(_STR), "description": "An @edit: the field's value after (times in UTC)."},
+    }, description="One row of the case's transition log (@open, @assign, @edit, @unassign and the triggers "
+                   "fired); an @edit's comment is its reason."),
     "Action": _object({
         "trigger": _STR, "label": _LABELS, "allowed": {"type": "boolean"},
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},

@@ -1,0 +1,106 @@
+"""Search: Swedish words in any inflection, in titles, descriptions and comments, or a case number; ranked;
+never a confidential case for someone who may not see it; kept right through edits, comments and import."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.cases.commands import comment
+from engine.cases.editing import Edit, edit
+from engine.cases.queues import QueueFilter
+from engine.cases.search import search
+from engine.config.load import load_config
+from engine.kernel.errors import ValidationError
+from engine.runtime.engine import Engine
+from engine.store import search_index
+from engine.store.db import Database
+from engine.store.schema import upgrade
+from engine.store.transfer import export_to, import_from
+from samverkan.bootstrap import build_engine
+from tests.conftest import ROOT
+
+
+def _ids(eng: Engine, who: str, query: str, **kw: object) -> list[int]:
+    return [r["id"] for r in search(eng, who, query, **kw)]  # type: ignore[arg-type]
+
+
+def test_klotter_finds_klottret_sanerat(eng: Engine, open_case: Callable[..., int]) -> None:
+    klotter = open_case("action", title="Klottret sanerat", description="Vid busstationen.")
+    open_case("action", title="Trafikmätning på Storgatan")
+    assert _ids(eng, "member", "klotter") == [klotter]
+    assert _ids(eng, "member", "Klotter sanera") == [klotter]  # every word must match, in any inflection
+    assert _ids(eng, "member", "busstation") == [klotter]
+    assert _ids(eng, "member", "klotter storgatan") == []
+
+
+def test_words_in_comments_and_a_case_number_find_the_case(eng: Engine, open_case: Callable[..., int]) -> None:
+    first = open_case("action", title="Trygghetsvandring")
+    other = open_case("action", title="Möte om belysningen", description=f"Efter trygghetsvandringen, ärende {first}.")
+    comment(eng, first, "chair", "Fastighetsägaren lovade bättre belysning i tunneln.")
+    assert _ids(eng, "member", "tunneln") == [first]
+    assert _ids(eng, "member", f"#{first}")[0] == first
+    assert _ids(eng, "member", str(first)) == [first, other]  # the number itself first, then where it is written
+    # A match in the title ranks above one in the description or the comments.
+    assert _ids(eng, "member", "trygghetsvandring") == [first, other]
+    assert _ids(eng, "member", "belysning") == [other, first]
+
+
+def test_confidential_cases_are_never_found_by_outsiders(eng: Engine, open_case: Callable[..., int]) -> None:
+    secret = open_case("action", title="Hot mot tjänsteman", confidential=True)
+    comment(eng, secret, "chair", "Anmälan om olaga hot.")
+    public = open_case("action", title="Hot i skolan")
+    for who in ("outsider", "police", "security"):  # none of them is in socialnamnden or holds the case
+        assert _ids(eng, who, "hot") == [public], who
+        assert _ids(eng, who, f"#{secret}") == []
+        assert _ids(eng, who, "olaga") == []
+    assert set(_ids(eng, "member", "hot")) == {secret, public}  # the owning group sees it
+    assert set(_ids(eng, "chair", "hot")) == {secret, public}
+
+
+def test_the_queue_filters_apply(eng: Engine, open_case: Callable[..., int]) -> None:
+    drugs = open_case("action", title="Narkotika vid skolan", focus_area="drugs")
+    open_case("acute_matter", title="Narkotika i parken", focus_area="drugs")
+    assert _ids(eng, "chair", "narkotika", filters=QueueFilter(workflow="action")) == [drugs]
+    assert _ids(eng, "chair", "narkotika", filters=QueueFilter(focus_area="traffic")) == []
+
+
+def test_edits_and_comments_keep_the_index_in_step(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action", title="Nedskräpning")
+    edit(eng, case_id, "chair", Edit(title="Skadegörelse på lekplatsen", description="Gungorna trasiga"))
+    assert _ids(eng, "member", "nedskräpning") == []
+    assert _ids(eng, "member", "lekplats") == [case_id]
+    assert _ids(eng, "member", "gunga") == [case_id]
+
+
+def test_an_empty_search_says_what_to_write(eng: Engine) -> None:
+    with pytest.raises(ValidationError, match="Write a word or a case number") as refused:
+        search(eng, "chair", " -- ")
+    assert refused.value.field == "q"
+
+
+def test_rebuild_restores_an_index_that_was_lost(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action", title="Klottret sanerat")
+    with eng.db.write() as s:
+        s.execute(text(f"DELETE FROM {search_index.TABLE}"))
+    assert _ids(eng, "chair", "klotter") == []
+    with eng.db.write() as s:
+        assert search_index.rebuild(s) == 1
+    assert _ids(eng, "chair", "klotter") == [case_id]
+
+
+def test_an_imported_deployment_is_searchable(eng: Engine, open_case: Callable[..., int], tmp_path: Path) -> None:
+    case_id = open_case("action", title="Klottret sanerat")
+    comment(eng, case_id, "chair", "Fasaden tvättad.")
+    out = io.StringIO()
+    export_to(eng.db, out, eng.now())
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    upgrade(Database(url))  # the migrations make the index, as `samverkan init` would on a new deployment
+    target = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=eng.clock)
+    import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys)
+    assert _ids(target, "chair", "fasad") == [case_id]
+    target.db.dispose()
