@@ -6,6 +6,7 @@ the engine logs only those whose value changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -122,8 +123,10 @@ def history_value(field: str, value: str | None) -> str:
     """An edited field's logged value as a person reads it (dates local, keys as labels)."""
     if value is None or value == "":
         return "–"
-    shown = {"due": lambda v: local_time(v, "%Y-%m-%d"), "event_at": local_time, "priority": priority_label,
-             "focus_area": focus_label, "group": group_label}.get(field)
+    formats: dict[str, Callable[[Any], str]] = {
+        "due": lambda v: local_time(v, "%Y-%m-%d"), "event_at": local_time, "priority": priority_label,
+        "focus_area": focus_label, "group": group_label}
+    shown = formats.get(field)
     if shown is not None:
         return str(shown(value))
     return value if len(value) <= 80 else value[:79] + "…"

@@ -120,5 +120,5 @@ def queue(name: str) -> Any:
         errors[exc.field] = engine_message(exc)
         rows = []
     args = {k: request.args[k] for k in FILTERS if request.args.get(k)}
-    return render_template("queue.html", name=name, rows=display_rows(rows[:size]), page=page, has_next=len(rows) > size,
-                           args=args, errors=errors)
+    return render_template("queue.html", name=name, rows=display_rows(rows[:size]), page=page,
+                           has_next=len(rows) > size, args=args, errors=errors)

@@ -45,7 +45,7 @@ def search_in(session: Session, actor: Actor, text: str, now: dt.datetime, filte
     if number:
         found = list(session.execute(ROWS.where(*conds, _C.c.id == int(number.group(1))), params).all())
     match = search_index.matching(session.get_bind().dialect.name, _C, words)
-    stmt = (ROWS.join(match.index, match.on).where(*conds, match.condition)
+    stmt = (ROWS.join(match.index_table, match.on).where(*conds, match.condition)
             .order_by(match.rank.desc(), _C.c.id.desc()).limit(limit))
     rows = session.execute(stmt, {**params, "b_q": match.query}).all()
     found += [r for r in rows if not found or r.id != found[0].id]

@@ -12,9 +12,9 @@ caught too.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
-import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field

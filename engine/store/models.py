@@ -315,5 +315,5 @@ _SEARCH_DDL = {
 }
 for _dialect, _statements in _SEARCH_DDL.items():
     for _statement in _statements:
-        event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))
-event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
+        event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
+event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))  # type: ignore[no-untyped-call]

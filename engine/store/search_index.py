@@ -27,7 +27,8 @@ from sqlmodel import Session, col
 
 from engine.store.models import SEARCH_TABLE, CaseComment, CaseRow
 
-__all__ = ["BODY_PARTS", "TABLE", "BodyPart", "Match", "add", "matching", "rebuild", "refresh", "tables", "words"]
+__all__ = ["BODY_PARTS", "TABLE", "BodyPart", "Match", "add", "matching", "outside_index",
+           "rebuild", "refresh", "tables", "words"]
 
 TABLE = SEARCH_TABLE
 # Words as the index cuts them: letters and digits (å, ä, ö included), at most 40 to a query.
@@ -64,8 +65,14 @@ def tables(dialect: str) -> frozenset[str]:
     return frozenset({TABLE})
 
 
+def outside_index(name: str | None, type_: str, parent_names: object) -> bool:
+    """For Alembic's `include_name`: every table but the index's (it has no model to compare with)."""
+    return not (type_ == "table" and name is not None and name.startswith(TABLE))
+
+
 def _documents(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    titles = {r[0]: r[1] for r in session.execute(select(col(CaseRow.id), col(CaseRow.title)).where(col(CaseRow.id).in_(ids)))}
+    stmt = select(col(CaseRow.id), col(CaseRow.title)).where(col(CaseRow.id).in_(ids))
+    titles = {case_id: title for case_id, title in session.execute(stmt)}
     bodies: dict[int, list[str]] = {}
     for part in BODY_PARTS:
         for case_id, texts in part(session, ids).items():
@@ -133,7 +140,7 @@ def _stemmer() -> Any:
 class Match(NamedTuple):
     """How a query finds its cases: the index to join the cases to, on what, the condition, a rank (higher first)."""
 
-    index: TableClause
+    index_table: TableClause
     on: ColumnElement[bool]
     condition: ColumnElement[bool]
     rank: ColumnElement[Any]

@@ -20,8 +20,10 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from engine.store import models  # noqa: F401  (registers every table on the metadata)
-from engine.store import search_index
+from engine.store import (
+    models,  # noqa: F401  (registers every table on the metadata)
+    search_index,
+)
 from engine.store.audit import AuditResult, re_sign, verify_chain
 from engine.store.audit_keys import AuditKeys
 from engine.store.db import Database

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 
-from engine.cases.commands import comment
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, comment, open_case
 from engine.cases.editing import Edit, edit
+from engine.cases.periods import sync_from_config
 from engine.cases.queues import QueueFilter
 from engine.cases.search import search
 from engine.config.load import load_config
@@ -19,13 +22,16 @@ from engine.kernel.errors import ValidationError
 from engine.runtime.engine import Engine
 from engine.store import search_index
 from engine.store.db import Database
-from engine.store.schema import upgrade
+from engine.store.schema import alembic_config, upgrade
 from engine.store.transfer import export_to, import_from
 from samverkan.bootstrap import build_engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, T0, backends
+from tests.doubles import FixedClock
+from tests.support import empty_database
 
 
 def _ids(eng: Engine, who: str, query: str, **kw: object) -> list[int]:
+    """The ids `who` finds for `query`, best first."""
     return [r["id"] for r in search(eng, who, query, **kw)]  # type: ignore[arg-type]
 
 
@@ -104,3 +110,25 @@ def test_an_imported_deployment_is_searchable(eng: Engine, open_case: Callable[.
     import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys)
     assert _ids(target, "chair", "fasad") == [case_id]
     target.db.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", backends())
+def test_the_migration_indexes_the_cases_already_there(backend: str, tmp_path: Path) -> None:
+    with empty_database(backend, tmp_path) as url:
+        db = Database(url)
+        upgrade(db)
+        eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(T0))
+        with eng.db.write() as s:
+            sync_from_config(s, eng.config, T0)
+            add_user(s, eng.config, "chair", name="Chair", email="c@example.org", now=T0,
+                     roles=[("chair", "trygghetsgruppen")])
+        row = open_case(eng, OpenRequest("action", "Klottret sanerat", group="socialnamnden"), "chair")
+        assert row.id is not None
+        comment(eng, row.id, "chair", "Fasaden tvättad.")
+        command.downgrade(alembic_config(db), "0003_audit_keys")  # as a deployment was before search
+        upgrade(db)
+        assert _ids(eng, "chair", "fasad") == [row.id]
+        assert _ids(eng, "chair", "klotter") == [row.id]
+        eng.db.dispose()
+        db.dispose()
