@@ -38,6 +38,11 @@ ENGINE_MESSAGES = [
     _l("The due date is more than 10 years ahead; check the year."),
     _l("That is more than 10 years from now; check the year."),
     _l("Give the time with its UTC offset, e.g. 2027-03-01T18:00:00+01:00."),
+    _l("Moving the due date needs a reason, e.g. \"nytt beslut i KSAU\"."),
+    _l("Moving the event time needs a reason, e.g. \"nytt beslut i KSAU\"."),
+    _l("Say what to change: a title, description, priority, focus area, due date, event time or group."),
+    _l("Write a word or a case number to search for."),
+    _l("Only the one who holds the case, its group's members or the chair may give it back."),
 ]
 
 # ValidationError.code → the message in the user's language, given the error's params.
@@ -54,6 +59,7 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     # The engine names the trigger's key; the person pressed a button with its label.
     "comment_required": lambda p: _("This action needs a comment: say what was done or decided."),
     "case_closed": lambda p: _("The case is closed; there is nothing to remind about."),
+    "edit_closed": lambda p: _("The case is closed, so this no longer matters; reopen it first if it must change."),
 }
 
 

@@ -68,7 +68,7 @@ def _check(eng: Engine, changes: dict[str, object], req: Edit, case: CaseRow, de
                             "ask a member of the owning group or the chair.")
         if name in _NEEDS_OPEN and not case.is_open:
             raise ValidationError(name, f"Case {case.id} is closed; its {name.replace('_', ' ')} no longer "
-                                        "matters. Reopen it first if it must change.")
+                                        "matters. Reopen it first if it must change.", code="edit_closed")
     if "due" in changes:
         if not definition.takes_a_due_date():
             raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules, not from "
