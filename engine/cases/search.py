@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
+from typing import Any
 
+from sqlalchemy import Integer, bindparam, select
 from sqlmodel import Session
 
 from engine.accounts.users import as_actor
@@ -28,6 +31,20 @@ __all__ = ["search", "search_in"]
 
 _C = CaseRow.__table__  # type: ignore[attr-defined]
 _NUMBER = re.compile(r"#?(\d{1,9})")
+_LIMIT = bindparam("b_limit", type_=Integer)
+
+
+@lru_cache(maxsize=256)
+def _statement(conds: tuple[Any, ...], dialect: str) -> Any:
+    """The search for these (cached) queue conditions: the best ids by rank first, then their rows.
+
+    Ranked on the narrow (id, rank) alone, so the database sorts the matches without carrying
+    whole case rows; then the names are joined to the `b_limit` best only.
+    """
+    match = search_index.matching(dialect, _C)
+    best = (select(_C.c.id.label("id"), match.rank.label("rank")).select_from(_C.join(match.index_table, match.on))
+            .where(*conds, match.condition).order_by(match.rank.desc(), _C.c.id.desc()).limit(_LIMIT).subquery())
+    return ROWS.join(best, best.c.id == _C.c.id).order_by(best.c.rank.desc(), _C.c.id.desc())
 
 
 def search_in(session: Session, actor: Actor, text: str, now: dt.datetime, filters: QueueFilter | None = None,
@@ -44,10 +61,9 @@ def search_in(session: Session, actor: Actor, text: str, now: dt.datetime, filte
     number = _NUMBER.fullmatch(text.strip())
     if number:
         found = list(session.execute(ROWS.where(*conds, _C.c.id == int(number.group(1))), params).all())
-    match = search_index.matching(session.get_bind().dialect.name, _C, words)
-    stmt = (ROWS.join(match.index_table, match.on).where(*conds, match.condition)
-            .order_by(match.rank.desc(), _C.c.id.desc()).limit(limit))
-    rows = session.execute(stmt, {**params, "b_q": match.query}).all()
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(_statement(conds, dialect),
+                           {**params, "b_q": search_index.query(dialect, words), "b_limit": limit}).all()
     found += [r for r in rows if not found or r.id != found[0].id]
     return summaries(found[:limit], now)
 

@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 from engine.store.models import SEARCH_TABLE, CaseComment, CaseRow
 
 __all__ = ["BODY_PARTS", "TABLE", "BodyPart", "Match", "add", "matching", "outside_index",
-           "rebuild", "refresh", "tables", "words"]
+           "query", "rebuild", "refresh", "tables", "words"]
 
 TABLE = SEARCH_TABLE
 # Words as the index cuts them: letters and digits (å, ä, ö included), at most 40 to a query.
@@ -138,25 +138,34 @@ def _stemmer() -> Any:
 
 
 class Match(NamedTuple):
-    """How a query finds its cases: the index to join the cases to, on what, the condition, a rank (higher first)."""
+    """How the index finds cases: the table to join the cases to, on what, the condition, a rank (higher first).
+
+    The words go in as the bind parameter `b_q` (`query`), so one statement serves every search.
+    """
 
     index_table: TableClause
     on: ColumnElement[bool]
     condition: ColumnElement[bool]
     rank: ColumnElement[Any]
-    query: str  # the value of the bind parameter `b_q`
 
 
-def matching(dialect: str, cases: Table, query_words: list[str]) -> Match:
-    """The index's match of `query_words` (each must begin a word of the document, after stemming)."""
+def matching(dialect: str, cases: Table) -> Match:
+    """The index's match of the words in `b_q` against the cases of `cases`."""
     if dialect == "postgresql":
-        # Words are letters and digits only, so nothing of the tsquery syntax can be slipped in.
         tsquery = func.to_tsquery(literal_column("'swedish'::regconfig"), bindparam("b_q"))
         index = table(TABLE, column("case_id"), column("document"))
         return Match(index, index.c.case_id == cases.c.id, index.c.document.op("@@")(tsquery),
-                     func.ts_rank(index.c.document, tsquery), " & ".join(f"{w}:*" for w in query_words))
+                     func.ts_rank(index.c.document, tsquery))
     fts = table(TABLE, column("rowid"))
-    stems = _stemmer().stemWords(query_words)
     # bm25 is lower for a better match; the title counts ten times the rest.
     return Match(fts, fts.c.rowid == cases.c.id, literal_column(TABLE).op("MATCH")(bindparam("b_q")),
-                 -func.bm25(literal_column(TABLE), 10.0, 1.0), " AND ".join(f'"{s}"*' for s in stems))
+                 -func.bm25(literal_column(TABLE), literal_column("10.0"), literal_column("1.0")))
+
+
+def query(dialect: str, query_words: list[str]) -> str:
+    """The value of `b_q` for these words: each must begin a word of the document, after stemming."""
+    if dialect == "postgresql":
+        # Words are letters and digits only, so nothing of the tsquery syntax can be slipped in;
+        # PostgreSQL stems each itself (the `swedish` configuration) before matching it as a prefix.
+        return " & ".join(f"{w}:*" for w in query_words)
+    return " AND ".join(f'"{s}"*' for s in _stemmer().stemWords(query_words))
