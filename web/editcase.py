@@ -21,7 +21,7 @@ from engine.cases import editing
 from engine.cases.views import CaseView, definition_of, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, ValidationError
 from engine.policy.access import edits, gives_back
-from web.cases import _expected, _refused, bp
+from web.cases import bp
 from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, local_time, parse_time, priority_label
 from web.support import actor, eng, now
@@ -106,11 +106,19 @@ def edit(case_id: int) -> Any:
 @login_required
 def unassign(case_id: int) -> Any:
     """Give the case back: nobody holds it, its group is told."""
+    raw = request.form.get("expected_version", "")
     try:
-        editing.unassign(eng(), case_id, actor(), expected_version=_expected(), now=now())
+        editing.unassign(eng(), case_id, actor(), expected_version=int(raw) if raw.isdigit() else None, now=now())
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except Conflict:
+        flash(_("Someone changed this case; reload."), "error")
     except EngineError as exc:
-        return _refused(case_id, exc)
-    flash(_("You gave the case back; its group is told."), "info")
+        flash(engine_message(exc), "error")
+    else:
+        flash(_("You gave the case back; its group is told."), "info")
     return redirect(url_for("cases.show", case_id=case_id))
 
 

@@ -3,6 +3,7 @@ never a confidential case for someone who may not see it; kept right through edi
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from engine.store import search_index
 from engine.store.db import Database
 from engine.store.schema import alembic_config, upgrade
 from engine.store.transfer import export_to, import_from
+from engine.workflow.import_references import StoredReferences
 from samverkan.bootstrap import build_engine
 from tests.conftest import ROOT, T0, backends
 from tests.doubles import FixedClock
@@ -100,15 +102,20 @@ def test_rebuild_restores_an_index_that_was_lost(eng: Engine, open_case: Callabl
 
 
 def test_an_imported_deployment_is_searchable(eng: Engine, open_case: Callable[..., int], tmp_path: Path) -> None:
-    case_id = open_case("action", title="Klottret sanerat")
+    case_id = open_case("action", title="Klotter")
+    edit(eng, case_id, "chair", Edit(title="Klottret sanerat", due=dt.date(2027, 4, 1), reason="nytt beslut"))
     comment(eng, case_id, "chair", "Fasaden tvättad.")
     out = io.StringIO()
     export_to(eng.db, out, eng.now())
     url = f"sqlite:///{tmp_path / 'target.db'}"
     upgrade(Database(url))  # the migrations make the index, as `samverkan init` would on a new deployment
     target = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=eng.clock)
-    import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys)
+    references = StoredReferences(target.config.role_keys, target.config.focus_area_keys)
+    result = import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys,
+                         check_row=references)
+    assert result.audit is not None and result.audit.ok  # the edits' rows verified, the case held to them
     assert _ids(target, "chair", "fasad") == [case_id]
+    assert _ids(target, "chair", "sanerat") == [case_id]
     target.db.dispose()
 
 
