@@ -39,7 +39,9 @@ def test_find_a_meeting_by_a_comment_and_move_its_date(page: Any, login: Any, ch
     page.wait_for_url(f"**/cases/{meeting}")
 
     history = page.locator("#h-history + ol li").last.inner_text()
-    assert "Ändrat" in history and "Äger rum" in history and "Nytt beslut i KSAU" in history
+    assert "Ändrat" in history
+    assert "Äger rum" in history
+    assert "Nytt beslut i KSAU" in history
     assert moved.strftime("%Y-%m-%d %H:%M") in history
     assert moved.strftime("%Y-%m-%d %H:%M") in page.locator("dl.fields").inner_text()
     check_page("case-edited")

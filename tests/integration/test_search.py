@@ -113,7 +113,8 @@ def test_an_imported_deployment_is_searchable(eng: Engine, open_case: Callable[.
     references = StoredReferences(target.config.role_keys, target.config.focus_area_keys)
     result = import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys,
                          check_row=references)
-    assert result.audit is not None and result.audit.ok  # the edits' rows verified, the case held to them
+    assert result.audit is not None
+    assert result.audit.ok
     assert _ids(target, "chair", "fasad") == [case_id]
     assert _ids(target, "chair", "sanerat") == [case_id]
     target.db.dispose()

@@ -377,7 +377,8 @@ def test_the_openapi_document_is_public_and_valid(client):
     assert {"Case", "CaseSummary", "HistoryEntry", "Problem", "Agreement", "Workflow"} <= set(
         doc["components"]["schemas"])
     assert set(doc["paths"]) == {"/cases", "/cases/{case_id}", "/cases/{case_id}/fire", "/cases/{case_id}/assign",
-                                 "/cases/{case_id}/unassign", "/cases/{case_id}/comments", "/agreement", "/workflows", "/workflows/{key}",
+                                 "/cases/{case_id}/unassign", "/cases/{case_id}/comments",
+                                 "/agreement", "/workflows", "/workflows/{key}",
                                  "/openapi.json"}
 
 

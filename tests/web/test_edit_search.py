@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from engine.accounts.tokens import create_token
 from engine.cases.commands import comment
 from engine.cases.views import get_case
-from tests.web.test_api import _problem, make_token  # noqa: F401  (a fixture)
+from tests.web.test_api import _problem
 
 
 def _form(web, case_id, **changes):
@@ -32,8 +35,10 @@ def test_edit_page_changes_the_due_date_with_a_reason_and_the_history_shows_it(w
                                                     title="Klottret sanerat"))
     assert done.status_code == 302, done.get_data(as_text=True)
     page = web.text(f"/cases/{case_id}")
-    assert "Ändrat" in page and "Nytt beslut i KSAU" in page
-    assert "<ins>2027-04-01</ins>" in page and "<ins>Klottret sanerat</ins>" in page
+    assert "Ändrat" in page
+    assert "Nytt beslut i KSAU" in page
+    assert "<ins>2027-04-01</ins>" in page
+    assert "<ins>Klottret sanerat</ins>" in page
     view = get_case(eng, case_id, "chair")
     assert (view["title"], view["due_at"], view["version"]) == ("Klottret sanerat", "2027-04-01T21:59:59Z", 3)
 
@@ -76,7 +81,8 @@ def test_the_header_search_finds_by_a_word_of_a_comment_and_opens_a_number(web, 
     assert 'id="header-q"' in web.text("/queues/mine")
     page = web.text("/search?q=tunnel")
     assert f'href="/cases/{case_id}"' in page
-    assert f'href="/cases/{hidden}"' not in page and "hot mot personal" not in page
+    assert f'href="/cases/{hidden}"' not in page
+    assert "hot mot personal" not in page
     assert "1 ärende matchar" in page
     r = web.client.get(f"/search?q=%23{case_id}")
     assert (r.status_code, r.headers["Location"]) == (302, f"/cases/{case_id}")
@@ -87,6 +93,15 @@ def test_the_header_search_finds_by_a_word_of_a_comment_and_opens_a_number(web, 
 
 
 # --- the API -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_token(eng, clock):
+    """Factory: a fresh personal API token of a user."""
+    def make(username):
+        with eng.db.write() as s:
+            return create_token(s, username, "test", clock.now())[1]
+    return make
+
 
 def _headers(make_token, user):
     return {"Authorization": f"Bearer {make_token(user)}"}
