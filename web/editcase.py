@@ -6,6 +6,7 @@ the engine logs only those whose value changed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from engine.cases import editing
 from engine.cases.views import CaseView, definition_of, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, ValidationError
 from engine.policy.access import edits, gives_back
+from engine.workflow.definition import Definition
 from web.cases import bp
 from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, local_time, parse_time, priority_label
@@ -42,6 +44,13 @@ class EditCaseForm(FlaskForm):
     expected_version = HiddenField()
 
 
+def _shown(case: CaseView) -> tuple[dt.date | None, dt.datetime | None]:
+    """The due date and event time as the form shows them (local, naive as the browser sends them back)."""
+    due, event = parse_time(case["due_at"]), parse_time(case["event_at"])
+    return (due.astimezone(eng().tz).date() if due else None,
+            event.astimezone(eng().tz).replace(tzinfo=None) if event else None)
+
+
 def _form(case: CaseView) -> EditCaseForm:
     cfg = eng().config
     form = EditCaseForm()
@@ -52,25 +61,25 @@ def _form(case: CaseView) -> EditCaseForm:
         form.title.data, form.description.data = case["title"], case["description"]
         form.priority.data, form.focus_area.data = case["priority"], case["focus_area"] or ""
         form.group.data, form.expected_version.data = case["group"], str(case["version"])
-        due, event = parse_time(case["due_at"]), parse_time(case["event_at"])
-        form.due.data = due.astimezone(eng().tz).date() if due else None
-        form.event_at.data = event.astimezone(eng().tz).replace(tzinfo=None) if event else None
+        form.due.data, form.event_at.data = _shown(case)
     return form
 
 
-def _page(case: CaseView, form: EditCaseForm, status: int = 200, **extra: Any) -> Any:
-    definition = definition_of(eng(), case["workflow"], case["definition_version"])
+def _page(case: CaseView, form: EditCaseForm, definition: Definition, status: int = 200, **extra: Any) -> Any:
     return render_template("edit_case.html", case=case, form=form, takes_due=definition.takes_a_due_date(),
                            takes_event=definition.counts_from_event(), **extra), status
 
 
-def _request(form: EditCaseForm, takes_due: bool, takes_event: bool) -> editing.Edit:
+def _request(form: EditCaseForm, case: CaseView, definition: Definition) -> editing.Edit:
+    """What the form changes. A date sent back as the form showed it is no change: the due date shown is
+    the one the case has by its rules, which the person did not choose to give."""
+    due, event = _shown(case)
+    moved_due = form.due.data if definition.takes_a_due_date() and form.due.data != due else None
+    moved_event = form.event_at.data if definition.counts_from_event() and form.event_at.data != event else None
     return editing.Edit(
         title=form.title.data or "", description=form.description.data or "", priority=form.priority.data,
-        focus_area=form.focus_area.data or "", group=form.group.data or None,
-        due=form.due.data if takes_due else None,
-        event_at=form.event_at.data.replace(tzinfo=eng().tz) if takes_event and form.event_at.data else None,
-        reason=form.reason.data or None)
+        focus_area=form.focus_area.data or "", group=form.group.data or None, due=moved_due,
+        event_at=moved_event.replace(tzinfo=eng().tz) if moved_event else None, reason=form.reason.data or None)
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
@@ -78,24 +87,25 @@ def _request(form: EditCaseForm, takes_due: bool, takes_event: bool) -> editing.
 def edit(case_id: int) -> Any:
     """The edit form; re-shown with the values and the error at its field when something is wrong."""
     case = get_case(eng(), case_id, actor(), now=now())
+    if not edits(case["your_roles"], "title"):
+        abort(403)
     form = _form(case)
     definition = definition_of(eng(), case["workflow"], case["definition_version"])
     if request.method == "GET" or not form.validate_on_submit():
-        return _page(case, form, 200 if request.method == "GET" else 400)
+        return _page(case, form, definition, 200 if request.method == "GET" else 400)
     raw = form.expected_version.data or ""
     try:
-        editing.edit(eng(), case_id, actor(), _request(form, definition.takes_a_due_date(),
-                                                       definition.counts_from_event()),
+        editing.edit(eng(), case_id, actor(), _request(form, case, definition),
                      expected_version=int(raw) if raw.isdigit() else None, now=now())
     except Conflict:
-        return _page(get_case(eng(), case_id, actor(), now=now()), form, 409, conflict=True)
+        return _page(get_case(eng(), case_id, actor(), now=now()), form, definition, 409, conflict=True)
     except Forbidden:
-        return _page(case, form, 403, form_error=_("Your role does not allow this change; ask a member of the "
-                                                   "owning group or the chair."))
+        return _page(case, form, definition, 403, form_error=_("Your role does not allow this change; ask a "
+                                                               "member of the owning group or the chair."))
     except ValidationError as exc:
         target = getattr(form, exc.field, None) or form.title
         target.errors = [*target.errors, engine_message(exc)]
-        return _page(case, form, 400)
+        return _page(case, form, definition, 400)
     except NotFound:
         abort(404)
     flash(_("The case is updated; the change is in its history."), "info")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from engine.accounts.tokens import create_token
 from engine.cases.commands import comment
+from engine.cases.firing import fire
 from engine.cases.views import get_case
 from tests.web.test_api import _problem
 
@@ -139,3 +141,14 @@ def test_api_search_with_q_and_unassign(client, make_token, open_case):
                         headers=_headers(make_token, "official"))
     assert given.status_code == 200, given.get_json()
     assert (given.get_json()["assignee"], given.get_json()["history"][-1]["trigger"]) == (None, "@unassign")
+
+
+def test_changing_only_the_title_sends_no_date_change(web, eng, open_case):
+    case_id = open_case(assignee="member", due=dt.date(2027, 3, 15))
+    for trigger, comment_text in [("assign", None), ("start", None), ("complete", "Klart.")]:
+        fire(eng, case_id, trigger, "member", comment=comment_text)
+    web.login("member")
+    # In "done" the page shows the verification's due date, not the one given at opening.
+    r = web.post(f"/cases/{case_id}/edit", _form(web, case_id, title="Rättad rubrik"))
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert [h["field"] for h in get_case(eng, case_id, "chair")["history"] if h["field"]] == ["title"]
