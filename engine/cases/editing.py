@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from engine.accounts.users import as_actor, group_id
-from engine.cases import deadlines
+from engine.cases import deadlines, waiting
 from engine.cases.commands import bump, check_due, check_event_at, check_fields
 from engine.cases.firing import append_log, due_of, load_visible, planned_deadlines
 from engine.kernel.actors import Actor
@@ -208,6 +208,7 @@ def _release(eng: Engine, session: Session, case: CaseRow, definition: Definitio
         values["state"] = back
     before = _group_key(session, case.group_id)
     _change(eng, session, case, definition, now, values, replan=back is not None)
+    waiting.refresh(eng, session, case, definition)  # its group's members now, not the one who held it
     edit_of = ("group", before, _group_key(session, case.group_id)) if group is not None else None
     append_log(eng, session, case, "@edit" if edit_of else "@unassign", from_state, who.username, now, reason,
                edit_of)

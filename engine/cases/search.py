@@ -65,7 +65,7 @@ def search_in(session: Session, actor: Actor, text: str, now: dt.datetime, filte
     rows = session.execute(_statement(conds, dialect),
                            {**params, "b_q": search_index.query(dialect, words), "b_limit": limit}).all()
     found += [r for r in rows if not found or r.id != found[0].id]
-    return summaries(found[:limit], now)
+    return summaries(session, found[:limit], now)
 
 
 def search(eng: Engine, actor: Actor | str, text: str, *, filters: QueueFilter | None = None, limit: int = 50,

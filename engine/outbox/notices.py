@@ -62,6 +62,7 @@ class CaseBrief:
     due_at: dt.datetime | None
     event_at: dt.datetime | None
     agreement_id: int | None = None
+    definition_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def case_brief(session: Session, case_id: int) -> CaseBrief | None:
     c, gkey = row
     assert c.id is not None
     return CaseBrief(c.id, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id, gkey,
-                     c.focus_area, c.due_at, c.event_at, c.agreement_id)
+                     c.focus_area, c.due_at, c.event_at, c.agreement_id, c.definition_version)
 
 
 def user_ids_with_role(session: Session, role: str, agreement_id: int | None = None) -> list[int]:

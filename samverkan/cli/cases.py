@@ -16,6 +16,8 @@ def _print_case(view: CaseView) -> None:
                f"assignee: {view['assignee'] or '-'}")
     if view.get("due_at"):
         click.echo(f"  due: {view['due_at']}{'  OVERDUE' if view.get('overdue') else ''}")
+    if view.get("waiting_for"):
+        click.echo(f"  waiting for: {', '.join(w['label']['en'] for w in view['waiting_for'])}")
     if "allowed_triggers" in view:
         click.echo(f"  you may: {', '.join(view['allowed_triggers']) or '-'}")
     for h in view.get("history", []):
@@ -147,8 +149,9 @@ def register(main: click.Group) -> None:
         emit_json(view) if as_json else _print_case(view)
 
     @case.command("list")
-    @click.option("--queue", type=click.Choice(["mine", "group", "unassigned", "overdue", "all"]),
-                  default="mine", show_default=True)
+    @click.option("--queue", type=click.Choice(["todo", "mine", "group", "unassigned", "overdue", "all"]),
+                  default="mine", show_default=True,
+                  help="todo: what waits for you in person (your cases' next step, signatures, approvals).")
     @click.option("--as", "as_user", required=True)
     @click.option("--workflow")
     @click.option("--state", "state_key")

@@ -7,7 +7,7 @@ an FTS5 table on SQLite; it is filled here from the cases already there (titles,
 descriptions, comments), and `samverkan search rebuild` writes it anew at any time.
 
 Revision ID: 0005_edit_search
-Revises: 0003_audit_keys
+Revises: 0004_people
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0005_edit_search"
-down_revision = "0003_audit_keys"
+down_revision = "0004_people"
 branch_labels = None
 depends_on = None
 
