@@ -69,6 +69,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         ops,
         plans,
         queues,
+        search,
         sessions,
     )
 
@@ -103,14 +104,14 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     attachments.init_app(app)  # before the CSRF check, which reads the (large) upload form
     CSRFProtect(app)
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
-    from web import newcase  # noqa: F401  # its routes live on the cases blueprint
+    from web import editcase, newcase  # noqa: F401  # their routes live on the cases blueprint
     auth.init_login(app)
     sessions.init_app(app, config.web.session_max_hours)
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     for module in (auth, queues, cases, attachments, agreement, chair, admin, notices, ops, calendar, plans,
-                   citizen):
+                   citizen, search):
         app.register_blueprint(module.bp)
 
     @app.before_request

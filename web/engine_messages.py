@@ -43,6 +43,11 @@ ENGINE_MESSAGES = [
     _l("Give the time with its UTC offset, e.g. 2027-03-01T18:00:00+01:00."),
     _l("Choose a file to attach."),
     _l("Only whoever attached the file, the owning group's members or the chair may remove it."),
+    _l("Moving the due date needs a reason, e.g. \"nytt beslut i KSAU\"."),
+    _l("Moving the event time needs a reason, e.g. \"nytt beslut i KSAU\"."),
+    _l("Say what to change: a title, description, priority, focus area, due date, event time or group."),
+    _l("Write a word or a case number to search for."),
+    _l("Only the one who holds the case, its group's members or the chair may give it back."),
 ]
 
 # What an attached file was found to be (engine.kernel.filetypes), for a refusal.
@@ -100,6 +105,7 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
     "confidential_reference": lambda p: _("The text names or links to a confidential case (%(cases)s); the "
                                           "information is public, so remove the reference.", **p),
     "nothing_to_publish": lambda p: _("This case has no step that publishes information now."),
+    "edit_closed": lambda p: _("The case is closed, so this no longer matters; reopen it first if it must change."),
 }
 
 

@@ -183,6 +183,10 @@ def history_line(entry: Mapping[str, Any]) -> str:
         return _("%(name)s removed a file", name=name)
     if trigger == "@judge":
         return _("%(name)s judged a measure", name=name)
+    if trigger == "@edit":
+        return _("%(name)s changed the case", name=name)
+    if trigger == "@unassign":
+        return _("%(name)s gave the case back", name=name)
     if trigger == "@assign":
         if entry.get("group"):
             return _("%(name)s handed the case over to %(group)s", name=name, group=group_label(entry["group"]))

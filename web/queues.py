@@ -22,7 +22,7 @@ from web.engine_messages import engine_message
 from web.formatting import due_status, labels, language, local_date
 from web.support import actor, eng, now
 
-__all__ = ["QUEUE_NAMES", "bp"]
+__all__ = ["FILTERS", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
@@ -69,7 +69,8 @@ def _known(name: str, allowed: Container[str], message: str, errors: dict[str, s
     return value
 
 
-def _filters(errors: dict[str, str]) -> QueueFilter:
+def request_filters(errors: dict[str, str]) -> QueueFilter:
+    """The queue filters of the request's query string; a wrong one is named in `errors` and left out."""
     tz, registry = eng().tz, eng().registry
     group = _known("group", group_ids(eng()), _("Unknown group; choose one from the list."), errors)
     workflow = _known("workflow", registry.current, _("Unknown workflow; choose one from the list."), errors)
@@ -86,7 +87,7 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
     )
 
 
-def _display(rows: list[CaseSummary]) -> list[SimpleNamespace]:
+def display_rows(rows: list[CaseSummary]) -> list[SimpleNamespace]:
     """The queue's rows with their labels, local due date and due status worked out once here,
     rather than by a dozen template calls per row."""
     names, when, lang = labels(), now(), language()
@@ -118,7 +119,7 @@ def todo() -> Any:
     filters = QueueFilter(agreement_id=selected_agreement_id())
     yours = list_queue(eng(), actor(), "todo", filters=filters, limit=TODO_SIZE, now=now())
     untaken = list_queue(eng(), actor(), "unassigned", filters=filters, limit=TODO_SIZE, now=now())
-    return render_template("todo.html", yours=_display(yours), untaken=_display(untaken),
+    return render_template("todo.html", yours=display_rows(yours), untaken=display_rows(untaken),
                            n_yours=counts.get("todo", len(yours)), n_untaken=counts.get("unassigned", len(untaken)))
 
 
@@ -129,7 +130,7 @@ def queue(name: str) -> Any:
     if name not in QUEUE_NAMES:
         abort(404)
     errors: dict[str, str] = {}
-    filters = _filters(errors)
+    filters = request_filters(errors)
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     size = current_app.config["PAGE_SIZE"]
     try:
@@ -139,5 +140,5 @@ def queue(name: str) -> Any:
         errors[exc.field] = engine_message(exc)
         rows = []
     args = {k: request.args[k] for k in FILTERS if request.args.get(k)}
-    return render_template("queue.html", name=name, rows=_display(rows[:size]), page=page, has_next=len(rows) > size,
-                           args=args, errors=errors)
+    return render_template("queue.html", name=name, rows=display_rows(rows[:size]), page=page,
+                           has_next=len(rows) > size, args=args, errors=errors)

@@ -20,12 +20,13 @@ from engine.kernel.events import Assigned, CaseOpened, Commented
 from engine.kernel.text import check_storable
 from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
+from engine.store import search_index
 from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 from engine.workflow.definition import Definition
 
-__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
-           "follow", "open_case", "open_in", "openable"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "check_due",
+           "check_event_at", "check_fields", "claim", "comment", "follow", "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -76,6 +77,37 @@ def _owning_group(session: Session, req: OpenRequest, actor: Actor, definition: 
     return gid
 
 
+def check_fields(eng: Engine, *, title: str | None = None, focus_area: str | None = None,
+                 priority: str | None = None) -> None:
+    """The title, focus area and priority a person gives (opening or editing), each checked if given."""
+    if title is not None and not title.strip():
+        raise ValidationError("title", "Give the case a title.")
+    if title is not None and len(title.strip()) > 200:
+        raise ValidationError("title", "A title is at most 200 characters; put details in the description.")
+    if focus_area is not None and focus_area not in eng.config.focus_area_keys:
+        raise ValidationError("focus_area", f"Unknown focus area {focus_area!r}; choose one of: "
+                              f"{', '.join(sorted(eng.config.focus_area_keys))}.")
+    if priority is not None and priority not in PRIORITIES:
+        raise ValidationError("priority", f"Priority is one of {', '.join(PRIORITIES)}.")
+
+
+def check_due(eng: Engine, due: dt.date, actor: Actor, now: dt.datetime) -> None:
+    """A due date from today to ten years ahead (the system may give a passed one: it catches up)."""
+    today = now.astimezone(eng.tz).date()
+    # Due in the past, a case would be overdue, and escalated, the moment it opens. The system
+    # may: catching up after downtime, it opens a missed occurrence due when it was due.
+    if due < today and not actor.is_system:
+        raise ValidationError("due", "The due date has passed. Choose today or a later date.")
+    if due > today + HORIZON:
+        raise ValidationError("due", "The due date is more than 10 years ahead; check the year.")
+
+
+def check_event_at(event_at: dt.datetime, now: dt.datetime) -> None:
+    """The time of a meeting or review: within ten years of now."""
+    if abs(to_utc(event_at, "event_at") - now) > HORIZON:
+        raise ValidationError("event_at", "That is more than 10 years from now; check the year.")
+
+
 # The refusals of opening, named so the interfaces can translate them.
 SYSTEM_ONLY = ("Samverkan opens this kind of case itself, on its schedule or for the agreement's renewal; "
                "it cannot be opened by hand. Open an action under it instead.")
@@ -102,28 +134,15 @@ def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]
 def _validate(eng: Engine, req: OpenRequest) -> None:
     check_storable(workflow=req.workflow, title=req.title, group=req.group, description=req.description,
                    focus_area=req.focus_area, priority=req.priority, assignee=req.assignee)
-    if not req.title.strip():
-        raise ValidationError("title", "Give the case a title.")
-    if len(req.title) > 200:
-        raise ValidationError("title", "A title is at most 200 characters; put details in the description.")
-    if req.focus_area is not None and req.focus_area not in eng.config.focus_area_keys:
-        raise ValidationError("focus_area", f"Unknown focus area {req.focus_area!r}; choose one of: "
-                              f"{', '.join(sorted(eng.config.focus_area_keys))}.")
-    if req.priority not in PRIORITIES:
-        raise ValidationError("priority", f"Priority is one of {', '.join(PRIORITIES)}.")
+    check_fields(eng, title=req.title, focus_area=req.focus_area, priority=req.priority)
 
 
 def _check_dates(eng: Engine, req: OpenRequest, actor: Actor, now: dt.datetime) -> None:
     """The web form, the API and the CLI refuse the same dates, because the engine does."""
-    today = now.astimezone(eng.tz).date()
-    # Due in the past, a case would be overdue, and escalated, the moment it opens. The system
-    # may: catching up after downtime, it opens a missed occurrence due when it was due.
-    if req.due is not None and req.due < today and not actor.is_system:
-        raise ValidationError("due", "The due date has passed. Choose today or a later date.")
-    if req.due is not None and req.due > today + HORIZON:
-        raise ValidationError("due", "The due date is more than 10 years ahead; check the year.")
-    if req.event_at is not None and abs(to_utc(req.event_at, "event_at") - now) > HORIZON:
-        raise ValidationError("event_at", "That is more than 10 years from now; check the year.")
+    if req.due is not None:
+        check_due(eng, req.due, actor, now)
+    if req.event_at is not None:
+        check_event_at(req.event_at, now)
 
 
 def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: dt.datetime) -> CaseRow:
@@ -168,6 +187,7 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     waiting.refresh(eng, session, case, definition)
     watchers.watch(session, case.id, actor.user_id, now)  # the opener follows the case
     watchers.watch(session, case.id, assignee_id, now)
+    search_index.add(session, case.id, case.title, case.description)
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
     return case
@@ -296,6 +316,8 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
         watchers.watch(session, case_id, who.user_id, now)  # who comments follows the case
+        session.flush()
+        search_index.refresh(session, [case_id])
         eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row
 

@@ -57,8 +57,12 @@ _UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.v
 
 
 def append_log(eng: Engine, session: Session, case: CaseRow, trigger: str, from_state: str | None,
-               actor: str, now: dt.datetime, comment: str | None) -> TransitionLog:
-    """Append the case's next log row, recording the case as it now is, chained and signed."""
+               actor: str, now: dt.datetime, comment: str | None,
+               edit: tuple[str, str | None, str | None] | None = None) -> TransitionLog:
+    """Append the case's next log row, recording the case as it now is, chained and signed.
+
+    `edit` is what an edit changed: the field, its value before and after (signed with the row).
+    """
     assert case.id is not None
     keys = eng.audit_keys
     last = session.execute(_LAST_LOG, {"b_case": case.id}).first()
@@ -67,6 +71,8 @@ def append_log(eng: Engine, session: Session, case: CaseRow, trigger: str, from_
         "case_id": case.id, "seq": seq, "trigger": trigger, "from_state": from_state, "to_state": case.state,
         "actor": actor, "at": now, "comment": comment or None, "prev_hash": prev, "key_id": keys.current,
         "assignee_id": case.assignee_id, "group_id": case.group_id, "confidential": case.confidential}
+    if edit is not None:
+        values.update(zip(("field", "old_value", "new_value"), edit, strict=True))
     values["hash"] = signature(values, keys)
     result = session.execute(_INSERT_LOG, values)
     return TransitionLog(id=result.inserted_primary_key[0], **values)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
 
-__all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page"]
+__all__ = ["QUEUES", "ROWS", "QueueFilter", "capped_counts", "list_queue", "queue_page", "summaries", "where"]
 
 QUEUES = ("todo", "mine", "group", "unassigned", "overdue", "all")
 
@@ -49,7 +49,7 @@ _FILTERS = (("workflow", _C.c.workflow), ("state", _C.c.state), ("focus_area", _
 _NOW = bindparam("b_now", type_=UTCDateTime)
 _LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", type_=Integer)
 # A queue row is the case with the names the lists show, joined rather than fetched apart.
-_ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
+ROWS = (select(_C, _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
          .select_from(_C.outerjoin(_U, _U.c.id == _C.c.assignee_id).outerjoin(_G, _G.c.id == _C.c.group_id)))
 
 
@@ -93,7 +93,8 @@ def _conditions(shape: _Shape) -> tuple[Any, ...]:
     return tuple(conds)
 
 
-def _where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The conditions of `queue` for `actor` under the filters `f` (visibility included), and their binds."""
     shape = _shape(queue, actor, f)
     return _conditions(shape), _params(shape, actor, now, f)
 
@@ -120,10 +121,10 @@ def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: Que
 @lru_cache(maxsize=512)
 def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
     conds = _conditions(shape)
-    dated = (_ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
+    dated = (ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
              .limit(_LIMIT).offset(_OFFSET))
     count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
-    undated = _ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
+    undated = ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
     return dated, count_dated, undated
 
 
@@ -143,7 +144,8 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     return dated + list(undated)
 
 
-def _summaries(session: Session, rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
+def summaries(session: Session, rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
+    """Rows of `ROWS` (a case with its assignee's and group's names) as lists show them, with whom each waits for."""
     out = [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
     waits = waiting.views_of(session, [s["id"] for s in out])  # one query for the page
     for summary in out:
@@ -159,7 +161,7 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     with eng.db.read() as session:
         who = as_actor(session, actor)
         shape = _shape(queue, who, f)
-        return _summaries(session, _page(session, shape, _params(shape, who, now, f), limit, offset), now)
+        return summaries(session, _page(session, shape, _params(shape, who, now, f), limit, offset), now)
 
 
 def _encode(case: Any) -> str:
@@ -189,14 +191,14 @@ def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], lim
         dated = [*conds, _C.c.due_at.is_not(None)]
         if due_at is not None:
             dated.append(or_(_C.c.due_at > due_at, and_(_C.c.due_at == due_at, _C.c.id > case_id)))
-        rows = list(session.execute(_ROWS.where(*dated).order_by(_C.c.due_at, _C.c.id).limit(limit), params).all())
+        rows = list(session.execute(ROWS.where(*dated).order_by(_C.c.due_at, _C.c.id).limit(limit), params).all())
         if len(rows) == limit:
             return rows
         case_id = None
     undated = [*conds, _C.c.due_at.is_(None)]
     if case_id is not None:
         undated.append(_C.c.id > case_id)
-    return rows + list(session.execute(_ROWS.where(*undated).order_by(_C.c.id).limit(limit - len(rows)),
+    return rows + list(session.execute(ROWS.where(*undated).order_by(_C.c.id).limit(limit - len(rows)),
                                        params).all())
 
 
@@ -214,7 +216,7 @@ def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        rows = _after(session, *_where(queue, who, now, filters or QueueFilter()), limit + 1, after)
+        rows = _after(session, *where(queue, who, now, filters or QueueFilter()), limit + 1, after)
         more = len(rows) > limit
         rows = rows[:limit]
-        return _summaries(session, rows, now), _encode(rows[-1]) if more and rows else None
+        return summaries(session, rows, now), _encode(rows[-1]) if more and rows else None

@@ -103,6 +103,8 @@ HistoryEntry = TypedDict("HistoryEntry", {
     # @assign: to whom (a user name and its display name) or to which group
     "assignee": str | None, "assignee_name": str | None, "group": str | None,
     "with_assign": bool,  # the step an assignment fired (`on_assign`): `told` folds it into the assignment
+    # An edit ("@edit"): the field it changed, its value before and after; None on other rows.
+    "field": str | None, "before": str | None, "after": str | None,
 })
 
 
@@ -244,7 +246,8 @@ def _history(d: Definition, log: list[TransitionLog], names: dict[str, str]) -> 
                     "assignee": user, "assignee_name": names.get(user, user) if user else None, "group": group,
                     "with_assign": bool(t is not None and t.on_assign and prev is not None
                                         and prev["trigger"] == "@assign" and prev["actor"] == r.actor
-                                        and prev["at"] == _iso(r.at))})
+                                        and prev["at"] == _iso(r.at)),
+                    "field": r.field, "before": r.old_value, "after": r.new_value})
     return out
 
 

@@ -52,16 +52,20 @@ __all__ = [
     "assigned",
     "binds",
     "claims",
+    "edits",
+    "gives_back",
     "in_own_groups",
     "manages",
     "may_act",
     "may_administer",
     "may_claim",
+    "may_edit",
     "may_manage",
     "may_open",
     "may_remove_attachment",
     "may_see",
     "may_see_overview",
+    "may_unassign",
     "overseen",
     "oversees",
     "reach",
@@ -177,6 +181,33 @@ def may_see_overview(actor: Actor) -> bool:
 def may_administer(actor: Actor) -> bool:
     """Manage user accounts and anyone's API tokens: administrators and the system."""
     return actor.is_system or ADMIN in actor.roles
+
+
+# What the one who holds a case may correct in it themselves; moving its due date or its group
+# is its managers' (the owning group's members, the chair, an administrator).
+_HOLDER_EDITS = frozenset({"title", "description", "priority", "focus_area"})
+
+
+def edits(roles_on_case: Iterable[str], field: str) -> bool:
+    """Whether roles held on a case (`roles_on`, a view's `your_roles`) allow changing `field` of it."""
+    roles = frozenset(roles_on_case)
+    return manages(roles) or (field in _HOLDER_EDITS and "assignee" in roles)
+
+
+def may_edit(actor: Actor, case: CaseFacts, field: str) -> bool:
+    """Change `field` of a case: its managers any field; its assignee the title, description, priority, focus area."""
+    return actor.is_system or edits(roles_on(actor, case), field)
+
+
+def gives_back(roles_on_case: Iterable[str]) -> bool:
+    """Whether roles held on a case allow giving it back (leaving it without a holder)."""
+    roles = frozenset(roles_on_case)
+    return manages(roles) or "assignee" in roles
+
+
+def may_unassign(actor: Actor, case: CaseFacts) -> bool:
+    """Give the case back so that nobody holds it: the one who holds it, or whoever may manage it."""
+    return actor.is_system or gives_back(roles_on(actor, case))
 
 
 # The SQL forms. A statement's shape depends on the actor only through `Reach`; the values

@@ -2,14 +2,17 @@
 
 Each row's hash is an HMAC-SHA256 under a key kept outside the database
 (engine.store.audit_keys), over the row's content, the case as the row left it (assignee,
-group, confidentiality) and the previous row's hash. Without the key nobody can change,
-remove or insert a row, nor recompute the chain after doing so; and the case row must agree
-with its log's last row (state, version = seq, assignee, group, confidentiality), so a case
-edited behind its log is caught too.
+group, confidentiality), what an edit changed (field, old and new value) and the previous
+row's hash. Without the key nobody can change, remove or insert a row, nor recompute the chain
+after doing so; and the case row must agree with its log's last row (state, version = seq,
+assignee, group, confidentiality) and with the last edit of each edited field (title,
+description, priority, focus area, due date, event time), so a case edited behind its log is
+caught too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -25,7 +28,8 @@ from sqlmodel import Session, col, select
 from engine.store.audit_keys import AuditKeys
 from engine.store.models import CaseRow, TransitionLog
 
-__all__ = ["GENESIS", "AuditResult", "re_sign", "sign", "signature", "verify_chain"]
+__all__ = ["EDITED_COLUMNS", "GENESIS", "AuditResult", "logged_value", "re_sign", "sign", "signature",
+           "verify_chain"]
 
 GENESIS = "0" * 64
 _CHANGED = "content does not match its hash (changed after it was written)"
@@ -41,16 +45,34 @@ _RESIGN = (update(_LOG).where(_LOG.c.id == bindparam("b_id"))
 # What a row's signature covers, in this order; rows from before the keys covered only the first nine.
 _SIGNED = ("case_id", "seq", "trigger", "from_state", "to_state", "actor", "at", "comment", "prev_hash",
            "key_id", "assignee_id", "group_id", "confidential")
+# An edit's row covers these too (appended only when `field` is set, so every other row, and
+# every row written before edits existed, keeps the signature it has).
+_EDIT = ("field", "old_value", "new_value")
+# The case column each edited field is, for the fields `audit verify` holds the case row to
+# (the group is held by every row's `group_id` already).
+EDITED_COLUMNS = {"title": "title", "description": "description", "priority": "priority",
+                  "focus_area": "focus_area", "due": "requested_due_at", "event_at": "event_at"}
+
+
+def logged_value(value: Any) -> str | None:
+    """A case field's value as an edit's log row records it (times in UTC, ISO 8601)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 def _body(v: Mapping[str, Any], keyed: bool = True) -> bytes:
     fields = [v[name] for name in (_SIGNED if keyed else _SIGNED[:9])]
     fields[6] = fields[6].isoformat()
+    if keyed and v.get("field") is not None:
+        fields += [v[name] for name in _EDIT]
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _values(row: TransitionLog) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in _SIGNED}
+    return {name: getattr(row, name) for name in (*_SIGNED, *_EDIT)}
 
 
 def signature(values: Mapping[str, Any], keys: AuditKeys) -> str:
@@ -95,6 +117,8 @@ class _Check:
     def __init__(self, keys: AuditKeys, lenient: bool) -> None:
         self.keys, self.lenient = keys, lenient
         self.unchecked: set[str] = set()
+        # The last edit of each edited field, per case: (seq, field) -> what the case must hold.
+        self.edits: dict[int, dict[str, tuple[int, str | None]]] = {}
 
     def signature(self, row: TransitionLog) -> str | None:
         """What is wrong with the row's signature, if anything."""
@@ -126,6 +150,8 @@ class _Check:
             problem = self.signature(row)
             if problem:
                 return row.seq, problem, False
+            if row.field in EDITED_COLUMNS:
+                self.edits.setdefault(case_id, {})[row.field] = (row.seq, row.new_value)
             prev = row.hash
         if case is None:
             return rows[0].seq, f"log rows for case {case_id}, which does not exist", False
@@ -144,6 +170,21 @@ class _Check:
                 return (f"the case row says {name} {getattr(case, name)!r} where its log says {value!r} "
                         f"(the case was changed behind its log)")
         return None
+
+
+def _edited(session: Session, edits: dict[int, dict[str, tuple[int, str | None]]]) -> tuple[int, int, str] | None:
+    """The first case whose row differs from the last edit of an edited field: case, seq, problem."""
+    ids = sorted(edits)
+    columns = [_CASES.c[name] for name in EDITED_COLUMNS.values()]
+    for start in range(0, len(ids), 500):
+        rows = session.execute(sa_select(_CASES.c.id, *columns).where(_CASES.c.id.in_(ids[start:start + 500])))
+        for case_id, *values in sorted(rows, key=lambda r: r[0]):
+            held = dict(zip(EDITED_COLUMNS, values, strict=True))
+            for name, (seq, said) in sorted(edits[case_id].items()):
+                if logged_value(held[name]) != said:
+                    return case_id, seq, (f"the case row says {name} {logged_value(held[name])!r} where its last "
+                                          f"edit says {said!r} (the case was changed behind its log)")
+    return None
 
 
 def _cases(session: Session) -> dict[int, _Case]:
@@ -174,6 +215,9 @@ def verify_chain(session: Session, keys: AuditKeys, *, lenient: bool = False) ->
                 return AuditResult(False, len(cases), total, case_id, broken[0], broken[1], broken[2])
     for case_id in sorted(set(cases) - seen):
         return AuditResult(False, len(cases), total, case_id, 0, "has no log rows", True)
+    behind = _edited(session, check.edits)
+    if behind:
+        return AuditResult(False, len(cases), total, *behind, True)
     return AuditResult(True, len(cases), total, unchecked=frozenset(check.unchecked))
 
 

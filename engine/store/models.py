@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import DDL, JSON, BigInteger, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from engine.store.db import UTCDateTime
@@ -28,6 +28,7 @@ __all__ = [
     "Notice",
     "NoticePreference",
     "Period",
+    "SEARCH_TABLE",
     "ScheduleMark",
     "SchedulerHeartbeat",
     "TransitionLog",
@@ -181,6 +182,11 @@ class TransitionLog(SQLModel, table=True):
     assignee_id: int | None = None
     group_id: int | None = None
     confidential: bool | None = None
+    # An edit (trigger "@edit"): the field it changed, its value before and after (as
+    # engine.store.audit.logged_value writes them); None on every other row.
+    field: str | None = Field(default=None, max_length=32)
+    old_value: str | None = None
+    new_value: str | None = None
 
 
 class CaseComment(SQLModel, table=True):
@@ -381,3 +387,19 @@ class CitizenText(SQLModel, table=True):
     body: str
     published_by: str = Field(max_length=64)
     published_at: dt.datetime = _ts(index=True)
+# The full-text index of cases (engine.store.search_index): derived from the tables above, so
+# outside the metadata (on SQLite it is an FTS5 virtual table, which no model can declare), yet
+# made and dropped with them, so a schema made by `create_all` has it as a migrated one does.
+SEARCH_TABLE = "case_search"
+_SEARCH_DDL = {
+    "postgresql": (f"CREATE TABLE IF NOT EXISTS {SEARCH_TABLE} (case_id integer PRIMARY KEY REFERENCES cases (id), "
+                   "document tsvector NOT NULL)",
+                   f"CREATE INDEX IF NOT EXISTS ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document)"),
+    # The words as written (å, ä and ö kept apart from a and o); a query's words are stemmed.
+    "sqlite": (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TABLE} USING fts5(title, body, "
+               "tokenize = 'unicode61 remove_diacritics 0')",),
+}
+for _dialect, _statements in _SEARCH_DDL.items():
+    for _statement in _statements:
+        event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
+event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))  # type: ignore[no-untyped-call]

@@ -1,6 +1,6 @@
 """Export every table as versioned JSON lines, and import such a file into an empty database.
 
-The format: a header line `{"format": "samverkan-export", "version": 2, "exported_at": ...,
+The format: a header line `{"format": "samverkan-export", "version": 3, "exported_at": ...,
 "tables": [...], "counts": {...}}`, then one line `{"table": ..., "row": {...}}` per row,
 tables in foreign-key order and rows by primary key, times as ISO 8601 in UTC. Keys are
 sorted, so an export of the same data is byte-identical from SQLite and PostgreSQL (apart
@@ -20,7 +20,10 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
-from engine.store import models  # noqa: F401  (registers every table on the metadata)
+from engine.store import (
+    models,  # noqa: F401  (registers every table on the metadata)
+    search_index,
+)
 from engine.store.audit import AuditResult, re_sign, verify_chain
 from engine.store.audit_keys import AuditKeys
 from engine.store.db import Database
@@ -33,10 +36,11 @@ __all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "FileSource", "RowCheck", "Tra
            "export_to", "import_from", "tables_in_order"]
 
 FORMAT = "samverkan-export"
-VERSION = 2
+VERSION = 3
 # Columns added since an older version of the format: absent from such a file, they are empty.
 _ADDED_SINCE: dict[int, dict[str, tuple[str, ...]]] = {
     1: {"transition_log": ("key_id", "assignee_id", "group_id", "confidential")},
+    2: {"transition_log": ("field", "old_value", "new_value")},
 }
 # Left out of an export unless secrets are asked for; filled on import so rows stay valid.
 SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("password_hash", "session_nonce"),
@@ -221,6 +225,7 @@ def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_
         result.audit = audit
         if files is not None:
             result.files = _bring_files(session, files)
+        search_index.rebuild(session)  # an index, not data: never in the file, made anew from the rows
         _reset_sequences(session, db)
     result.rows = sum(result.counts.values())
     return result

@@ -16,8 +16,8 @@ from engine.workflow.definition import Definition, parse_definition
 __all__ = ["ENGINE_TRIGGERS", "StoredReferences"]
 
 # The log's own triggers besides a definition's: opening a case, (re)assigning it, reminding about it,
-# attaching and removing files.
-ENGINE_TRIGGERS = frozenset({"@open", "@assign", "@remind", "@attach", "@detach"})
+# attaching and removing files, editing it, giving it back, judging a measure of a plan.
+ENGINE_TRIGGERS = frozenset({"@open", "@assign", "@remind", "@attach", "@detach", "@edit", "@unassign", "@judge"})
 
 
 class StoredReferences:

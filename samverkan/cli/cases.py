@@ -1,4 +1,4 @@
-"""`samverkan case ...`: open, fire, assign, comment on, attach files to, show and list cases."""
+"""`samverkan case ...`: open, fire, assign, edit, give back, comment on, attach to, show, list, search cases."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def _print_case(view: CaseView) -> None:
                    f"{a['uploaded_at']}")
     for h in view.get("history", []):
         comment = f" — {h['comment']}" if h["comment"] else ""
-        click.echo(f"  {h['seq']:>3} {h['at']} {h['actor']}: {h['trigger']} "
-                   f"{h['from'] or '∅'} → {h['to']}{comment}")
+        change = (f"{h['field']}: {h['before'] or '∅'} → {h['after'] or '∅'}" if h.get("field")
+                  else f"{h['from'] or '∅'} → {h['to']}")
+        click.echo(f"  {h['seq']:>3} {h['at']} {h['actor']}: {h['trigger']} {change}{comment}")
 
 
 def register(main: click.Group) -> None:
@@ -180,6 +181,7 @@ def register(main: click.Group) -> None:
                        f"due {r['due_at'] or '-':<21} {r['assignee'] or '-':<12} {r['title']}{flag}")
         click.echo(f"{len(rows)} case(s) in queue '{queue}'.")
 
+    _register_corrections(case)
 
 def _register_files(group: click.Group) -> None:
     """Add `case attach` and `case detach` to the `case` group."""
@@ -219,3 +221,75 @@ def _register_files(group: click.Group) -> None:
 
         gone = remove(state.engine, case_id, file_id, as_user)
         click.echo(f"Removed file {gone['id']} ({gone['name']}) from case {case_id}.")
+
+
+
+def _register_corrections(case: click.Group) -> None:
+    """Add `case edit`, `case unassign` and `case search` to the `case` group."""
+
+    @case.command("edit")
+    @click.argument("case_id", type=int)
+    @click.option("--title", help="New title.")
+    @click.option("--description", help="New description.")
+    @click.option("--priority", type=click.Choice(["low", "normal", "high"]))
+    @click.option("--focus-area", help="Focus area key (an empty value clears it).")
+    @click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="New due date (YYYY-MM-DD); needs --reason.")
+    @click.option("--event-at", help="New time of the meeting or review (ISO 8601); needs --reason.")
+    @click.option("--reason", help="Why a date moves, e.g. \"nytt beslut i KSAU\".")
+    @click.option("--group", help="Group key to move the case to (nobody holds it there).")
+    @click.option("--as", "as_user", required=True, help="User name of who edits.")
+    @click.option("--expected-version", type=int, help="Refuse if the case has moved past this version.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @friendly
+    def edit_cmd(state: State, case_id: int, title: str | None, description: str | None, priority: str | None,
+                 focus_area: str | None, due: dt.datetime | None, event_at: str | None, reason: str | None,
+                 group: str | None, as_user: str, expected_version: int | None, as_json: bool) -> None:
+        """Change fields of case CASE_ID; each change is a row in its history."""
+        from engine.cases.editing import Edit, edit
+        from engine.cases.views import get_case
+
+        req = Edit(title=title, description=description, priority=priority, focus_area=focus_area,
+                   due=due.date() if due else None, event_at=parse_time(event_at), group=group, reason=reason)
+        edit(state.engine, case_id, as_user, req, expected_version=expected_version)
+        view = get_case(state.engine, case_id, as_user)
+        emit_json(view) if as_json else _print_case(view)
+
+    @case.command("unassign")
+    @click.argument("case_id", type=int)
+    @click.option("--as", "as_user", required=True)
+    @click.option("--expected-version", type=int)
+    @click.pass_obj
+    @friendly
+    def unassign_cmd(state: State, case_id: int, as_user: str, expected_version: int | None) -> None:
+        """Give case CASE_ID back ("lämna tillbaka"): nobody holds it, its group is told."""
+        from engine.cases.editing import unassign
+        from engine.cases.views import get_case
+
+        unassign(state.engine, case_id, as_user, expected_version=expected_version)
+        _print_case(get_case(state.engine, case_id, as_user))
+
+    @case.command("search")
+    @click.argument("text")
+    @click.option("--as", "as_user", required=True)
+    @click.option("--workflow")
+    @click.option("--state", "state_key")
+    @click.option("--focus-area")
+    @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    @friendly
+    def search_cmd(state: State, text: str, as_user: str, workflow: str | None, state_key: str | None,
+                   focus_area: str | None, limit: int, as_json: bool) -> None:
+        """Find cases by TEXT (words in title, description, comments; or a case number like #12), best first."""
+        from engine.cases.queues import QueueFilter
+        from engine.cases.search import search
+
+        rows = search(state.engine, as_user, text, limit=limit,
+                      filters=QueueFilter(workflow=workflow, state=state_key, focus_area=focus_area))
+        if as_json:
+            emit_json(rows)
+            return
+        for r in rows:
+            click.echo(f"#{r['id']:<6} {r['workflow']:<22} {r['state']:<20} {r['assignee'] or '-':<12} {r['title']}")
+        click.echo(f"{len(rows)} case(s) found.")

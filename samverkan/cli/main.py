@@ -11,6 +11,7 @@ from samverkan.cli import (
     notifications,
     report,
     schedule,
+    search,
     serve,
     tokens,
     transfer,
@@ -63,7 +64,8 @@ def init(state: State, demo: bool, create_database: bool) -> None:
             click.echo(f"  {username:<14} {name}")
 
 
-for _module in (cases, users, workflows, audit, schedule, serve, cluster, notifications, transfer, report, tokens):
+for _module in (cases, users, workflows, audit, schedule, serve, cluster, notifications, transfer, report, tokens,
+                search):
     _module.register(main)
 
 

@@ -95,7 +95,8 @@ def test_case_open_assign_fire_show(demo: Path) -> None:
         (4, "start", "assigned", "in_progress", "socialchef"),
     ]
     assert set(shown["history"][0]) == {"seq", "trigger", "label", "past", "from", "to", "actor", "actor_name", "at",
-                                        "comment", "assignee", "assignee_name", "group", "with_assign"}
+                                        "comment", "assignee", "assignee_name", "group", "with_assign", "field",
+                                        "before", "after"}
     assert shown["history"][3]["label"] == {"sv": "Påbörja", "en": "Start"}
     assert shown["history"][3]["past"] == {"sv": "påbörjade", "en": "started"}
 
@@ -248,3 +249,25 @@ def test_missing_config_and_uninitialised_database(tmp_path: Path) -> None:
     _one_error_line(run_cli(config, "case", "list", "--as", "polis"),
                     r"^error: the database cannot be used \(no such table: users\); .*run `samverkan init`")
     _one_error_line(run_cli(config, "audit", "verify"), r"no such table")
+
+
+def test_case_edit_unassign_search_and_the_audit(demo: Path) -> None:
+    case = str(_json(demo, "case", "open", "action", "--title", "Klotter på skolan", "--as", "socialchef",
+                     "--group", "socialnamnden", "--assignee", "socialchef")["id"])  # type: ignore[index]
+    _one_error_line(run_cli(demo, "case", "edit", case, "--due", "2099-01-01", "--as", "socialchef"),
+                    r"^error: .*due date is more than 10 years ahead")
+    _one_error_line(run_cli(demo, "case", "edit", case, "--due", "2027-06-01", "--as", "socialchef"),
+                    r"^error: Moving the due date needs a reason")
+    edited = _json(demo, "case", "edit", case, "--title", "Klottret sanerat", "--due", "2027-06-01",
+                   "--reason", "nytt beslut i KSAU", "--as", "socialchef", "--expected-version", "1")
+    assert isinstance(edited, dict)
+    assert [(h["field"], h["after"], h["comment"]) for h in edited["history"][-2:]] == [
+        ("title", "Klottret sanerat", None), ("due", "2027-06-01T21:59:59Z", "nytt beslut i KSAU")]
+    text = run_cli(demo, "case", "show", case, "--as", "socialchef", check=True).stdout
+    assert "@edit title: Klotter på skolan → Klottret sanerat" in text
+    given = run_cli(demo, "case", "unassign", case, "--as", "socialchef", check=True).stdout
+    assert "assignee: -" in given
+    found = _json(demo, "case", "search", "klotter", "--as", "socialchef")
+    assert int(case) in [c["id"] for c in found]  # type: ignore[union-attr]
+    assert run_cli(demo, "search", "rebuild", check=True).stdout.startswith("Search index rebuilt: ")
+    assert "every chain intact" in run_cli(demo, "audit", "verify", check=True).stdout

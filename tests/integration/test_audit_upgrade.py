@@ -29,7 +29,8 @@ _LOG = TransitionLog.__table__  # type: ignore[attr-defined]
 
 def _as_before_the_keys(conn: Any) -> None:
     """Rewrite every chain as the engine wrote it before: SHA-256 without a key, no case fields."""
-    old = [c for c in _LOG.columns if c.name not in ("key_id", "assignee_id", "group_id", "confidential")]
+    old = [c for c in _LOG.columns if c.name not in ("key_id", "assignee_id", "group_id", "confidential", "field",
+                                                      "old_value", "new_value")]
     rows = [dict(r._mapping) for r in conn.execute(select(*old).order_by(_LOG.c.case_id, _LOG.c.seq))]
     for case_id in {r["case_id"] for r in rows}:
         forge([r for r in rows if r["case_id"] == case_id], "unkeyed")

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect
 from sqlmodel import select
 
+from engine.store import search_index
 from engine.store.db import Database
 from engine.store.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
 from tests.support import run_cli, write_config
@@ -32,12 +33,14 @@ def test_init_migrates_an_empty_database_idempotently(empty_url: str, tmp_path: 
             again = [s.exec(select(func.count()).select_from(m)).one()
                      for m in (Agreement, Group, Period, WorkflowDefinitionRow)]
         assert again == counts, "a second init adds nothing"
+        index = search_index.tables(db.dialect)  # the full-text index: derived, so outside the models
         with db.engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": search_index.outside_index}
+            ctx = MigrationContext.configure(conn, opts=opts)
             assert ctx.get_current_revision() is not None
             assert compare_metadata(ctx, metadata) == []
         assert set(inspect(db.engine).get_table_names()) == {t.name for t in metadata.sorted_tables} | {
-            "alembic_version"}
+            "alembic_version"} | index
     finally:
         db.dispose()
 

@@ -116,7 +116,7 @@ def test_export_lines_follow_foreign_keys_and_primary_keys(source: Engine) -> No
     lines = [json.loads(line) for line in _export(source).splitlines()]
     header, rows = lines[0], lines[1:]
     assert header["format"] == "samverkan-export"
-    assert header["version"] == 2
+    assert header["version"] == 3
     assert header["exported_at"].endswith("Z")
     order = header["tables"]
     assert order.index("agreements") < order.index("cases") < order.index("transition_log")

@@ -1,4 +1,4 @@
-"""Cases through the API: queues with cursors, one case, open, fire, assign, comment."""
+"""Cases through the API: queues with cursors, search, one case, open, fire, assign, edit, give back, comment."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from engine.cases import commands as casework
+from engine.cases import editing
 from engine.cases.firing import fire
 from engine.cases.overview import group_ids
 from engine.cases.queues import QUEUES, QueueFilter, queue_page
+from engine.cases.search import search
 from engine.cases.views import CaseView, comment_of, get_case
 from engine.kernel.bounds import start_of_day, to_utc
 from engine.kernel.errors import NotFound, ValidationError
@@ -34,6 +36,10 @@ _LIST_PARAMS = (
     Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
           "Cases per page."),
     Param("cursor", "query", {"type": "string"}, "The `next_cursor` of the previous page."),
+    Param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200},
+          "Search: words in the title, description and comments (Swedish stemming), or a case number "
+          "(`#12` or `12`); answers the best matches first, among every case you may see (the queue "
+          "filters apply, `queue` does not), in one page without a cursor."),
 )
 
 
@@ -59,9 +65,14 @@ def _filters(workflow: str | None, state: str | None, focus_area: str | None, gr
           response=ref("CasePage"))
 def list_cases(queue: str, workflow: str | None, state: str | None, focus_area: str | None, group: str | None,
                due_before: dt.date | None, due_after: dt.date | None, limit: int,
-               cursor: str | None) -> dict[str, Any]:
-    """A page of the queue, in the same order as the web interface's."""
+               cursor: str | None, q: str | None) -> dict[str, Any]:
+    """A page of the queue, in the same order as the web interface's; or the best matches of a search."""
     filters = _filters(workflow, state, focus_area, group, due_before, due_after)
+    if q is not None:
+        if cursor is not None:
+            raise ValidationError("cursor", "A search answers one page, best matches first; leave out the cursor "
+                                            "and raise the limit (at most 200) instead.")
+        return {"items": search(eng(), caller(), q, filters=filters, limit=limit, now=now()), "next_cursor": None}
     items, following = queue_page(eng(), caller(), queue, filters=filters, limit=limit, cursor=cursor, now=now())
     return {"items": items, "next_cursor": following}
 
@@ -196,3 +207,47 @@ def add_comment(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         raise ValidationError("body", str(exc)) from None
     return dict(comment_of(eng(), row))
+
+
+_EDIT_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["expected_version"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": _TEXT,
+        "priority": {"type": "string", "enum": list(casework.PRIORITIES)},
+        "focus_area": {**nullable(_NAME), "description": "A focus area key; null clears it."},
+        "due": {"type": "string", "format": "date", "description": "New due date (YYYY-MM-DD); needs `reason`."},
+        "event_at": {"type": "string", "format": "date-time",
+                     "description": "New time of the meeting or review (with offset); needs `reason`."},
+        "group": {**_NAME, "description": "Move the case to this group; nobody holds it there."},
+        "reason": {**_TEXT, "description": "Why a date moves, e.g. \"nytt beslut i KSAU\"; shown in the history."},
+        "expected_version": {**VERSION, "description": "The case's version you read; 409 if it changed."},
+    },
+}
+
+
+@endpoint("PATCH", "/cases/{case_id}", summary="Change fields of a case; each change is a row in its history.",
+          params=(_CASE_ID,), body=_EDIT_BODY, response=ref("Case"), errors=(403, 409))
+def edit_case(case_id: int, body: dict[str, Any]) -> CaseView:
+    """Edit, then answer with the case as it is now (422 names a wrong field, 409 a stale version)."""
+    focus = (body["focus_area"] or "") if "focus_area" in body else None
+    due = body.get("due")
+    req = editing.Edit(title=body.get("title"), description=body.get("description"), priority=body.get("priority"),
+                       focus_area=focus, due=dt.date.fromisoformat(due) if due else None,
+                       event_at=_event_at(body.get("event_at")), group=body.get("group"), reason=body.get("reason"))
+    editing.edit(eng(), case_id, caller(), req, expected_version=body["expected_version"], now=now())
+    return get_case(eng(), case_id, caller(), now=now())
+
+
+_UNASSIGN_BODY = {
+    "type": "object", "additionalProperties": False, "required": ["expected_version"],
+    "properties": {"expected_version": VERSION},
+}
+
+
+@endpoint("POST", "/cases/{case_id}/unassign", summary="Give a case back, so that nobody holds it.",
+          params=(_CASE_ID,), body=_UNASSIGN_BODY, response=ref("Case"), errors=(403, 409))
+def unassign_case(case_id: int, body: dict[str, Any]) -> CaseView:
+    """Give back, then answer with the case as it is now."""
+    editing.unassign(eng(), case_id, caller(), expected_version=body["expected_version"], now=now())
+    return get_case(eng(), case_id, caller(), now=now())

@@ -66,7 +66,7 @@ COMPONENTS: dict[str, Any] = {
         "seq": {"type": "integer"}, "trigger": _STR,
         "label": {**nullable(_LABELS), "description": "The trigger's label in the case's definition version; "
                                                       "null for the engine's own @open, @assign, @remind, "
-                                                      "@attach and @detach."},
+                                                      "@attach, @detach, @edit, @unassign and @judge."},
         "past": {**nullable(_LABELS), "description": "How the history tells it, in the past tense "
                                                      "(\"påbörjade\"); null where the workflow declares none."},
         "from": nullable(_STR), "to": _STR, "actor": _STR,
@@ -77,8 +77,13 @@ COMPONENTS: dict[str, Any] = {
         "group": {**nullable(_STR), "description": "@assign: the group the case was handed to."},
         "with_assign": {"type": "boolean", "description": "The step an assignment fired in the same change "
                                                           "(the workflow marks it on_assign)."},
-    }, description="One row of the case's transition log (@open, @assign, @remind, the triggers fired; @attach "
-                   "and @detach, whose comment names the file, its size and its SHA-256)."),
+        "field": {**nullable(_STR), "description": "An @edit: the field it changed (title, description, priority, "
+                                                   "focus_area, due, event_at, group); else null."},
+        "before": {**nullable(_STR), "description": "An @edit: the field's value before (times in UTC)."},
+        "after": {**nullable(_STR), "description": "An @edit: the field's value after (times in UTC)."},
+    }, description="One row of the case's transition log (@open, @assign, @remind, @edit, @unassign, the "
+                   "triggers fired; @attach and @detach, whose comment names the file, its size and its SHA-256; "
+                   "an @edit's comment is its reason)."),
     "Action": _object({
         "trigger": _STR, "label": _LABELS, "allowed": {"type": "boolean"},
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},

@@ -1,0 +1,142 @@
+"""Search: Swedish words in any inflection, in titles, descriptions and comments, or a case number; ranked;
+never a confidential case for someone who may not see it; kept right through edits, comments and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from engine.accounts.users import add_user
+from engine.cases.commands import OpenRequest, comment, open_case
+from engine.cases.editing import Edit, edit
+from engine.cases.periods import sync_from_config
+from engine.cases.queues import QueueFilter
+from engine.cases.search import search
+from engine.config.load import load_config
+from engine.kernel.errors import ValidationError
+from engine.runtime.engine import Engine
+from engine.store import search_index
+from engine.store.db import Database
+from engine.store.schema import alembic_config, upgrade
+from engine.store.transfer import export_to, import_from
+from engine.workflow.import_references import StoredReferences
+from samverkan.bootstrap import build_engine
+from tests.conftest import ROOT, T0, backends
+from tests.doubles import FixedClock
+from tests.support import empty_database
+
+
+def _ids(eng: Engine, who: str, query: str, **kw: object) -> list[int]:
+    """The ids `who` finds for `query`, best first."""
+    return [r["id"] for r in search(eng, who, query, **kw)]  # type: ignore[arg-type]
+
+
+def test_klotter_finds_klottret_sanerat(eng: Engine, open_case: Callable[..., int]) -> None:
+    klotter = open_case("action", title="Klottret sanerat", description="Vid busstationen.")
+    open_case("action", title="Trafikmätning på Storgatan")
+    assert _ids(eng, "member", "klotter") == [klotter]
+    assert _ids(eng, "member", "Klotter sanera") == [klotter]  # every word must match, in any inflection
+    assert _ids(eng, "member", "busstation") == [klotter]
+    assert _ids(eng, "member", "klotter storgatan") == []
+
+
+def test_words_in_comments_and_a_case_number_find_the_case(eng: Engine, open_case: Callable[..., int]) -> None:
+    first = open_case("action", title="Trygghetsvandring")
+    other = open_case("action", title="Möte om belysningen", description=f"Efter trygghetsvandringen, ärende {first}.")
+    comment(eng, first, "chair", "Fastighetsägaren lovade bättre belysning i tunneln.")
+    assert _ids(eng, "member", "tunneln") == [first]
+    assert _ids(eng, "member", f"#{first}")[0] == first
+    assert _ids(eng, "member", str(first)) == [first, other]  # the number itself first, then where it is written
+    # A match in the title ranks above one in the description or the comments.
+    assert _ids(eng, "member", "trygghetsvandring") == [first, other]
+    assert _ids(eng, "member", "belysning") == [other, first]
+
+
+def test_confidential_cases_are_never_found_by_outsiders(eng: Engine, open_case: Callable[..., int]) -> None:
+    secret = open_case("action", title="Hot mot tjänsteman", confidential=True)
+    comment(eng, secret, "chair", "Anmälan om olaga hot.")
+    public = open_case("action", title="Hot i skolan")
+    for who in ("outsider", "police", "security"):  # none of them is in socialnamnden or holds the case
+        assert _ids(eng, who, "hot") == [public], who
+        assert _ids(eng, who, f"#{secret}") == []
+        assert _ids(eng, who, "olaga") == []
+    assert set(_ids(eng, "member", "hot")) == {secret, public}  # the owning group sees it
+    assert set(_ids(eng, "chair", "hot")) == {secret, public}
+
+
+def test_the_queue_filters_apply(eng: Engine, open_case: Callable[..., int]) -> None:
+    drugs = open_case("action", title="Narkotika vid skolan", focus_area="drugs")
+    open_case("acute_matter", title="Narkotika i parken", focus_area="drugs")
+    assert _ids(eng, "chair", "narkotika", filters=QueueFilter(workflow="action")) == [drugs]
+    assert _ids(eng, "chair", "narkotika", filters=QueueFilter(focus_area="traffic")) == []
+
+
+def test_edits_and_comments_keep_the_index_in_step(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action", title="Nedskräpning")
+    edit(eng, case_id, "chair", Edit(title="Skadegörelse på lekplatsen", description="Gungorna trasiga"))
+    assert _ids(eng, "member", "nedskräpning") == []
+    assert _ids(eng, "member", "lekplats") == [case_id]
+    assert _ids(eng, "member", "gunga") == [case_id]
+
+
+def test_an_empty_search_says_what_to_write(eng: Engine) -> None:
+    with pytest.raises(ValidationError, match="Write a word or a case number") as refused:
+        search(eng, "chair", " -- ")
+    assert refused.value.field == "q"
+
+
+def test_rebuild_restores_an_index_that_was_lost(eng: Engine, open_case: Callable[..., int]) -> None:
+    case_id = open_case("action", title="Klottret sanerat")
+    with eng.db.write() as s:
+        s.execute(text(f"DELETE FROM {search_index.TABLE}"))
+    assert _ids(eng, "chair", "klotter") == []
+    with eng.db.write() as s:
+        assert search_index.rebuild(s) == 1
+    assert _ids(eng, "chair", "klotter") == [case_id]
+
+
+def test_an_imported_deployment_is_searchable(eng: Engine, open_case: Callable[..., int], tmp_path: Path) -> None:
+    case_id = open_case("action", title="Klotter")
+    edit(eng, case_id, "chair", Edit(title="Klottret sanerat", due=dt.date(2027, 4, 1), reason="nytt beslut"))
+    comment(eng, case_id, "chair", "Fasaden tvättad.")
+    out = io.StringIO()
+    export_to(eng.db, out, eng.now())
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    upgrade(Database(url))  # the migrations make the index, as `samverkan init` would on a new deployment
+    target = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=eng.clock)
+    references = StoredReferences(target.config.role_keys, target.config.focus_area_keys)
+    result = import_from(target.db, iter(out.getvalue().splitlines(keepends=True)), target.audit_keys,
+                         check_row=references)
+    assert result.audit is not None
+    assert result.audit.ok
+    assert _ids(target, "chair", "fasad") == [case_id]
+    assert _ids(target, "chair", "sanerat") == [case_id]
+    target.db.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", backends())
+def test_the_migration_indexes_the_cases_already_there(backend: str, tmp_path: Path) -> None:
+    with empty_database(backend, tmp_path) as url:
+        db = Database(url)
+        upgrade(db)
+        eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(T0))
+        with eng.db.write() as s:
+            sync_from_config(s, eng.config, T0)
+            add_user(s, eng.config, "chair", name="Chair", email="c@example.org", now=T0,
+                     roles=[("chair", "trygghetsgruppen")])
+        row = open_case(eng, OpenRequest("action", "Klottret sanerat", group="socialnamnden"), "chair")
+        assert row.id is not None
+        comment(eng, row.id, "chair", "Fasaden tvättad.")
+        command.downgrade(alembic_config(db), "-1")  # as a deployment was before search
+        upgrade(db)
+        assert _ids(eng, "chair", "fasad") == [row.id]
+        assert _ids(eng, "chair", "klotter") == [row.id]
+        eng.db.dispose()
+        db.dispose()
