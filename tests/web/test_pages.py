@@ -77,7 +77,7 @@ def test_chair_overview_gives_totals_first_then_the_cases_sortable(web, open_cas
     # Totals first, then per group (not group × focus area), most overdue first.
     assert page.index("3 försenade") < page.index("2 i Socialnämnden") < page.index("1 i Kultur- och fritidsnämnden")
     assert page.index("1 i Kultur") < page.index(f"#{older} ") < page.index(f"#{other} ") < page.index(f"#{newer} ")
-    assert "väntar på dig" not in page  # the hook stays hidden until the engine's waiting_for fills it
+    assert "0 väntar på dig" in page  # nothing here waits for the chair in person: the groups hold it
     assert page.count('type="checkbox" name="case"') == 3
     assert "ingen (gruppen)" in page
     assert "aldrig" in page
