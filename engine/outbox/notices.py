@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -113,18 +114,18 @@ _PREFS = NoticePreference.__table__  # type: ignore[attr-defined]
 # and building a statement, or loading the whole case as an object, costs more than running it.
 _ENQUEUE = {name: dialect.insert(_NOTICES).on_conflict_do_nothing(index_elements=["idempotency_key"])
             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
-_BRIEF = (select(_CASES.c.id, _CASES.c.title, _CASES.c.workflow, _CASES.c.state, _CASES.c.confidential,
+_BRIEF = (core_select(_CASES.c.id, _CASES.c.title, _CASES.c.workflow, _CASES.c.state, _CASES.c.confidential,
                  _CASES.c.assignee_id, _CASES.c.group_id, _GROUPS.c.key, _CASES.c.focus_area, _CASES.c.due_at,
                  _CASES.c.event_at, _CASES.c.agreement_id)
           .join(_GROUPS, _GROUPS.c.id == _CASES.c.group_id).where(_CASES.c.id == bindparam("b_case")))
-_WITH_ROLE = (select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
+_WITH_ROLE = (core_select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
               .join(_GROUPS, _GROUPS.c.id == _MEMBERS.c.group_id)
               .where(_MEMBERS.c.role == bindparam("b_role"), _USERS.c.disabled.is_(False)).distinct())
 _WITH_ROLE_IN = _WITH_ROLE.where(_GROUPS.c.agreement_id == bindparam("b_agreement"))
-_MEMBER_IDS = (select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
+_MEMBER_IDS = (core_select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
                .where(_MEMBERS.c.group_id == bindparam("b_group"), _USERS.c.disabled.is_(False)).distinct())
-_ACTIVE = select(_USERS.c.id).where(_USERS.c.id == bindparam("b_user"), _USERS.c.disabled.is_(False))
-_MODES = select(_PREFS.c.user_id, _PREFS.c.mode).where(_PREFS.c.user_id.in_(bindparam("b_users", expanding=True)))
+_ACTIVE = core_select(_USERS.c.id).where(_USERS.c.id == bindparam("b_user"), _USERS.c.disabled.is_(False))
+_MODES = core_select(_PREFS.c.user_id, _PREFS.c.mode).where(_PREFS.c.user_id.in_(bindparam("b_users", expanding=True)))
 
 
 def enqueue(session: Session, *, key: str, kind: str, case_id: int | None, recipient_id: int,
