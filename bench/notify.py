@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import smtplib
 import socket
 import subprocess
@@ -152,7 +153,14 @@ def run(n: int, port: int, url: str) -> None:
     # The bare loop runs before and after the deliverer, so a busy machine skews both alike.
     t_bare_before = bare()
     t0 = time.perf_counter()
-    summary = deliver_pending(eng, NOW)
+    if os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=N: the deliverer under cProfile, its N top entries
+        import cProfile
+        import pstats
+        profile = cProfile.Profile()
+        summary = profile.runcall(deliver_pending, eng, NOW)
+        pstats.Stats(profile, stream=sys.stdout).sort_stats("tottime").print_stats(int(os.environ["BENCH_PROFILE"]))
+    else:
+        summary = deliver_pending(eng, NOW)
     t_deliver = time.perf_counter() - t0
     assert summary.messages == n, summary
     t_bare = (t_bare_before + bare()) / 2
