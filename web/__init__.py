@@ -62,6 +62,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         cases,
         chair,
         errors,
+        floor,
         formatting,
         notices,
         ops,
@@ -105,7 +106,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
-    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar):
+    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar, floor):
         app.register_blueprint(module.bp)
 
     @app.before_request
