@@ -46,7 +46,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,9 +54,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select  # noqa: E402
 
 from bench.support.national import national_config  # noqa: E402
+from bench.support.schemas import postgres_schema  # noqa: E402
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_case  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
@@ -112,16 +112,8 @@ def database(kind: str, base: str | None, tmp: Path, n: int) -> Iterator[str]:
         yield f"sqlite:///{tmp}/pages{n}.db"
         return
     assert base
-    schema = f"bench_pages_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema(base, "bench_pages") as url:
+        yield url
 
 
 # --- seeding ---------------------------------------------------------------------------------
