@@ -13,14 +13,17 @@ from typing import Any
 
 from sqlmodel import Session
 
+from engine.cases import waiting, watchers
 from engine.kernel.events import (
     Assigned,
     CaseOpened,
+    Commented,
     DeadlineEvent,
     DeadlineReminder,
     Event,
     PeriodLapsed,
     Reminded,
+    Transitioned,
 )
 from engine.outbox import notices as outbox
 from engine.outbox.notices import CaseBrief
@@ -64,6 +67,8 @@ class Rules:
         listeners.subscribe(DeadlineEvent, self.on_deadline)  # reminders, due and escalations alike
         listeners.subscribe(PeriodLapsed, self.on_period_lapsed)
         listeners.subscribe(Reminded, self.on_manual_reminder)
+        listeners.subscribe(Transitioned, self.on_transitioned)
+        listeners.subscribe(Commented, self.on_commented)
 
     # --- recipients -------------------------------------------------------------------
 
@@ -99,22 +104,35 @@ class Rules:
     # --- rules ------------------------------------------------------------------------
 
     def on_opened(self, session: Session, event: CaseOpened) -> None:
-        """Opened with an assignee: tell them. Opened for another group by a person: tell that group."""
+        """Opened with an assignee: tell them. Opened by a person: tell those it now waits for (an acute
+        matter reported tells its group and the Police), and the group when it is another's."""
         assignee = event.assignee_id
         brief = outbox.case_brief(session, event.case_id)
         if brief is None:
             return
+        key = f"handover:{brief.id}:{event.at.isoformat()}"
         if assignee is not None:
-            self._tell(session, event, [assignee], kind="assigned", key=f"assigned:{brief.id}:opened",
+            self._tell(session, event, [assignee], kind="assigned", key=key,
                        payload=case_payload(brief, actor=event.actor))
             return
         if event.actor == "system":
             return  # recurring openings: the group hears at the reminders, not every month
+        self._your_turn(session, event, brief, key)
         members = outbox.group_member_ids(session, brief.group_id)
         if outbox.user_id_by_name(session, event.actor, active=False) in members:
             return  # opened within one's own group: it is in the group's queue already
-        self._tell(session, event, members, kind="assigned_group", key=f"assigned_group:{brief.id}:opened",
+        self._tell(session, event, members, kind="assigned_group", key=key,
                    payload=case_payload(brief, actor=event.actor))
+
+    def _your_turn(self, session: Session, event: Event, brief: CaseBrief, key: str) -> set[int]:
+        """Tell the people the case waits for now that it is their turn; who was told."""
+        told = set(waiting.people(session, brief.id))
+        what = waiting.views_of(session, [brief.id])[brief.id]
+        labels = {lang: ", ".join(w["label"][lang] for w in what) for lang in ("sv", "en")}
+        extra = {} if brief.confidential else {"what": labels}  # whom it waits for is a detail too
+        self._tell(session, event, told, kind="your_turn", key=key, payload=case_payload(
+            brief, actor=outbox.display_name(session, event.actor), **extra))
+        return told
 
     def on_assigned(self, session: Session, event: Assigned) -> None:
         """Assigned to a person: tell them; handed to a group: tell its members."""
@@ -122,8 +140,10 @@ class Rules:
         if brief is None:
             return
         kind = "assigned" if event.assignee_id is not None else "assigned_group"
+        # The key of a hand-over, shared with `on_transitioned`: giving an open action to a person also
+        # moves it to "assigned", and the person hears of it once.
         self._tell(session, event, self._responsible(session, brief), kind=kind,
-                   key=f"{kind}:{brief.id}:{event.at.isoformat()}", payload=case_payload(brief, actor=event.actor))
+                   key=f"handover:{brief.id}:{event.at.isoformat()}", payload=case_payload(brief, actor=event.actor))
 
     def on_deadline(self, session: Session, event: DeadlineEvent) -> None:
         """Reminders and due to the responsible; escalations to the chair; renewals to the three."""
@@ -154,6 +174,35 @@ class Rules:
             payload["due_at"] = event.due_at.isoformat()
         self._tell(session, event, recipients, kind=kind, skip_actor=False, payload=payload,
                    key=f"deadline:{event.deadline_id}:{step}")
+
+    def on_transitioned(self, session: Session, event: Transitioned) -> None:
+        """A hand-over: tell the people the case now waits for that it is their turn (once per hand-over),
+        then the case's followers that it changed state (not the one who changed it)."""
+        brief = outbox.case_brief(session, event.case_id)
+        if brief is None:
+            return
+        key = f"handover:{brief.id}:{event.at.isoformat()}"  # shared with `on_assigned`: one notice each
+        told = self._your_turn(session, event, brief, key) if not event.terminal else set()
+        extra = {} if brief.confidential else {"state_label": self._state_label(session, brief)}
+        self._tell(session, event, set(watchers.followers(session, brief.id)) - told, kind="case_changed",
+                   key=key, payload=case_payload(brief, actor=outbox.display_name(session, event.actor), **extra))
+
+    def on_commented(self, session: Session, event: Commented) -> None:
+        """A comment: tell the people it names (`@user`, if they may see the case), then the followers."""
+        brief = outbox.case_brief(session, event.case_id)
+        if brief is None:
+            return
+        key = f"comment:{brief.id}:{event.at.isoformat()}"
+        named = set(waiting.mentioned(session, brief.id, event.body))
+        payload = case_payload(brief, actor=outbox.display_name(session, event.actor))
+        self._tell(session, event, named, kind="mentioned", key=key, payload=payload)
+        self._tell(session, event, set(watchers.followers(session, brief.id)) - named, kind="commented",
+                   key=key, payload=payload)
+
+    def _state_label(self, session: Session, brief: CaseBrief) -> dict[str, str]:
+        definition = self.eng.registry.machine(session, brief.workflow, brief.definition_version).definition
+        label = definition.states[brief.state].label
+        return {"sv": label.sv, "en": label.en}
 
     def on_period_lapsed(self, session: Session, event: PeriodLapsed) -> None:
         """The agreement period ended unsigned: tell the chair, the police and the kanslichef."""

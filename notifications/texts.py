@@ -22,6 +22,10 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "manual_reminder": "Påminnelse från {actor}: {case}",
         "weekly_digest": "Veckosammanställning: {count} försenade ärenden",
         "weekly_digest_one": "Veckosammanställning: 1 försenat ärende",
+        "your_turn": "Din tur: {case} väntar på {what}",
+        "case_changed": "{actor} flyttade {case} till ”{state}”",
+        "commented": "{actor} kommenterade {case}",
+        "mentioned": "{actor} nämnde dig i {case}",
     },
     "en": {
         "assigned": "You have been given {case}",
@@ -34,13 +38,19 @@ _HEADLINES: dict[str, dict[str, str]] = {
         "manual_reminder": "Reminder from {actor}: {case}",
         "weekly_digest": "Weekly digest: {count} overdue cases",
         "weekly_digest_one": "Weekly digest: 1 overdue case",
+        "your_turn": "Your turn: {case} waits for {what}",
+        "case_changed": "{actor} moved {case} to “{state}”",
+        "commented": "{actor} commented on {case}",
+        "mentioned": "{actor} mentioned you in {case}",
     },
 }
 
 # Confidential cases: the same messages without a due date (a date is a detail too).
 _CONFIDENTIAL: dict[str, dict[str, str]] = {
-    "sv": {"reminder": "Påminnelse: {case}", "due": "Försenat: {case}", "escalation": "Eskalering: {case} är försenat"},
-    "en": {"reminder": "Reminder: {case}", "due": "Overdue: {case}", "escalation": "Escalation: {case} is overdue"},
+    "sv": {"reminder": "Påminnelse: {case}", "due": "Försenat: {case}", "escalation": "Eskalering: {case} är försenat",
+           "your_turn": "Din tur: {case}", "case_changed": "{actor} ändrade {case}"},
+    "en": {"reminder": "Reminder: {case}", "due": "Overdue: {case}", "escalation": "Escalation: {case} is overdue",
+           "your_turn": "Your turn: {case}", "case_changed": "{actor} changed {case}"},
 }
 
 UI: dict[str, dict[str, str]] = {
@@ -105,7 +115,9 @@ def entry_for(kind: str, payload: dict[str, Any], lang: str, base_url: str, tz: 
     link = f"{base_url}/cases/{case_id}" if case_id else f"{base_url}/agreement"
     values = {"case": ui["case"].format(n=case_id), "due": _date(payload.get("due_at"), tz, ui),
               "days": payload.get("offset_days", 0), "actor": payload.get("actor", ""),
-              "last_day": _last_day(payload.get("ends_on"), ui), "count": payload.get("count", 0)}
+              "last_day": _last_day(payload.get("ends_on"), ui), "count": payload.get("count", 0),
+              "what": (payload.get("what") or {}).get(lang, ""),
+              "state": (payload.get("state_label") or {}).get(lang, payload.get("state", ""))}
     templates = {**_HEADLINES[lang], **(_CONFIDENTIAL[lang] if payload.get("confidential") else {})}
     singular = f"{kind}_one" if values["count"] == 1 and f"{kind}_one" in templates else kind
     headline = templates.get(singular, "{case}").format(**values)

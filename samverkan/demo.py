@@ -43,7 +43,8 @@ def _cases(eng: Engine, now: dt.datetime) -> None:
             fire_in(eng, s, load_visible(s, case_id, actor, lock=True), trigger, actor, at, comment)
 
         day = dt.timedelta(days=1)
-        meeting = open_("ordforande", OpenRequest(
+        # Meetings and reviews are opened by the schedule (their workflows are system_only).
+        meeting = open_("system", OpenRequest(
             "safety_group_meeting", "Trygghetsgruppens möte, vår", group="trygghetsgruppen",
             event_at=now - 10 * day), now - 40 * day)
         step(meeting, "send_agenda", "ordforande", now - 20 * day)
@@ -64,7 +65,7 @@ def _cases(eng: Engine, now: dt.datetime) -> None:
             "acute_matter", "Oro för narkotikaförsäljning nära skolan", group="polisen",
             focus_area="drugs", confidential=True, priority="high"), now - 2 * day)
         step(acute, "triage", "polis", now - 2 * day + dt.timedelta(hours=3))
-        review = open_("polis", OpenRequest(
+        review = open_("system", OpenRequest(
             "monthly_review", "Gemensam månadsgenomgång", group="trygghetsgruppen",
             event_at=now - 6 * day), now - 15 * day)
         step(review, "hold", "polis", now - 6 * day)

@@ -126,10 +126,12 @@ def open_case(eng: Engine) -> Callable[..., int]:
     from engine.cases.commands import OpenRequest
     from engine.cases.commands import open_case as _open
 
-    def make(workflow: str = "action", *, as_user: str = "chair", title: str = "Test case",
+    def make(workflow: str = "action", *, as_user: str | None = None, title: str = "Test case",
              **fields: Any) -> int:
+        """`as_user` defaults to the chair, or to the system for a workflow only the engine opens."""
         fields.setdefault("group", "socialnamnden")
-        row = _open(eng, OpenRequest(workflow, title, **fields), as_user)
+        who = as_user or ("system" if eng.registry.get(workflow).system_only else "chair")
+        row = _open(eng, OpenRequest(workflow, title, **fields), who)
         assert row.id is not None
         return row.id
     return make

@@ -113,7 +113,7 @@ def _refusal(exc: LoginRefused) -> tuple[str, int, dict[str, str]]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The log-in form; `next` is followed only within this site."""
-    target = safe_next(request.values.get("next"), url_for("queues.queue", name="mine"))
+    target = safe_next(request.values.get("next"), url_for("queues.index"))
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()

@@ -16,7 +16,7 @@ from engine.cases.views import CaseView, get_case
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from engine.policy.access import claims, manages
 from web.diagram import case_diagram
-from web.engine_messages import engine_message
+from web.engine_messages import engine_message, guard_message
 from web.formatting import language, text_of
 from web.relogin import take_kept
 from web.support import actor, eng, now
@@ -68,8 +68,10 @@ def _refused(case_id: int, exc: EngineError, **kept: Any) -> Any:
     if isinstance(exc, ValidationError):
         return render_case(case_id, 400, field_errors={exc.field: engine_message(exc)}, **kept)
     if isinstance(exc, TransitionNotAllowed):
-        return render_case(case_id, 409, action_error=_("This action is not possible in the case's current "
-                                                          "state. The page now shows the current state."), **kept)
+        said = guard_message(exc.guards)  # what would make it possible, when a guard refused it
+        return render_case(case_id, 409, action_error=_("Not possible now: %(why)s", why=said) if said else _(
+            "This action is not possible in the case's current state. The page now shows the current state."),
+            **kept)
     raise exc
 
 
@@ -127,6 +129,20 @@ def comment(case_id: int) -> Any:
         return _refused(case_id, exc, kept_body=body)
     flash(_("Your comment is saved."), "info")
     return redirect(url_for("cases.show", case_id=case_id) + "#comments")
+
+
+@bp.route("/cases/<int:case_id>/follow", methods=["POST"])
+@login_required
+def follow(case_id: int) -> Any:
+    """Follow the case, or stop following it (`on=0`)."""
+    on = request.form.get("on", "1") == "1"
+    try:
+        casework.follow(eng(), case_id, actor(), on=on, now=now())
+    except EngineError as exc:
+        return _refused(case_id, exc)
+    flash(_("You follow the case: you are told when it changes or gets a comment.") if on else
+          _("You no longer follow the case."), "info")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/remind", methods=["POST"])

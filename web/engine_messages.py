@@ -7,14 +7,14 @@ a role) carries a stable code and its parameters, which pick the translation bel
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.kernel.errors import EngineError, ValidationError
+from engine.kernel.errors import EngineError, TransitionNotAllowed, ValidationError
 
-__all__ = ["ENGINE_MESSAGES", "engine_message"]
+__all__ = ["ENGINE_MESSAGES", "engine_message", "guard_message"]
 
 ENGINE_MESSAGES = [
     _l("Give the case a title."),
@@ -22,6 +22,8 @@ ENGINE_MESSAGES = [
     _l("Write something in the comment."),
     _l("Say which group owns the case (--group KEY)."),
     _l("You can open cases only for groups you belong to; ask the chair or a member."),
+    _l("Samverkan opens this kind of case itself, on its schedule or for the agreement's renewal; it cannot be "
+       "opened by hand. Open an action under it instead."),
     _l("Only the owning group's members or the chair may assign this case."),
     _l("You can claim only cases of a group you belong to."),
     _l("Choose a person to assign the case to."),
@@ -57,8 +59,26 @@ _CODED: dict[str, Callable[[dict[str, str]], str]] = {
 }
 
 
+# A guard that refuses a step (engine/workflow/rules.py) → what would make the step possible.
+_GUARDS: dict[str, Callable[[], str]] = {
+    "has_assignee": lambda: _("Give the case to a person first (or take it yourself)."),
+    "not_the_completer": lambda: _("Someone other than the person who completed it must approve it: another "
+                                   "member of the group, or the chair when the group has nobody else."),
+    "all_parties_signed": lambda: _("Both the municipality (the chair) and the Police must sign."),
+    "signed_by_actor_party": lambda: _("Your party has already signed."),
+}
+
+
+def guard_message(guards: Iterable[str]) -> str | None:
+    """What the refusing guards ask for, in the user's language; None if none of them is known here."""
+    texts = [_GUARDS[g]() for g in guards if g in _GUARDS]
+    return " ".join(texts) or None
+
+
 def engine_message(exc: EngineError) -> str:
     """The message of `exc` in the user's language (English when no translation is known)."""
     if isinstance(exc, ValidationError) and exc.code in _CODED:
         return _CODED[exc.code](exc.params)
+    if isinstance(exc, TransitionNotAllowed) and (said := guard_message(exc.guards)):
+        return _("Not possible now: %(why)s", why=said)
     return _(str(exc))

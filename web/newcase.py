@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -13,9 +13,11 @@ from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, S
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.validators import ValidationError as ValidationError_
 
-from engine.cases.commands import OpenRequest, open_case
+from engine.accounts.users import group_id
+from engine.cases.commands import OpenRequest, open_case, openable
 from engine.cases.overview import active_users
 from engine.kernel.errors import EngineError, Forbidden, NotFound, ValidationError
+from engine.policy.access import may_see
 from web.cases import bp
 from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, workflow_label
@@ -23,10 +25,6 @@ from web.relogin import take_kept
 from web.support import actor, eng, now
 
 __all__ = ["NewCaseForm"]
-
-# What people open by hand; the others are opened by the schedule or the agreement.
-OPENABLE = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report")
-
 
 class NewCaseForm(FlaskForm):
     workflow = SelectField(_l("Kind of case"), validators=[DataRequired()])
@@ -63,14 +61,30 @@ class NewCaseForm(FlaskForm):
         return valid
 
 
-def _choices(form: NewCaseForm) -> None:
-    cfg, reg = eng().config, eng().registry
-    form.workflow.choices = choices([(k, workflow_label(k)) for k in OPENABLE if k in reg.current])
-    form.group.choices = choices([(g.key, group_label(g.key)) for g in cfg.groups])
+def _choices(form: NewCaseForm) -> dict[str, list[str]]:
+    """Offer the workflows the person may open, and the groups they may open them for (the engine decides)."""
+    cfg = eng().config
+    with eng().db.read() as session:
+        may = openable(eng(), session, actor())
+    form.workflow.choices = choices([(k, workflow_label(k)) for k in sorted(may, key=_ORDER.index)])
+    groups = {g for keys in may.values() for g in keys}
+    form.group.choices = choices([(g.key, group_label(g.key)) for g in cfg.groups if g.key in groups])
     form.focus_area.choices = choices([("", _("(none)"))] + [(f.key, focus_label(f.key)) for f in cfg.focus_areas])
     form.priority.choices = choices([("low", _("Low")), ("normal", _("Normal")), ("high", _("High"))])
     form.assignee.choices = choices([("", _("(nobody yet)"))] + [(u, f"{n} ({u})") for u, n in active_users(eng())])
+    return may
 
+
+# The order the form lists the kinds of case in: the everyday ones first.
+_ORDER = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report",
+          "agreement_renewal")
+
+
+def _own_group(may: dict[str, list[str]], workflow: str) -> str | None:
+    """The person's own group to open `workflow` for: the first they belong to that it may be opened for."""
+    keys = may.get(workflow, [])
+    with eng().db.read() as session:
+        return next((k for k in keys if group_id(session, k) in actor().group_ids), keys[0] if keys else None)
 
 def _request(form: NewCaseForm) -> OpenRequest:
     return OpenRequest(
@@ -88,9 +102,15 @@ def new() -> Any:
     """The form for a new case; re-shown with the values and the errors when something is wrong."""
     kept = take_kept(request.path) if request.method == "GET" else None  # see web.relogin
     form = NewCaseForm(formdata=kept) if kept else NewCaseForm()
-    _choices(form)
+    may = _choices(form)
+    if not may:
+        return render_template("error.html", title=_("New case"), message=_(
+            "You are not a member of a group that opens cases here. Ask the chair or a member of the group "
+            "the matter belongs to to open it."), status=403), 403
     if request.method == "GET" and not kept:
-        form.workflow.data = request.args.get("workflow", "action")
+        wanted = request.args.get("workflow", "action")
+        form.workflow.data = wanted if wanted in may else next(iter(sorted(may, key=_ORDER.index)))
+        form.group.data = _own_group(may, form.workflow.data)
         form.parent_id.data = request.args.get("parent", type=int)
     status = 200
     if form.validate_on_submit():
@@ -108,6 +128,11 @@ def new() -> Any:
             form.title.errors = [engine_message(exc)]
             status = 400
         else:
+            if not may_see(actor(), case):  # confidential, for a group the opener is not in: say where it went
+                flash(_("Case #%(id)s “%(title)s” was opened for %(group)s. It is confidential, so only that group, "
+                        "its case officer and the chair can see it. Do not open it again.", id=case.id,
+                        title=case.title, group=group_label(form.group.data or "")), "info")
+                return redirect(url_for("queues.index"))
             return redirect(url_for("cases.show", case_id=case.id))
     elif request.method == "POST":
         status = 400

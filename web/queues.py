@@ -16,9 +16,10 @@ from engine.cases.queues import QueueFilter, list_queue
 from engine.cases.views import CaseSummary
 from engine.kernel.bounds import start_of_day, start_of_next_day
 from engine.kernel.errors import ValidationError
+from engine.policy.access import CHAIR
 from web.agreement import selected_agreement_id
 from web.engine_messages import engine_message
-from web.formatting import due_status, labels, local_date
+from web.formatting import due_status, labels, language, local_date
 from web.support import actor, eng, now
 
 __all__ = ["QUEUE_NAMES", "bp"]
@@ -88,8 +89,9 @@ def _filters(errors: dict[str, str]) -> QueueFilter:
 def _display(rows: list[CaseSummary]) -> list[SimpleNamespace]:
     """The queue's rows with their labels, local due date and due status worked out once here,
     rather than by a dozen template calls per row."""
-    names, when = labels(), now()
-    return [SimpleNamespace(**c, workflow_label=names.of_workflow(c["workflow"]),
+    names, when, lang = labels(), now(), language()
+    return [SimpleNamespace(**c, waiting=", ".join(w["label"][lang] for w in c.get("waiting_for", [])),
+                            workflow_label=names.of_workflow(c["workflow"]),
                             state_label=names.of_state(c["workflow"], c["state"]),
                             group_label=names.of_group(c["group"]), focus_label=names.of_focus(c["focus_area"]),
                             due_date=local_date(c["due_at"]), due_status=due_status(c, when)) for c in rows]
@@ -98,8 +100,26 @@ def _display(rows: list[CaseSummary]) -> list[SimpleNamespace]:
 @bp.route("/")
 @login_required
 def index() -> Any:
-    """Start page: the user's own queue."""
-    return redirect(url_for("queues.queue", name="mine"))
+    """Start page: the chair lands on the overview of what is late; everyone else on "Att göra"."""
+    if CHAIR in actor().roles:
+        return redirect(url_for("chair.overview"))
+    return todo()
+
+
+TODO_SIZE = 50  # rows per section; the queues page the rest
+
+
+@bp.route("/todo")
+@login_required
+def todo() -> Any:
+    """What waits for me in person (signatures, approvals, cases given to me), then my groups' cases that
+    nobody has taken, soonest due first, with how many of each there are."""
+    counts, _unread = _navigation()
+    filters = QueueFilter(agreement_id=selected_agreement_id())
+    yours = list_queue(eng(), actor(), "todo", filters=filters, limit=TODO_SIZE, now=now())
+    untaken = list_queue(eng(), actor(), "unassigned", filters=filters, limit=TODO_SIZE, now=now())
+    return render_template("todo.html", yours=_display(yours), untaken=_display(untaken),
+                           n_yours=counts.get("todo", len(yours)), n_untaken=counts.get("unassigned", len(untaken)))
 
 
 @bp.route("/queues/<name>")

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor, group_id
-from engine.cases import deadlines
+from engine.cases import deadlines, waiting, watchers
 from engine.cases.firing import append_log, context_of, due_of, load_visible, planned_deadlines, take_in
 from engine.cases.periods import current_period
 from engine.kernel.actors import Actor
@@ -22,8 +22,10 @@ from engine.policy.access import may_claim, may_manage, may_open
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
+from engine.workflow.definition import Definition
 
-__all__ = ["OpenRequest", "PRIORITIES", "assign", "claim", "comment", "open_case", "open_in"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "claim", "comment", "follow",
+           "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -60,16 +62,36 @@ def _active_user_id(session: Session, username: str, field: str) -> int:
     return row[0]
 
 
-def _owning_group(session: Session, req: OpenRequest, actor: Actor) -> int:
+def _owning_group(session: Session, req: OpenRequest, actor: Actor, definition: Definition) -> int:
+    if definition.system_only and not actor.is_system:
+        raise Forbidden(SYSTEM_ONLY)
     if req.group is not None:
         gid = group_id(session, req.group)
     elif actor.group_ids:
         gid = min(actor.group_ids)
     else:
         raise ValidationError("group", "Say which group owns the case (--group KEY).")
-    if not may_open(actor, gid):
-        raise Forbidden("You can open cases only for groups you belong to; ask the chair or a member.")
+    if not may_open(actor, gid, definition.open_roles, system_only=definition.system_only):
+        raise Forbidden(NOT_YOUR_GROUP)
     return gid
+
+
+# The refusals of opening, named so the interfaces can translate them.
+SYSTEM_ONLY = ("Samverkan opens this kind of case itself, on its schedule or for the agreement's renewal; "
+               "it cannot be opened by hand. Open an action under it instead.")
+NOT_YOUR_GROUP = "You can open cases only for groups you belong to; ask the chair or a member."
+
+
+def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]]:
+    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for."""
+    groups = session.exec(select(Group.id, Group.key).order_by(col(Group.id))).all()
+    out: dict[str, list[str]] = {}
+    for key, d in eng.registry.current.items():
+        keys = [gkey for gid, gkey in groups
+                if gid is not None and may_open(actor, gid, d.open_roles, system_only=d.system_only)]
+        if keys:
+            out[key] = keys
+    return out
 
 
 def _validate(eng: Engine, req: OpenRequest) -> None:
@@ -108,7 +130,7 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
         # Silently ignoring it would leave the person believing the case is due when they said.
         raise ValidationError("due", f"A {definition.key} case takes its deadlines from its rules (its first "
                                      f"state's deadline does not count from opening); leave the due date empty.")
-    gid = _owning_group(session, req, actor)
+    gid = _owning_group(session, req, actor, definition)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
     if req.parent_id is not None:
         load_visible(session, req.parent_id, actor)
@@ -138,6 +160,9 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     case.due_at = due_of(planned)
     append_log(eng, session, case, "@open", None, actor.username, now, None)
     deadlines.add_rows(session, case, planned)
+    waiting.refresh(eng, session, case, definition)
+    watchers.watch(session, case.id, actor.user_id, now)  # the opener follows the case
+    watchers.watch(session, case.id, assignee_id, now)
     eng.emit(session, CaseOpened(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                  assignee_id=assignee_id))
     return case
@@ -187,11 +212,20 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
+        _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=case.assignee_id,
                                    group_id=case.group_id))
         if user is not None:
             _advance_on_assign(eng, session, case, who, now)
     return case
+
+
+def _handed(eng: Engine, session: Session, case: CaseRow, now: dt.datetime) -> None:
+    """After the holder or the group changed: whom the case waits for now; the new holder follows it."""
+    assert case.id is not None
+    definition = eng.registry.machine(session, case.workflow, case.definition_version).definition
+    waiting.refresh(eng, session, case, definition)
+    watchers.watch(session, case.id, case.assignee_id, now)
 
 
 def _advance_on_assign(eng: Engine, session: Session, case: CaseRow, who: Actor, now: dt.datetime) -> None:
@@ -225,6 +259,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
         _bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
+        _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,
                                    group_id=case.group_id))
         _advance_on_assign(eng, session, case, who, now)
@@ -243,5 +278,17 @@ def comment(eng: Engine, case_id: int, actor: Actor | str, body: str, *,
         load_visible(session, case_id, who)
         row = CaseComment(case_id=case_id, author=who.username, at=now, body=body.strip())
         session.add(row)
+        watchers.watch(session, case_id, who.user_id, now)  # who comments follows the case
         eng.emit(session, Commented(case_id=case_id, actor=who.username, at=now, body=body.strip()))
     return row
+
+
+def follow(eng: Engine, case_id: int, actor: Actor | str, *, on: bool = True, now: dt.datetime | None = None) -> None:
+    """Follow a case one may see (`on=False`: stop following it; acting on it later does not start again)."""
+    now = now or eng.now()
+    with eng.db.write() as session:
+        who = as_actor(session, actor)
+        load_visible(session, case_id, who)
+        if who.user_id is None:
+            raise ValidationError("user", "Only a person can follow a case.")
+        watchers.follow(session, case_id, who.user_id, now, on=on)

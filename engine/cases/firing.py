@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
-from engine.cases import deadlines
+from engine.cases import deadlines, waiting
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Conflict, NotFound
 from engine.kernel.events import Transitioned
@@ -141,6 +141,7 @@ def take_in(eng: Engine, session: Session, case: CaseRow, take: Take, definition
     log = append_log(eng, session, case, trigger, from_state, actor.username, now, ctx.comment)
     deadlines.retire_pending(session, case.id)
     deadlines.add_rows(session, case, planned)
+    waiting.refresh(eng, session, case, definition)
     eng.emit(session, Transitioned(case_id=case.id, actor=actor.username, at=now, workflow=case.workflow,
                                    trigger=trigger, from_state=from_state, to_state=adapter.state,
                                    comment=ctx.comment, terminal=terminal))

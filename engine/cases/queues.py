@@ -14,6 +14,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, true
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
+from engine.cases import waiting
 from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
@@ -25,7 +26,7 @@ from engine.store.models import CaseRow, Group, User
 
 __all__ = ["QUEUES", "QueueFilter", "capped_counts", "list_queue", "queue_page"]
 
-QUEUES = ("mine", "group", "unassigned", "overdue", "all")
+QUEUES = ("todo", "mine", "group", "unassigned", "overdue", "all")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
 
 def _params(shape: _Shape, actor: Actor, now: dt.datetime, f: QueueFilter) -> dict[str, Any]:
     values: dict[str, Any] = {"b_now": now, **access.binds(actor)}
+    if shape.queue == "todo":
+        values[waiting.SLOTS.key] = waiting.slots_of(actor)
     values.update({f"b_{name}": getattr(f, name) for name in shape.filters})
     return values
 
@@ -77,7 +80,8 @@ def _params(shape: _Shape, actor: Actor, now: dt.datetime, f: QueueFilter) -> di
 @lru_cache(maxsize=512)
 def _conditions(shape: _Shape) -> tuple[Any, ...]:
     open_ = _C.c.is_open == true()
-    queue = {"mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
+    queue = {"todo": lambda: and_(open_, waiting.waiting_for_me()),
+             "mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
              "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
              "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
     conds = [queue, access.seen(shape.reach)]
@@ -139,8 +143,12 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     return dated + list(undated)
 
 
-def _summaries(rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
-    return [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
+def _summaries(session: Session, rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
+    out = [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
+    waits = waiting.views_of(session, [s["id"] for s in out])  # one query for the page
+    for summary in out:
+        summary["waiting_for"] = waits[summary["id"]]
+    return out
 
 
 def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters: QueueFilter | None = None,
@@ -151,7 +159,7 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
     with eng.db.read() as session:
         who = as_actor(session, actor)
         shape = _shape(queue, who, f)
-        return _summaries(_page(session, shape, _params(shape, who, now, f), limit, offset), now)
+        return _summaries(session, _page(session, shape, _params(shape, who, now, f), limit, offset), now)
 
 
 def _encode(case: Any) -> str:
@@ -209,4 +217,4 @@ def queue_page(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
         rows = _after(session, *_where(queue, who, now, filters or QueueFilter()), limit + 1, after)
         more = len(rows) > limit
         rows = rows[:limit]
-        return _summaries(rows, now), _encode(rows[-1]) if more and rows else None
+        return _summaries(session, rows, now), _encode(rows[-1]) if more and rows else None

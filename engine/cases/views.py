@@ -14,7 +14,9 @@ from typing import Any, TypedDict
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
+from engine.cases import waiting, watchers
 from engine.cases.firing import context_of, load_visible
+from engine.cases.waiting import WaitingView
 from engine.kernel.actors import Actor
 from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
@@ -66,6 +68,7 @@ class CaseSummary(TypedDict):
     due_at: str | None
     closed_at: str | None
     overdue: bool
+    waiting_for: list[WaitingView]  # whom the case waits for now (engine/cases/waiting.py); [] where not read
 
 
 class Refused(TypedDict):
@@ -122,6 +125,7 @@ class CaseView(CaseSummary):
     history: list[HistoryEntry]
     comments: list[CommentView]
     children: list[ChildView]
+    following: bool  # whether the reader follows the case
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -173,7 +177,7 @@ def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datet
         "version": case.version, "assignee": assignee, "group": group, "focus_area": case.focus_area,
         "priority": case.priority, "confidential": case.confidential, "parent_id": case.parent_id,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at), "closed_at": _iso(case.closed_at),
-        "overdue": bool(case.is_open and case.due_at and case.due_at < now),
+        "overdue": bool(case.is_open and case.due_at and case.due_at < now), "waiting_for": [],
     }
 
 
@@ -225,6 +229,8 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "history": _history(d, list(log)),
         "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
         "children": _children(eng, session, case, actor),
+        "waiting_for": waiting.views_of(session, [case.id])[case.id],
+        "following": watchers.is_following(session, case.id, actor.user_id),
     }
 
 

@@ -58,8 +58,9 @@ class ValidationError(EngineError):
 class TransitionNotAllowed(EngineError):
     """The trigger is not possible from the case's state, or a guard refuses it."""
 
-    def __init__(self, case_id: int, trigger: str, state: str, message: str) -> None:
+    def __init__(self, case_id: int, trigger: str, state: str, message: str, guards: tuple[str, ...] = ()) -> None:
         self.case_id, self.trigger, self.state = case_id, trigger, state
+        self.guards = guards  # the guards that refuse, by name, for interfaces that say it in their language
         super().__init__(message)
 
 

@@ -64,6 +64,7 @@ class CaseBrief:
     due_at: dt.datetime | None
     event_at: dt.datetime | None
     agreement_id: int | None = None
+    definition_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ _ENQUEUE = {name: dialect.insert(_NOTICES).on_conflict_do_nothing(index_elements
             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 _BRIEF = (core_select(_CASES.c.id, _CASES.c.title, _CASES.c.workflow, _CASES.c.state, _CASES.c.confidential,
                  _CASES.c.assignee_id, _CASES.c.group_id, _GROUPS.c.key, _CASES.c.focus_area, _CASES.c.due_at,
-                 _CASES.c.event_at, _CASES.c.agreement_id)
+                 _CASES.c.event_at, _CASES.c.agreement_id, _CASES.c.definition_version)
           .join(_GROUPS, _GROUPS.c.id == _CASES.c.group_id).where(_CASES.c.id == bindparam("b_case")))
 _OVERDUE_CASES = (core_select(*_BRIEF.selected_columns)
                   .join(_GROUPS, _GROUPS.c.id == _CASES.c.group_id)

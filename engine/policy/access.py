@@ -1,22 +1,26 @@
 """The one access policy: which roles an actor holds on a case, and what those roles allow.
 
-Roles (keys from config.toml's `[[roles]]`; a person holds a role in a group):
+Roles (keys from config.toml's `[[roles]]`; a person holds a role in a group). A role counts
+on the cases of the group it is held in, except the three that count everywhere (`EVERYWHERE`):
 
 - `chair` (ordförande): counts on every group's cases. Sees every case, confidential ones
   too; oversees every group (their unassigned queue spans them all); assigns, hands over and
   reminds on any case; opens cases for any group; sees the overview; acts as `chair` wherever
   a workflow lets the chair act (closing, verifying, signing the renewal).
 - `admin` (administratör): manages accounts and API tokens; assigns, hands over and reminds on
-  any case they may see, opens cases for any group and sees the overview, but sees another
-  group's confidential cases only when assigned to them.
-- `official`, `member`, `police`, `security`: fire the transitions a workflow file gives
-  them. Today these count on every group's cases as well (`_held_in`); issue 12 item 2 scopes
-  them to the group they are held in, by changing `_held_in` alone.
+  any case they may see and sees the overview, but sees another group's confidential cases
+  only when assigned to them, and opens cases only where a workflow's `open_roles` lets them.
+- `police` (polis): the Police are a party to the agreement, not a municipal group, so the
+  role counts wherever a workflow gives the Police a step: signing the renewal, the annual
+  report to the steering group, the joint monthly review, acute matters followed up together
+  with the municipality. It gives no sight of confidential cases beyond the Police's own group.
+- `official`, `member`, `security`: count only on cases of the group they are held in: an
+  official of Barn- och utbildningsnämnden acts on that committee's cases, not on the Police's.
 - Held on a case rather than in a group: `group_member` (the actor belongs to the case's
   owning group: sees it when confidential, assigns, hands over, reminds, claims it, opens cases
   for the group) and `assignee` (the case is given to the actor: sees it when confidential).
-- The system (the scheduler) sees everything and fires only transitions marked `system`
-  (or open to every role).
+- The system (the scheduler) sees everything, fires only transitions marked `system` (or
+  open to every role), and alone opens the workflows marked `system_only`.
 
 Every per-case rule below is read off `roles_on`, so the roles a person holds on a case are
 decided in one place. Each rule a query needs has its SQL form next to its Python form, built
@@ -40,6 +44,8 @@ from engine.store.models import CaseRow
 __all__ = [
     "ADMIN",
     "CHAIR",
+    "POLICE",
+    "USER",
     "EVERYWHERE",
     "CaseFacts",
     "Reach",
@@ -64,7 +70,8 @@ __all__ = [
 ]
 
 CHAIR, ADMIN = "chair", "admin"
-EVERYWHERE = frozenset({CHAIR, ADMIN})  # roles that count on every group's cases, wherever they are held
+POLICE = "police"
+EVERYWHERE = frozenset({CHAIR, ADMIN, POLICE})  # roles that count on every group's cases, wherever they are held
 _CONFIDANTS = frozenset({CHAIR, "group_member", "assignee"})  # who sees a confidential case
 _OVERSEERS = frozenset({CHAIR, "group_member"})  # who answers for a case being taken care of
 _MANAGERS = _OVERSEERS | {ADMIN}  # who may assign, hand over and remind
@@ -96,13 +103,11 @@ class _Draft:
 
 
 def _held_in(actor: Actor, group_id: int) -> frozenset[str]:
-    """The roles of `actor` that count on a case of `group_id`: today all of them.
+    """The roles of `actor` that count on a case of `group_id`: those held in that group, and `EVERYWHERE`.
 
-    The one place that decides whether a role held in one group counts in another. Scoping
-    roles to their group (issue 12 item 2) is:
-    `frozenset(r for g, r in actor.memberships if g == group_id or r in EVERYWHERE)`.
+    The one place that decides whether a role held in one group counts in another.
     """
-    return actor.roles
+    return frozenset(r for g, r in actor.memberships if g == group_id or r in EVERYWHERE)
 
 
 def roles_on(actor: Actor, case: CaseFacts) -> frozenset[str]:
@@ -142,9 +147,15 @@ def may_manage(actor: Actor, case: CaseFacts) -> bool:
     return actor.is_system or manages(roles_on(actor, case))
 
 
-def may_open(actor: Actor, group_id: int) -> bool:
-    """Open a case owned by group `group_id`: whoever may manage that group's cases."""
-    return may_manage(actor, _Draft(group_id))
+def may_open(actor: Actor, group_id: int, roles: AbstractSet[str], *, system_only: bool = False) -> bool:
+    """Open a case for group `group_id` of a workflow that `roles` may open (`system_only`: the engine alone).
+
+    `roles` are a definition's `open_roles`, held on the case about to be opened, so
+    `group_member` means a member of `group_id`.
+    """
+    if actor.is_system:
+        return True
+    return not system_only and not roles.isdisjoint(roles_on(actor, _Draft(group_id)))
 
 
 def claims(roles_on_case: Iterable[str]) -> bool:

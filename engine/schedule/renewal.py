@@ -123,6 +123,10 @@ def _on_transition(eng: Engine) -> Callable[[Session, Transitioned], None]:
         period = session.get(Period, case.period_id)
         if period is None or period.status not in ("active", "lapsed"):
             return
+        # Only the renewal the engine opened for this period speaks for it: any other case of
+        # the workflow (imported, or opened before opening was limited to the engine) does not.
+        if case.opened_by != SYSTEM.username or case.occurrence_key != renewal_key(a, period):
+            return
         to = event.to_state
         if to in a.renewed_states:
             period.status = to

@@ -16,6 +16,8 @@ __all__ = [
     "CalendarToken",
     "CaseComment",
     "CaseRow",
+    "CaseWaiting",
+    "CaseWatcher",
     "Deadline",
     "Group",
     "LoginAttempt",
@@ -293,3 +295,38 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime = _ts()
     last_used_at: dt.datetime | None = _ts(nullable=True)
     revoked_at: dt.datetime | None = _ts(nullable=True)
+
+
+class CaseWaiting(SQLModel, table=True):
+    """Whom an open case waits for now: one row per slot, rewritten by the engine on every change.
+
+    A slot is `u:USER_ID` (a person), `g:GROUP_ID` (anyone of a group), `r:ROLE` (a role that counts
+    everywhere) or `r:ROLE@GROUP_ID` (a role held in the owning group); `except_user_id` is someone the
+    slot leaves out (the person who completed an action does not approve it). Derived from the case's
+    state, assignee, data and the workflow's `next`, so it is not in the signed log.
+    """
+
+    __tablename__ = "case_waiting"
+    __table_args__ = (UniqueConstraint("case_id", "slot"), Index("ix_case_waiting_slot", "slot", "case_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    slot: str = Field(max_length=80)
+    kind: str = Field(max_length=8, sa_column_kwargs=_one_of("user", "group", "role"))
+    key: str = Field(max_length=64)
+    group_key: str | None = Field(default=None, max_length=64)
+    label_sv: str = Field(max_length=200)
+    label_en: str = Field(max_length=200)
+    except_user_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class CaseWatcher(SQLModel, table=True):
+    """Who follows a case: told when it changes state or gets a comment. `following` false: stopped,
+    and not added again by commenting or being assigned."""
+
+    __tablename__ = "case_watchers"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    following: bool = True
+    since: dt.datetime = _ts()

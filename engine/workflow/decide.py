@@ -93,6 +93,10 @@ class GuardUnmet(Refusal):
     guards: tuple[str, ...]  # their names, in file order
     descriptions: tuple[str, ...]  # what each asks for, as its registration says
 
+    def error(self) -> EngineError:
+        """TransitionNotAllowed naming the guards that refuse."""
+        return TransitionNotAllowed(self.case_id, self.trigger, self.state, self.message, self.guards)
+
 
 @dataclass(frozen=True)
 class CommentRequired(Refusal):

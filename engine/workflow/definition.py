@@ -19,9 +19,11 @@ from engine.workflow.rules import EFFECTS, GUARDS
 
 __all__ = [
     "CONTEXT_ROLES",
+    "DEFAULT_OPEN_ROLES",
     "DeadlineRule",
     "Definition",
     "Labels",
+    "NextActor",
     "StateDef",
     "TransitionDef",
     "load_definitions",
@@ -30,6 +32,8 @@ __all__ = [
 
 # Roles that depend on the case rather than on the person.
 CONTEXT_ROLES = frozenset({"assignee", "group_member"})
+# Who may open a case when the file does not say: the owning group's members and the chair.
+DEFAULT_OPEN_ROLES = frozenset({"chair", "group_member"})
 ANCHORS = ("entered", "opened", "event", "period_end")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 # The longest duration or offset a deadline may have: ten years. Longer is a typo, and far
@@ -58,11 +62,22 @@ class DeadlineRule:
 
 
 @dataclass(frozen=True)
+class NextActor:
+    """Who acts next in a state: a role (held in the owning group, or counting everywhere), `group_member`
+    (anyone of the owning group) or `assignee` (the group while nobody holds the case); `what` names
+    their part ("{name}", "{group}" are filled in), e.g. "Polisens underskrift"."""
+
+    who: str
+    what: Labels | None = None
+
+
+@dataclass(frozen=True)
 class StateDef:
     key: str
     label: Labels
     terminal: bool
     deadline: DeadlineRule | None
+    next: tuple[NextActor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,10 @@ class Definition:
     version: str
     source: str
     path: str
+    # Who may open a case of this workflow, held in the group the case is for (or counting
+    # everywhere, as the chair's role does); `group_member`: any member of that group.
+    open_roles: frozenset[str] = DEFAULT_OPEN_ROLES
+    system_only: bool = False  # opened by the engine alone (the schedule, the agreement's renewal)
 
     def counts_from_event(self) -> bool:
         """True if some state's deadline counts from when the case's event (a meeting) takes place."""
@@ -187,7 +206,32 @@ def _deadline(raw: Any, field: str, p: _Problems) -> DeadlineRule | None:
     )
 
 
-def _states(raw: Any, p: _Problems) -> dict[str, StateDef]:
+def _next(raw: Any, f: str, roles: frozenset[str], p: _Problems) -> tuple[NextActor, ...]:
+    """A state's `next`: names, or { who = "...", what = { sv, en } } tables."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        p.add(f, 'expected a list such as ["assignee"] or [{ who = "police", what = { sv = "...", en = "..." } }]')
+        return ()
+    allowed = roles | CONTEXT_ROLES
+    out: list[NextActor] = []
+    for i, item in enumerate(raw):
+        field = f"{f}[{i}]"
+        if isinstance(item, str):
+            who, what = item, None
+        elif isinstance(item, dict) and isinstance(item.get("who"), str):
+            _unknown(item, {"who", "what"}, f"{field}.", p)
+            who, what = item["who"], (_labels(item["what"], f"{field}.what", p) if "what" in item else None)
+        else:
+            p.add(field, 'expected a role name or { who = "role", what = { sv = "...", en = "..." } }')
+            continue
+        if who not in allowed:
+            p.add(field, f"unknown role {who!r}; expected one of {', '.join(sorted(allowed))}")
+        out.append(NextActor(who, what))
+    return tuple(out)
+
+
+def _states(raw: Any, roles: frozenset[str], p: _Problems) -> dict[str, StateDef]:
     states: dict[str, StateDef] = {}
     if not isinstance(raw, list) or not raw:
         p.add("states", "expected at least one [[states]] table")
@@ -197,7 +241,7 @@ def _states(raw: Any, p: _Problems) -> dict[str, StateDef]:
         if not isinstance(s, dict) or not isinstance(s.get("key"), str):
             p.add(f"{f}.key", "every state needs a key")
             continue
-        _unknown(s, {"key", "label", "terminal", "deadline"}, f"{f}.", p)
+        _unknown(s, {"key", "label", "terminal", "deadline", "next"}, f"{f}.", p)
         key = s["key"]
         if not _SNAKE.match(key):
             p.add(f"{f}.key", f"{key!r} must be snake_case")
@@ -206,8 +250,11 @@ def _states(raw: Any, p: _Problems) -> dict[str, StateDef]:
         terminal = s.get("terminal", False)
         if not isinstance(terminal, bool):
             p.add(f"{f}.terminal", "expected true or false")
+        nxt = _next(s.get("next"), f"{f}.next", roles, p)
+        if terminal is True and nxt:
+            p.add(f"{f}.next", "a terminal state has nobody acting next; remove next")
         states[key] = StateDef(key, _labels(s.get("label"), f"{f}.label", p), bool(terminal),
-                               _deadline(s.get("deadline"), f"{f}.deadline", p))
+                               _deadline(s.get("deadline"), f"{f}.deadline", p), nxt)
     return states
 
 
@@ -302,6 +349,26 @@ def _check_graph(initial: str, states: dict[str, StateDef], transitions: list[Tr
                       f"no system transition {st.deadline.timeout_trigger!r} from {key!r}")
 
 
+def _opening(raw: dict[str, Any], roles: frozenset[str], p: _Problems) -> tuple[frozenset[str], bool]:
+    """`open_roles` and `system_only`: who may open a case of the workflow."""
+    system_only = raw.get("system_only", False)
+    if not isinstance(system_only, bool):
+        p.add("system_only", f"expected true or false, got {system_only!r}")
+        system_only = False
+    if "open_roles" not in raw:
+        return (frozenset() if system_only else DEFAULT_OPEN_ROLES), system_only
+    if system_only:
+        p.add("open_roles", "a system_only workflow is opened by the engine alone; remove open_roles "
+                            "or set system_only = false")
+    open_roles = frozenset(_str_list(raw["open_roles"], "open_roles", p))
+    allowed = roles | {"group_member"}
+    for r in sorted(open_roles - allowed):
+        p.add("open_roles", f"unknown role {r!r}; expected one of {', '.join(sorted(allowed))}")
+    if not open_roles and not system_only:
+        p.add("open_roles", "nobody may open this workflow; list roles or set system_only = true")
+    return open_roles, system_only
+
+
 def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition:
     """Parse and validate one definition; raises DefinitionError naming file and field."""
     p = _Problems(file)
@@ -309,7 +376,8 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([(file, "(syntax)", str(exc))]) from None
-    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions"}, "", p)
+    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions", "open_roles", "system_only"},
+             "", p)
     key = raw.get("key")
     stem = Path(file).stem
     if not isinstance(key, str) or not _SNAKE.match(key):
@@ -319,7 +387,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         p.add("key", f"{key!r} must match the file name {stem!r}")
     label = _labels(raw.get("label"), "label", p)
     description = _labels(raw.get("description", {"sv": "", "en": ""}), "description", p)
-    states = _states(raw.get("states"), p)
+    states = _states(raw.get("states"), frozenset(roles), p)
     raw_transitions = raw.get("transitions", [])
     if not isinstance(raw_transitions, list):
         p.add("transitions", "expected [[transitions]] tables")
@@ -328,6 +396,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         t for i, tr in enumerate(raw_transitions)
         if (t := _transition(tr, f"transitions[{i}]", states, frozenset(roles), p)) is not None
     ]
+    open_roles, system_only = _opening(raw, frozenset(roles), p)
     initial = raw.get("initial")
     if not isinstance(initial, str):
         p.add("initial", "expected the key of the initial state")
@@ -346,6 +415,8 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         version=hashlib.sha256(source.encode()).hexdigest()[:16],
         source=source,
         path=file,
+        open_roles=open_roles,
+        system_only=system_only,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,10 @@ __all__ = [
     "CaseAdapter",
     "FireContext",
     "Rule",
+    "done_their_part",
     "effect",
     "guard",
+    "left_out",
 ]
 
 
@@ -103,6 +106,30 @@ def _record_signature(ctx: FireContext) -> None:
     for party in _parties(ctx.actor):
         sigs.setdefault(party, {"by": ctx.actor.username, "at": ctx.now.isoformat()})
     ctx.case.data = {**ctx.case.data, "signatures": sigs}
+
+
+@effect("record_completion", "records who completed the work, for the four-eyes check on verifying it")
+def _record_completion(ctx: FireContext) -> None:
+    ctx.case.data = {**ctx.case.data, "completed_by": ctx.actor.username}
+
+
+@guard("not_the_completer", "someone other than the person who completed it must verify it "
+                            "(the chair, when the group has nobody else)")
+def _not_the_completer(ctx: FireContext) -> bool:
+    return ctx.case.data.get("completed_by") != ctx.actor.username
+
+
+def done_their_part(role: str, data: dict[str, Any], guards: AbstractSet[str]) -> bool:
+    """Whether the holders of `role` already did their part in a state whose steps name `guards`:
+    where a party may sign once (`signed_by_actor_party`), the party of `role` has signed."""
+    party = _PARTY_OF_ROLE.get(role)
+    return "signed_by_actor_party" in guards and party is not None and party in data.get("signatures", {})
+
+
+def left_out(data: dict[str, Any], guards: AbstractSet[str]) -> str | None:
+    """The user name a state's steps leave out (`not_the_completer`: who completed it), if any."""
+    who = data.get("completed_by") if "not_the_completer" in guards else None
+    return who if isinstance(who, str) else None
 
 
 @effect("clear_signatures", "forgets signatures, e.g. when the text is revised")

@@ -16,6 +16,8 @@ def _print_case(view: CaseView) -> None:
                f"assignee: {view['assignee'] or '-'}")
     if view.get("due_at"):
         click.echo(f"  due: {view['due_at']}{'  OVERDUE' if view.get('overdue') else ''}")
+    if view.get("waiting_for"):
+        click.echo(f"  waiting for: {', '.join(w['label']['en'] for w in view['waiting_for'])}")
     if "allowed_triggers" in view:
         click.echo(f"  you may: {', '.join(view['allowed_triggers']) or '-'}")
     for h in view.get("history", []):

@@ -38,6 +38,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 def init(state: State, demo: bool, create_database: bool) -> None:
     """Create or upgrade the database and load groups and the agreement from the config."""
     from engine.cases.periods import sync_from_config
+    from engine.cases.waiting import backfill
     from engine.store.schema import ensure_database, upgrade
     from samverkan.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
@@ -50,6 +51,9 @@ def init(state: State, demo: bool, create_database: bool) -> None:
         sync_from_config(session, eng.config, now)
         for definition in eng.registry.current.values():
             eng.registry.store(session, definition, now)
+        filled = backfill(eng, session)
+    if filled:
+        click.echo(f"Whom each case waits for: worked out for {filled} open case(s) from before.")
     click.echo(f"Database ready: {eng.db.engine.url.render_as_string(hide_password=True)}")
     if demo:
         added = load_demo(eng, now)

@@ -1,9 +1,10 @@
-"""Fixtures for the notifications: a real SMTP server, and an engine with the rules installed."""
+"""Fixtures: a real SMTP server, an engine with the notice rules installed, an empty database."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from smtp_sink import SmtpSink
 from engine.accounts.users import add_user
 from engine.kernel.events import Event
 from engine.runtime.engine import Engine
+from tests.conftest import backends
+from tests.support import empty_database
 
 
 @pytest.fixture
@@ -46,3 +49,10 @@ def emit(notify_eng: Engine) -> Callable[..., None]:
         with notify_eng.db.write() as s:
             notify_eng.emit(s, event_type(case_id=case_id, actor=actor, at=notify_eng.now(), **fields))
     return fire
+
+
+@pytest.fixture(params=backends())
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (SQLite, and PostgreSQL when configured), for `samverkan init`."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url

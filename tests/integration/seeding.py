@@ -20,8 +20,9 @@ C = "Noted."
 
 
 def _open(eng: Engine, workflow: str, group: str, **kw: object) -> int:
+    who = "system" if eng.registry.get(workflow).system_only else "chair"  # meetings, reports: the schedule
     row = open_case(eng, OpenRequest(workflow, kw.pop("title", f"{workflow} case"), group=group, **kw),  # type: ignore[arg-type]
-                    "chair")
+                    who)
     assert row.id is not None
     return row.id
 
@@ -42,7 +43,7 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
     comment(eng, ids["a2"], "official", "Vi väntar på polisen.")
 
     clock.advance(days=1)
-    fire(eng, ids["m1"], "reject", "official", comment=C)
+    fire(eng, ids["m1"], "reject", "police", comment=C)
     meetings = []
     for n in range(3):
         meetings.append(_open(eng, "safety_group_meeting", "trygghetsgruppen", title=f"Möte {n + 1}",
@@ -59,13 +60,13 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
 
     clock.advance(days=5)  # day 10
     fire(eng, ids["a3"], "cancel", "official", comment=C)
-    fire(eng, ids["renewal"], "schedule_discussion", "official")
+    fire(eng, ids["renewal"], "schedule_discussion", "police")
     for n in range(2):
         review = _open(eng, "monthly_review", "trygghetsgruppen", title=f"Månadsgenomgång {n + 1}",
                        event_at=clock.now())
         fire(eng, review, "hold", "security")
         fire(eng, review, "publish_information", "police", comment=C)
-        fire(eng, review, "close", "official")
+        fire(eng, review, "close", "chair")
 
     clock.advance(days=10)  # day 20
     fire(eng, ids["annual"], "prepare", "police")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import select, update
@@ -20,18 +18,13 @@ from engine.store.models import TransitionLog
 from engine.store.schema import alembic_config, upgrade
 from samverkan.bootstrap import build_engine
 from samverkan.cli.main import main
-from tests.conftest import T0, backends
+from tests.conftest import T0
 from tests.doubles import FixedClock
 from tests.integration.forgery import forge
-from tests.support import empty_database, write_config
+from tests.support import write_config
 
 _LOG = TransitionLog.__table__  # type: ignore[attr-defined]
 
-
-@pytest.fixture(params=backends())
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with empty_database(request.param, tmp_path) as url:
-        yield url
 
 
 def _as_before_the_keys(conn: Any) -> None:

@@ -3,7 +3,6 @@ and the migrated schema is exactly what engine.store.models declares."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,7 @@ from sqlmodel import select
 
 from engine.store.db import Database
 from engine.store.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
-from tests.conftest import backends
-from tests.support import empty_database, run_cli, write_config
-
-
-@pytest.fixture(params=backends())
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with empty_database(request.param, tmp_path) as url:
-        yield url
+from tests.support import run_cli, write_config
 
 
 @pytest.mark.slow

@@ -391,8 +391,12 @@ def test_case_opened_for_another_group_tells_that_group_but_not_when_opened_with
     open_case(title="Eget ärende", as_user="official")  # official is in socialnamnden
     deliver_pending(notify_eng)
     to = sorted(a for _, rcpts in smtp.recorder.envelopes for a in rcpts)
-    assert to == ["anna@example.org", "member@example.org", "official@example.org"]
-    [msg] = smtp.to("official@example.org")
+    assert to == ["anna@example.org", "member@example.org", "official@example.org", "police@example.org"]
+    # It waits for the assessment of the Police and of Socialnämnden's official: their turn, once each.
+    turn = f"Samverkan: Din tur: ärende {handed} väntar på Polisens bedömning, bedömning av Socialnämnden"
+    assert [subject(m) for m in smtp.to("official@example.org")] == [turn]
+    assert [subject(m) for m in smtp.to("police@example.org")] == [turn]
+    [msg] = smtp.to("member@example.org")
     assert subject(msg) == f"Samverkan: Din grupp har fått ärende {handed}, som ingen har tagit ännu"
 
 

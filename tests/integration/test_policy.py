@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from engine.accounts import users
 from engine.accounts.users import actor_for
+from engine.cases import waiting
 from engine.cases.commands import OpenRequest, open_case
 from engine.cases.firing import fire
 from engine.cases.overview import chair_overview
@@ -58,7 +59,7 @@ def demo(config: Config, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> 
     # Confidential and counted by an obligation (a monthly review held): the agreement page filters it.
     review = open_case(eng, OpenRequest("monthly_review", "Genomgång om en enskild", group="socialnamnden",
                                         confidential=True, event_at=clock.now() - 2 * day),
-                       "socialchef", now=clock.now() - 5 * day)
+                       "system", now=clock.now() - 5 * day)
     assert review.id is not None
     fire(eng, review.id, "hold", "socialchef", now=clock.now() - 2 * day)
     yield eng
@@ -114,10 +115,11 @@ def test_oversees_and_its_sql_form_agree(demo: Engine) -> None:
         assert all(access.oversees(chair, c) for c in cases), "the chair answers for every group"
 
 
-def _queue_by_policy(queue: str, actor: Actor, case: CaseRow, now: dt.datetime) -> bool:
+def _queue_by_policy(queue: str, actor: Actor, case: CaseRow, now: dt.datetime, waits: bool) -> bool:
     """Each queue as the policy's Python form says it: what the SQL statements must return."""
     roles = access.roles_on(actor, case)
     in_queue = {
+        "todo": case.is_open and waits,
         "mine": case.is_open and "assignee" in roles,
         "group": case.is_open and "group_member" in roles,
         "unassigned": case.is_open and case.assignee_id is None and access.oversees(actor, case),
@@ -131,10 +133,14 @@ def test_every_queue_holds_what_the_policy_says_for_every_persona(demo: Engine) 
     now = demo.now()
     with demo.db.read() as s:
         cases, people = _cases(s), _everyone(s)
+        waits = {(a.username, c.id) for a in people for c in cases if waiting.waits_for(s, c, a)}
+    assert ("polis", next(c.id for c in cases if c.title.startswith("Kartlägg"))) in waits, "his action waits for him"
     for actor in people:
         for queue in QUEUES:
             listed = {row["id"] for row in list_queue(demo, actor, queue, limit=1000, now=now)}
-            assert listed == {c.id for c in cases if _queue_by_policy(queue, actor, c, now)}, (actor.username, queue)
+            assert listed == {c.id for c in cases
+                              if _queue_by_policy(queue, actor, c, now, (actor.username, c.id) in waits)}, \
+                (actor.username, queue)
 
 
 def test_the_overview_shows_the_overdue_cases_the_reviewer_may_see(demo: Engine) -> None:
@@ -170,16 +176,17 @@ def test_the_obligations_list_only_the_cases_each_persona_may_see(demo: Engine) 
 
 
 # What each demo persona may do on the demo's confidential acute matter of the Police (group polisen,
-# unassigned), and beyond cases. Today a role counts in every group; scoping roles to their group
-# (issue 12 item 2) changes this table.
+# unassigned), and beyond cases. `official` counts only in its own group, so the municipality's officials
+# neither act on the Police's matter nor report one for the Police; the administrator manages it but
+# opens cases only where a workflow's open_roles say so (acute_matter: chair, group members, police).
 WHO_MAY = {
-    # persona: (see it, manage it, take it, open a polisen case, overview, administer)
+    # persona: (see it, manage it, take it, open a polisen acute matter, overview, administer)
     "ordforande": (True, True, False, True, True, False),
     "polis": (True, True, True, True, False, False),
     "socialchef": (False, False, False, False, False, False),
     "kanslichef": (False, False, False, False, False, False),
     "vaktbolag": (False, False, False, False, False, False),
-    "admin": (False, True, False, True, True, True),
+    "admin": (False, True, False, False, True, True),
     "system": (True, True, False, True, True, True),
 }
 
@@ -187,8 +194,9 @@ WHO_MAY = {
 def test_what_each_persona_may_do_on_the_police_acute_matter(demo: Engine) -> None:
     with demo.db.read() as s:
         case = s.execute(select(CaseRow).where(CaseRow.workflow == "acute_matter")).scalar_one()
+        opening = demo.registry.get("acute_matter").open_roles
         answers = {who: (access.may_see(actor, case), access.may_manage(actor, case), access.may_claim(actor, case),
-                         access.may_open(actor, case.group_id), access.may_see_overview(actor),
+                         access.may_open(actor, case.group_id, opening), access.may_see_overview(actor),
                          access.may_administer(actor))
                    for who, actor in ((who, actor_for(s, who)) for who in WHO_MAY)}
     assert answers == WHO_MAY

@@ -206,3 +206,16 @@ def test_a_review_that_falls_on_a_public_holiday_happens_on_the_next_working_day
     kept = dataclasses.replace(review, on_holiday="keep")
     [as_scheduled] = pending_occurrences(eng, kept, local(2028, 4, 10), local(2028, 4, 30))
     assert as_scheduled.happens_at == as_scheduled.at
+
+
+def test_only_the_renewal_the_engine_opened_for_the_period_changes_it(eng: Engine, clock: FixedClock) -> None:
+    """A renewal case that is not the period's own (imported, or opened by hand before opening was limited
+    to the engine) may be walked to its end; the period is neither ended nor extended by it."""
+    from engine.cases.commands import OpenRequest, open_case
+
+    stray = open_case(eng, OpenRequest("agreement_renewal", "x", group="polisen"), "system", now=clock.at)
+    assert stray.id is not None
+    for trigger, who in (("schedule_discussion", "police"), ("hold_discussion", "police"), ("terminate", "police")):
+        fire(eng, stray.id, trigger, who, comment="x", now=clock.at)
+    assert [(p.number, p.status) for p in _periods(eng)] == [(18, "active")]
+    # (The case the engine opens for the period does end it: the test above.)

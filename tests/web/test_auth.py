@@ -22,11 +22,16 @@ def test_pages_send_anonymous_visitors_to_log_in(client, url):
     assert r.headers["Location"].startswith("/login")
 
 
-def test_official_logs_in_and_lands_on_their_queue(web):
+def test_official_logs_in_and_lands_on_what_waits_for_them(web, make_web):
     r = web.login("official")
     assert r.status_code == 302
-    assert r.headers["Location"] == "/queues/mine"
-    assert "Mina ärenden" in web.text("/queues/mine")
+    assert r.headers["Location"] == "/"
+    page = web.text("/")
+    assert "<h1>Att göra</h1>" in page
+    assert "Väntar på dig" in page
+    chair = make_web()
+    chair.login("chair")  # the chair lands on the overview of what is late
+    assert chair.client.get("/").headers["Location"] == "/chair"
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(web):
@@ -177,7 +182,7 @@ def test_disabled_user_cannot_log_in(web, eng):
                                     "javascript:alert(1)", "http:/evil.example"])
 def test_next_pointing_off_site_is_ignored(web, target):
     r = web.login("official", next_url=target)
-    assert r.headers["Location"] == "/queues/mine"
+    assert r.headers["Location"] == "/"
 
 
 def test_next_on_this_site_is_followed(web):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlmodel import select
 
 from engine.cases.commands import assign
 from engine.cases.firing import fire
 from engine.cases.views import get_case
 from engine.kernel.events import Reminded
+from engine.store.models import CaseRow
 
 
 def _state(eng, case_id):
@@ -31,13 +33,23 @@ def test_case_page_shows_fields_history_actions_and_diagram(web, open_case):
     assert "2027-02-10 10:00" in page
 
 
-def test_official_works_an_action_to_verified(web, eng, open_case):
+def test_official_works_an_action_to_verified(web, eng, open_case, make_web):
     cid = open_case(title="Åtgärd", assignee="official")
     web.login("official")
-    for trigger, comment in [("assign", ""), ("start", ""), ("complete", "Klart, sanerat."), ("verify", "")]:
+    for trigger, comment in [("assign", ""), ("start", ""), ("complete", "Klart, sanerat.")]:
         version = get_case(eng, cid, "official")["version"]
         r = web.post(f"/cases/{cid}/fire", {"trigger": trigger, "comment": comment, "expected_version": version})
         assert r.status_code == 302, (trigger, r.get_data(as_text=True))
+    # Four eyes: the official who completed it may not approve it; another member of the group does.
+    version = get_case(eng, cid, "official")["version"]
+    r = web.post(f"/cases/{cid}/fire", {"trigger": "verify", "comment": "", "expected_version": version})
+    assert r.status_code == 409
+    assert "Någon annan än den som utförde åtgärden måste godkänna den" in r.get_data(as_text=True)
+    assert _state(eng, cid) == "done"
+    colleague = make_web()
+    colleague.login("member")
+    r = colleague.post(f"/cases/{cid}/fire", {"trigger": "verify", "comment": "", "expected_version": version})
+    assert r.status_code == 302, r.get_data(as_text=True)
     assert _state(eng, cid) == "verified"
     page = web.text(f"/cases/{cid}")
     assert "Klart, sanerat." in page
@@ -266,18 +278,13 @@ def test_new_case_form_without_csrf_is_refused(web):
     assert r.status_code == 400
 
 
-def test_a_meeting_opened_by_hand_asks_when_it_takes_place_and_counts_its_deadlines_from_then(web, eng):
+def test_a_meeting_is_opened_by_the_schedule_not_by_hand(web, eng):
+    """The safety group's meetings come from config.toml's [[recurring]]: the form does not offer them, and a
+    forged post is refused at the field, opening nothing."""
     web.login("chair")
+    assert 'value="safety_group_meeting"' not in web.text("/cases/new")
     page = _refused_new_case(web, workflow="safety_group_meeting", title="Trygghetsgruppens möte",
-                             group="trygghetsgruppen")
-    assert 'id="event_at-error"' in page
-    assert "Ange när det äger rum" in page
-    page = _refused_new_case(web, workflow="safety_group_meeting", title="Trygghetsgruppens möte",
-                             group="trygghetsgruppen", event_at="2027-03-24T13:00", due="2027-03-24")
-    assert "lämna förfallodatumet tomt" in page  # a due date would have been ignored
-    r = web.post("/cases/new", {"workflow": "safety_group_meeting", "title": "Trygghetsgruppens möte",
-                                "group": "trygghetsgruppen", "priority": "normal", "event_at": "2027-03-24T13:00"})
-    assert r.status_code == 302
-    case = get_case(eng, int(r.headers["Location"].rsplit("/", 1)[1]), "chair")
-    assert case["due_at"].startswith("2027-03-17")  # the agenda goes out 7 days before the meeting
-    assert case["event_at"] == "2027-03-24T12:00:00Z"  # 13:00 in Stockholm
+                             group="trygghetsgruppen", event_at="2027-03-24T13:00")
+    assert 'id="workflow-error"' in page
+    with eng.db.read() as s:
+        assert s.exec(select(CaseRow.id).where(CaseRow.title == "Trygghetsgruppens möte")).first() is None

@@ -111,7 +111,7 @@ def test_the_form_refuses_a_due_date_too_far_ahead_at_its_field_in_swedish(web):
     ("2207-03-01T18:00", "Det är mer än 10 år från nu; kontrollera året."),
 ])
 def test_the_form_refuses_a_meeting_time_nobody_means_at_its_field_in_swedish(web, event_at, message):
-    page = _new_case(web, workflow="monthly_review", group="trygghetsgruppen", event_at=event_at)
+    page = _new_case(web, workflow="acute_matter", group="socialnamnden", event_at=event_at)
     assert 'id="event_at-error"' in page
     assert message in page
 

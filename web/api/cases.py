@@ -117,17 +117,24 @@ def _open_request(body: dict[str, Any]) -> casework.OpenRequest:
     )
 
 
-@endpoint("POST", "/cases", summary="Open a case.", body=_OPEN_BODY, response=ref("Case"), status=201,
-          errors=(403,))
-def open_case(body: dict[str, Any]) -> tuple[CaseView, dict[str, str]]:
-    """Open the case and answer with it, as the caller now sees it."""
+@endpoint("POST", "/cases", summary="Open a case.", body=_OPEN_BODY, status=201, errors=(403,),
+          response={"oneOf": [ref("Case"), ref("CaseReceipt")]})
+def open_case(body: dict[str, Any]) -> tuple[CaseView | dict[str, Any], dict[str, str]]:
+    """Open the case and answer with it as the caller now sees it, or, when the caller may not see it
+    (confidential, for another group), with a receipt saying what was created and where it went."""
     req = _open_request(body)
     try:
         case = casework.open_case(eng(), req, caller(), now=now())
     except NotFound as exc:  # the parent case: a field of the body, not this URL
         raise ValidationError("parent_id", str(exc)) from None
     assert case.id is not None
-    return get_case(eng(), case.id, caller(), now=now()), {"Location": f"/api/v1/cases/{case.id}"}
+    try:
+        return get_case(eng(), case.id, caller(), now=now()), {"Location": f"/api/v1/cases/{case.id}"}
+    except NotFound:
+        return {"id": case.id, "workflow": case.workflow, "group": req.group or "", "confidential": True,
+                "visible": False, "detail": f"Case {case.id} was opened for group {req.group}. It is confidential, "
+                                            "so only that group, its case officer and the chair can see it; do not "
+                                            "open it again."}, {}
 
 
 _FIRE_BODY = {

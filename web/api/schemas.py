@@ -36,6 +36,9 @@ _SUMMARY_FIELDS: dict[str, Any] = {
     "priority": {"type": "string", "enum": ["low", "normal", "high"]}, "confidential": {"type": "boolean"},
     "parent_id": nullable(ID), "opened_at": _TIME, "due_at": nullable(_TIME), "closed_at": nullable(_TIME),
     "overdue": {"type": "boolean"},
+    "waiting_for": {"type": "array", "items": {"$ref": "#/components/schemas/Waiting"},
+                    "description": "Whom the case waits for now: its state's next actors, minus those who did their "
+                                   "part (empty where a list does not read it)."},
 }
 
 _DEADLINE = _object({
@@ -76,6 +79,17 @@ COMPONENTS: dict[str, Any] = {
         }, description="Why the caller cannot take it now.")),
     }, description="A trigger from the case's state, as the caller may or may not take it now."),
     "Comment": _object({"author": _STR, "at": _TIME, "body": _STR}, description="A comment on a case."),
+    "Waiting": _object({
+        "kind": {"type": "string", "enum": ["user", "group", "role"]},
+        "key": {"type": "string", "description": "The user name, group key or role key."},
+        "group": nullable({"type": "string", "description": "For a role held in the owning group: its key."}),
+        "label": {"type": "object", "properties": {"sv": {"type": "string"}, "en": {"type": "string"}},
+                  "required": ["sv", "en"]},
+    }, description="One party a case waits for, e.g. the Police's signature or approval by a group."),
+    "CaseReceipt": _object({
+        "id": ID, "workflow": _STR, "group": _STR, "confidential": {"const": True}, "visible": {"const": False},
+        "detail": _STR,
+    }, description="A case the caller opened but may not see: confidential, for a group the caller is not in."),
     "Case": _object({
         **_SUMMARY_FIELDS,
         "description": _STR, "definition_version": _STR,
@@ -91,6 +105,7 @@ COMPONENTS: dict[str, Any] = {
                     "description": "Every trigger from the case's state: allowed, or why not."},
         "history": {"type": "array", "items": ref("HistoryEntry")},
         "comments": {"type": "array", "items": ref("Comment")},
+        "following": {"type": "boolean", "description": "Whether the caller follows the case."},
         "children": {"type": "array", "items": _object(
             {"id": ID, "workflow": _STR, "title": _STR, "state": _STR, "state_label": _LABELS},
             description="A child case.")},

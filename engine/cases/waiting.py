@@ -1,0 +1,249 @@
+"""Whose turn it is: who an open case waits for, from its state's `next` in the workflow file.
+
+`entries` reads the state's declared next actors and makes them concrete for the case: the
+assignee by name (the owning group while nobody holds it), the group by name, a role in the owning
+group or, for the roles that count everywhere, the role itself, minus those who already did their
+part (a party that signed; the person who completed an action does not approve it). A role that
+nobody holds is left out; when nobody is left, the chair is waited for.
+
+The engine keeps them in `case_waiting` on every change of state, holder or group (`refresh`), so a
+queue can ask "what waits for me" with one indexed condition (`waiting_for_me`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from sqlalchemy import bindparam, delete, exists, insert, or_, select
+from sqlmodel import Session
+
+from engine.kernel.actors import Actor
+from engine.policy.access import CHAIR, EVERYWHERE, USER
+from engine.runtime.engine import Engine
+from engine.store.models import CaseRow, CaseWaiting, Group, Membership, User
+from engine.workflow.definition import Definition, Labels, NextActor
+from engine.workflow.rules import done_their_part, left_out
+
+__all__ = ["Entry", "WaitingView", "backfill", "entries", "mentioned", "people", "refresh", "slots_of", "views_of",
+           "waiting_for_me", "waits_for"]
+
+_W, _M, _U, _C = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
+                  CaseRow.__table__)  # type: ignore[attr-defined]
+
+
+class WaitingView(TypedDict):
+    """One party a case waits for: `kind` user, group or role; `key` its user name, group key or role key."""
+
+    kind: str
+    key: str
+    group: str | None  # a role held in the owning group: that group's key
+    label: dict[str, str]  # {"sv": ..., "en": ...}
+
+
+@dataclass(frozen=True)
+class Entry:
+    slot: str
+    kind: str
+    key: str
+    group_key: str | None
+    label: Labels
+    except_user_id: int | None = None
+
+    def view(self) -> WaitingView:
+        return {"kind": self.kind, "key": self.key, "group": self.group_key,
+                "label": {"sv": self.label.sv, "en": self.label.en}}
+
+
+def _fill(what: Labels | None, default: Labels, name: Labels, group: Labels) -> Labels:
+    text = what or default
+    return Labels(*(t.replace("{name}", n).replace("{group}", g)
+                    for t, n, g in ((text.sv, name.sv, group.sv), (text.en, name.en, group.en))))
+
+
+def _held(session: Session, role: str, group_id: int | None) -> bool:
+    cond = [_M.c.role == role, _U.c.disabled.is_(False)]
+    if group_id is not None:
+        cond.append(_M.c.group_id == group_id)
+    stmt = select(_M.c.id).select_from(_M.join(_U, _U.c.id == _M.c.user_id)).where(*cond).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def _user(session: Session, user_id: int) -> tuple[str, str]:
+    row = session.execute(select(_U.c.username, _U.c.name).where(_U.c.id == user_id)).one()
+    return row[0], row[1] or row[0]
+
+
+def _entry(eng: Engine, session: Session, case: CaseRow, n: NextActor, group: tuple[str, Labels]) -> Entry | None:
+    gkey, glabel = group
+    roles = {r.key: Labels(r.sv, r.en) for r in eng.config.roles}
+    if n.who == "assignee" and case.assignee_id is not None:
+        username, name = _user(session, case.assignee_id)
+        return Entry(f"u:{case.assignee_id}", "user", username, None,
+                     _fill(n.what, Labels("{name}", "{name}"), Labels(name, name), glabel))
+    if n.who in ("assignee", "group_member"):
+        return Entry(f"g:{case.group_id}", "group", gkey, None,
+                     _fill(n.what if n.who == "group_member" else None, Labels("{group}", "{group}"), glabel, glabel))
+    everywhere = n.who in EVERYWHERE
+    if not _held(session, n.who, None if everywhere else case.group_id):
+        return None  # nobody holds the role there: nobody to wait for
+    role = roles.get(n.who, Labels(n.who, n.who))
+    default = role if everywhere else Labels(f"{role.sv} i {{group}}", f"{role.en} in {{group}}")
+    return Entry(f"r:{n.who}" if everywhere else f"r:{n.who}@{case.group_id}", "role", n.who,
+                 None if everywhere else gkey, _fill(n.what, default, role, glabel))
+
+
+def _group(eng: Engine, session: Session, group_id: int) -> tuple[str, Labels]:
+    key = session.execute(select(Group.key).where(Group.id == group_id)).scalar_one()  # type: ignore[call-overload]
+    found = next((g for g in eng.config.groups if g.key == key), None)
+    return key, (Labels(found.sv, found.en) if found else Labels(key, key))
+
+
+def entries(eng: Engine, session: Session, case: CaseRow, definition: Definition) -> list[Entry]:
+    """Who `case` waits for in its state now, in the order the workflow file names them."""
+    state = definition.states.get(case.state)
+    if state is None or state.terminal or not case.is_open:
+        return []
+    ruled = [t for t in definition.transitions if case.state in t.sources]
+    guards = {g for t in ruled for g in (*t.guards, *t.unless)}
+    group = _group(eng, session, case.group_id)
+    found: dict[str, Entry] = {}
+    for n in state.next:
+        if n.who not in ("assignee", "group_member") and done_their_part(n.who, case.data, guards):
+            continue
+        entry = _entry(eng, session, case, n, group)
+        if entry is not None and entry.slot not in found:
+            found[entry.slot] = entry
+    if not found:
+        chair = next((Labels(r.sv, r.en) for r in eng.config.roles if r.key == CHAIR), Labels(CHAIR, CHAIR))
+        found["r:chair"] = Entry("r:chair", "role", CHAIR, None, chair)
+    person = left_out(case.data, guards)
+    if person is not None:
+        uid = session.execute(select(_U.c.id).where(_U.c.username == person)).scalar()
+        found = {k: Entry(e.slot, e.kind, e.key, e.group_key, e.label, uid) if e.kind != "user" else e
+                 for k, e in found.items()}
+    return list(found.values())
+
+
+def refresh(eng: Engine, session: Session, case: CaseRow, definition: Definition) -> list[Entry]:
+    """Rewrite the case's `case_waiting` rows from its state now; the entries written."""
+    assert case.id is not None
+    now = entries(eng, session, case, definition)
+    session.execute(delete(_W).where(_W.c.case_id == case.id))
+    if now:
+        session.execute(insert(_W), [{"case_id": case.id, "slot": e.slot, "kind": e.kind, "key": e.key,
+                                      "group_key": e.group_key, "label_sv": e.label.sv, "label_en": e.label.en,
+                                      "except_user_id": e.except_user_id} for e in now])
+    return now
+
+
+def backfill(eng: Engine, session: Session) -> int:
+    """Work out whom every open case without waiting rows waits for (cases from before 0004); how many."""
+    stmt = select(CaseRow).where(CaseRow.is_open.is_(True),  # type: ignore[attr-defined]
+                                 ~exists().where(_W.c.case_id == _C.c.id))
+    n = 0
+    for case in session.execute(stmt).scalars():
+        refresh(eng, session, case, eng.registry.machine(session, case.workflow, case.definition_version).definition)
+        n += 1
+    return n
+
+
+def slots_of(actor: Actor) -> list[str]:
+    """Every slot `actor` fills: themself, their groups, their roles in those groups, roles counting everywhere."""
+    slots = {f"u:{actor.user_id}"} if actor.user_id is not None else set()
+    for group_id, role in actor.memberships:
+        slots |= {f"g:{group_id}", f"r:{role}@{group_id}"}
+        if role in EVERYWHERE:
+            slots.add(f"r:{role}")
+    return sorted(slots) or ["-"]
+
+
+SLOTS: Any = bindparam("b_slots", expanding=True)
+
+
+def waiting_for_me() -> Any:
+    """SQL: the case waits for the actor (their `slots_of` bound as b_slots, their id as access.USER) in
+    person: their signature, their approval, the case given to them. A group's unassigned case waits for
+    the group as a whole and is not counted here: the group's queue of unassigned cases shows it."""
+    return exists().where(_W.c.case_id == _C.c.id, _W.c.slot.in_(SLOTS),
+                          or_(_W.c.except_user_id.is_(None), _W.c.except_user_id != USER),
+                          or_(_W.c.kind != "group", _C.c.assignee_id.is_not(None)))
+
+
+def waits_for(session: Session, case: Any, actor: Actor) -> bool:
+    """`waiting_for_me` in Python, for one case (a row with `id` and `assignee_id`)."""
+    slots = set(slots_of(actor))
+    rows = session.execute(select(_W.c.slot, _W.c.kind, _W.c.except_user_id).where(_W.c.case_id == case.id)).all()
+    return any(slot in slots and except_id != actor.user_id and (kind != "group" or case.assignee_id is not None)
+               for slot, kind, except_id in rows)
+
+
+def views_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[WaitingView]]:
+    """The waiting-for of each case, as the read models show it."""
+    ids = list(case_ids)
+    out: dict[int, list[WaitingView]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = session.execute(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
+                           .where(_W.c.case_id.in_(ids)).order_by(_W.c.case_id, _W.c.id)).all()
+    for r in rows:
+        out[r.case_id].append({"kind": r.kind, "key": r.key, "group": r.group_key,
+                               "label": {"sv": r.label_sv, "en": r.label_en}})
+    return out
+
+
+def _holders(session: Session, slot: str) -> set[int]:
+    kind, _, rest = slot.partition(":")
+    if kind == "u":
+        cond = [_U.c.id == int(rest)]
+        stmt = select(_U.c.id).where(*cond, _U.c.disabled.is_(False))
+        return set(session.execute(stmt).scalars())
+    if kind == "g":
+        where = [_M.c.group_id == int(rest)]
+    else:
+        role, _, group_id = rest.partition("@")
+        where = [_M.c.role == role] + ([_M.c.group_id == int(group_id)] if group_id else [])
+    stmt = (select(_M.c.user_id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
+            .where(*where, _U.c.disabled.is_(False)).distinct())
+    return set(session.execute(stmt).scalars())
+
+
+def _confidants(session: Session, case: Any) -> set[int]:
+    """Who may see a confidential case: its group's members, its assignee, the chair (engine/policy/access.py)."""
+    ids = _holders(session, f"g:{case.group_id}") | _holders(session, f"r:{CHAIR}")
+    if case.assignee_id is not None:
+        ids.add(case.assignee_id)
+    return ids
+
+
+def people(session: Session, case_id: int) -> list[int]:
+    """The ids of the active people case `case_id` waits for in person (as `waiting_for_me`: not a group's
+    unassigned case, which its queue shows), and who may see it (a confidential case names nobody outside
+    its confidants)."""
+    case = session.get(CaseRow, case_id)
+    if case is None:
+        return []
+    rows = session.execute(select(_W.c.slot, _W.c.kind, _W.c.except_user_id).where(_W.c.case_id == case_id)).all()
+    ids: set[int] = set()
+    for slot, kind, except_user_id in rows:
+        if kind != "group" or case.assignee_id is not None:
+            ids |= _holders(session, slot) - {except_user_id}
+    if case.confidential:
+        ids &= _confidants(session, case)
+    return sorted(ids)
+
+
+MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{1,63})")
+
+
+def mentioned(session: Session, case_id: int, body: str) -> list[int]:
+    """The ids of the active people `@named` in `body` who may see case `case_id`."""
+    names = sorted({m.group(1).rstrip(".") for m in MENTION.finditer(body)})
+    case = session.get(CaseRow, case_id)
+    if not names or case is None:
+        return []
+    ids = set(session.execute(select(_U.c.id).where(_U.c.username.in_(names), _U.c.disabled.is_(False)))
+              .scalars())
+    return sorted(ids & _confidants(session, case) if case.confidential else ids)
