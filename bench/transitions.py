@@ -7,11 +7,14 @@ open -> assign -> start -> complete -> reopen -> complete -> ..., with a fixed c
 transition the engine (`engine.cases.firing.fire`, actor given by user name as the CLI and the
 web do), SQLAlchemy Core (statements built once, as the engine's are) and the raw driver
 (sqlite3 / psycopg on the pooled connection, SQL prepared once) write the same rows: the case
-updated under a version check, one signed, chained log row, the pending deadline rows retired
-and the new state's rows inserted. The Core and raw sides skip everything else (permission and
-guard checks, the state machine, the user lookup, deadline planning). Afterwards
-`verify_chain` checks every side's chain, which proves their rows are the same as the
-engine's. Targets: engine >= 0.8x Core and >= 0.3x raw.
+updated under a version check (with the data the engine leaves in that state), one signed,
+chained log row, the pending deadline rows retired and the new state's rows inserted, and the
+case's `case_waiting` rows rewritten (whom it waits for, as the engine wrote them for a case it
+fired round the cycle once; checked on every side's cases afterwards). The Core and raw
+sides skip everything else (permission and guard checks, the state machine, the user lookup,
+deadline planning, working out whom the case waits for). Afterwards `verify_chain` checks
+every side's chain, which proves their log rows are the same as the engine's.
+Targets: engine >= 0.8x Core and >= 0.3x raw.
 
 Memory: the engine fires the same number of transitions over a few cases and over many
 cases (each touched once) under tracemalloc; the peaks should be about equal.
@@ -41,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # This file is named like the `transitions` package the engine uses: keep bench/ off the path.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from sqlalchemy import bindparam, create_engine, insert, select, text, update  # noqa: E402
+from sqlalchemy import bindparam, create_engine, delete, insert, select, text, update  # noqa: E402
 
 from engine.accounts.users import actor_for, add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_in  # noqa: E402
@@ -158,11 +161,55 @@ def log_body(case_id: int, seq: int, trigger: str, from_state: str, to_state: st
                        key, assignee, group, confidential], ensure_ascii=False, separators=(",", ":")).encode()
 
 
+WAITING_COLUMNS = ("slot", "kind", "key", "group_key", "label_sv", "label_en", "except_user_id")
+
+
+def engine_writes(eng: Engine, case_id: int) -> dict[str, tuple[dict[str, Any], list[tuple[Any, ...]]]]:
+    """What the engine leaves in each state of the cycle: the case's data and its `case_waiting` rows.
+
+    Taken from a case the engine fires round the cycle once, so the Core and raw sides write the
+    same (whom the case waits for is rewritten on every transition since the "Att göra" work).
+    """
+    w, c = metadata.tables["case_waiting"], metadata.tables["cases"]
+    state, out = "open", {}
+    for _ in range(4):
+        trigger = NEXT[state]
+        fire(eng, case_id, trigger, "bench", comment=COMMENT.get(trigger), now=T0)
+        state = TARGET[trigger]
+        with eng.db.read() as s:
+            data = s.execute(select(c.c.data).where(c.c.id == case_id)).scalar_one()
+            rows = [tuple(r) for r in s.execute(select(*(w.c[k] for k in WAITING_COLUMNS))
+                                                .where(w.c.case_id == case_id).order_by(w.c.slot))]
+        out[state] = (data, rows)
+    return out
+
+
+def check_same_writes(eng: Engine, sides: dict[str, list[int]],
+                      writes: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]]]]) -> None:
+    """Every side's cases wait for whom the engine's did in the same state (the signed chain is checked later)."""
+    w, c = metadata.tables["case_waiting"], metadata.tables["cases"]
+    with eng.db.read() as s:
+        for side, ids in sides.items():
+            states = dict(s.execute(select(c.c.id, c.c.state).where(c.c.id.in_(ids))).all())
+            found: dict[int, list[tuple[Any, ...]]] = {i: [] for i in ids}
+            for row in s.execute(select(w.c.case_id, *(w.c[k] for k in WAITING_COLUMNS))
+                                 .where(w.c.case_id.in_(ids)).order_by(w.c.case_id, w.c.slot)):
+                found[row[0]].append(tuple(row[1:]))
+            for case_id, rows in found.items():
+                if states[case_id] in writes and rows != writes[states[case_id]][1]:
+                    raise SystemExit(f"{side} case {case_id} in {states[case_id]} waits for {rows}, "
+                                     f"the engine's for {writes[states[case_id]][1]}: the sides do not write the same")
+
+
 class Bare:
     """The same writes as the engine's `fire`, straight through SQLAlchemy Core, statements built once."""
 
-    def __init__(self, eng: Engine) -> None:
+    def __init__(self, eng: Engine, writes: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]]]]) -> None:
         self.conn_engine = eng.db.engine.execution_options(samverkan_write=True)
+        self.writes = writes
+        w = metadata.tables["case_waiting"]
+        self.unwait = delete(w).where(w.c.case_id == bindparam("b_id"))
+        self.wait = insert(w)
         c = self.cases = metadata.tables["cases"]
         lg = self.log = metadata.tables["transition_log"]
         d = self.deadlines = metadata.tables["deadlines"]
@@ -189,8 +236,9 @@ class Bare:
         to_state = TARGET[trigger]
         rows = self.rows[to_state]
         due = next(r[2] for r in rows if r[0] == "due")
+        data, waiting = self.writes[to_state]
         done = conn.execute(self.move, {"b_id": case_id, "b_version": version, "b_state": to_state,
-                                        "b_new_version": version + 1, "b_data": {}, "b_now": now, "b_due": due})
+                                        "b_new_version": version + 1, "b_data": data, "b_now": now, "b_due": due})
         assert done.rowcount == 1
         last = conn.execute(self.last, {"b_id": case_id}).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
@@ -207,6 +255,10 @@ class Bare:
             {"case_id": case_id, "state": to_state, "case_version": version + 1, "kind": kind, "offset_days": off,
              "due_at": when, "trigger": trig, "status": "pending", "attempts": 0}
             for kind, off, when, trig in rows])
+        conn.execute(self.unwait, {"b_id": case_id})
+        if waiting:
+            conn.execute(self.wait, [{"case_id": case_id, **dict(zip(WAITING_COLUMNS, r, strict=True))}
+                                     for r in waiting])
 
     def run(self, plan: list[tuple[int, str]]) -> float:
         """Seconds to run `plan`, one transaction per transition."""
@@ -229,6 +281,9 @@ RAW_SQL = {
     "retire": "UPDATE deadlines SET status = 'retired' WHERE case_id = ? AND status = 'pending'",
     "plan": ("INSERT INTO deadlines (case_id, state, case_version, kind, offset_days, due_at, trigger, status, "
              "attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0)"),
+    "unwait": "DELETE FROM case_waiting WHERE case_id = ?",
+    "wait": ("INSERT INTO case_waiting (case_id, slot, kind, key, group_key, label_sv, label_en, except_user_id) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
 }
 
 
@@ -240,8 +295,10 @@ class Raw:
     SQLAlchemy would store them (SQLite: naive UTC text, 0/1; PostgreSQL: aware datetimes).
     """
 
-    def __init__(self, eng: Engine) -> None:
+    def __init__(self, eng: Engine, writes: dict[str, tuple[dict[str, Any], list[tuple[Any, ...]]]]) -> None:
         self.pg = eng.db.dialect == "postgresql"
+        # The JSON column's text as SQLAlchemy writes it (json.dumps with its default separators).
+        self.writes = {state: (json.dumps(data), waiting) for state, (data, waiting) in writes.items()}
         self.keys = eng.audit_keys
         self.fairy = eng.db.engine.raw_connection()  # pooled: has the same PRAGMAs as the engine's
         self.conn: Any = self.fairy.driver_connection
@@ -267,7 +324,8 @@ class Raw:
         rows = self.rows[to_state]
         due = next(r[2] for r in rows if r[0] == "due")
         stamp = self.ts(now)
-        cur.execute(sql["move"], (to_state, version + 1, "{}", stamp, True, due, case_id, version), **kw)
+        data, waiting = self.writes[to_state]
+        cur.execute(sql["move"], (to_state, version + 1, data, stamp, True, due, case_id, version), **kw)
         assert cur.rowcount == 1
         cur.execute(sql["last"], (case_id,), **kw)
         last = cur.fetchone()
@@ -281,6 +339,9 @@ class Raw:
         cur.execute(sql["retire"], (case_id,), **kw)
         cur.executemany(sql["plan"], [(case_id, to_state, version + 1, kind, off, when, trig)
                                       for kind, off, when, trig in rows])
+        cur.execute(sql["unwait"], (case_id,), **kw)
+        if waiting:
+            cur.executemany(sql["wait"], [(case_id, *r) for r in waiting])
 
     def run(self, plan: list[tuple[int, str]]) -> float:
         """Seconds to run `plan`, one transaction per transition (SQLite: BEGIN IMMEDIATE, as the engine)."""
@@ -322,9 +383,10 @@ def bench_one(kind: str, url: str | None, n_cases: int, n_transitions: int) -> d
             engine_cases = open_cases(eng, n_cases, "Bench engine")
             core_cases = open_cases(eng, n_cases, "Bench core")
             raw_cases = open_cases(eng, n_cases, "Bench raw")
-            core, raw = Bare(eng), Raw(eng)
+            warm = open_cases(eng, 7, "Warm-up")
+            writes = engine_writes(eng, warm[6])
+            core, raw = Bare(eng, writes), Raw(eng, writes)
             # Warm up every path (statement caches, prepared statements, the shared machine) on cases of their own.
-            warm = open_cases(eng, 6, "Warm-up")
             run_engine(eng, schedule(warm[:2], 8))
             core.run(schedule(warm[2:4], 8))
             raw.run(schedule(warm[4:], 8))
@@ -338,6 +400,7 @@ def bench_one(kind: str, url: str | None, n_cases: int, n_transitions: int) -> d
                 for side, run in runners.items():
                     wall[side] += run(plans[side][lo:lo + CHUNK])
             cpu = dict(CPU)
+            check_same_writes(eng, {"engine": engine_cases, "Core": core_cases, "raw": raw_cases}, writes)
             # Memory: as many transitions over a few cases as over many, each of the many touched once.
             small_n, large_n = 10, max(2 * n_cases, 100)
             mem_transitions = large_n
