@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,8 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # This file is named like the `transitions` package the engine uses: keep bench/ off the path.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from sqlalchemy import bindparam, create_engine, delete, insert, select, text, update  # noqa: E402
+from sqlalchemy import bindparam, delete, insert, select, update  # noqa: E402
 
+from bench.support.schemas import postgres_schema  # noqa: E402
 from engine.accounts.users import actor_for, add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_in  # noqa: E402
 from engine.cases.firing import fire  # noqa: E402
@@ -74,16 +74,8 @@ def database(kind: str, url: str | None) -> Iterator[str]:
             yield f"sqlite:///{tmp}/bench.db"
         return
     assert url
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema(url) as schema_url:
+        yield schema_url
 
 
 def setup_engine(url: str) -> Engine:
