@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine.cases import waiting, watchers
+from engine.cases import deadlines, waiting, watchers
 from engine.kernel.events import (
     Assigned,
     CaseOpened,
@@ -167,6 +167,7 @@ class Rules:
             kind = f"renewal_{step}"
         elif step == "escalation":
             recipients, kind = set(outbox.user_ids_with_role(session, "chair", brief.agreement_id)), "escalation"
+            recipients -= self._told_overdue(session, event, recipients)
         else:
             recipients, kind = set(self._responsible(session, brief)), step
         payload = case_payload(brief, offset_days=days_left, step=step)
@@ -174,6 +175,23 @@ class Rules:
             payload["due_at"] = event.due_at.isoformat()
         self._tell(session, event, recipients, kind=kind, skip_actor=False, payload=payload,
                    key=f"deadline:{event.deadline_id}:{step}")
+
+    def _told_overdue(self, session: Session, event: DeadlineEvent, people: set[int]) -> set[int]:
+        """Who of `people` this escalation would tell nothing new about the same due date.
+
+        A chair who is also in the owning group heard "Försenat" as a member: an "Eskalering" of
+        the same due date would say it twice. And an earlier escalation written since this one
+        was planned (a catch-up after downtime fires the 1- and 7-day escalations together)
+        already said it.
+        """
+        keys: dict[str, int] = {}
+        recent: dict[str, int] = {}
+        for row_id, kind in deadlines.planned_with(session, event.deadline_id):
+            if kind in ("due", "escalation"):
+                for uid in people:
+                    (keys if kind == "due" else recent)[f"deadline:{row_id}:{kind}:{uid}"] = uid
+        told = outbox.existing_keys(session, keys) | outbox.existing_keys(session, recent, since=event.due_at)
+        return {keys.get(k) or recent[k] for k in told}
 
     def on_transitioned(self, session: Session, event: Transitioned) -> None:
         """A hand-over: tell the people the case now waits for that it is their turn (once per hand-over),

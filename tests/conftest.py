@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from engine.accounts.users import add_user
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
-from engine.config.settings import Config
+from engine.config.settings import Config, FilesConfig
 from engine.runtime.engine import Engine
 from engine.store.db import Database
 from engine.store.models import metadata
@@ -97,9 +97,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def config(db_url: str) -> Config:
-    """The shipped Höör config.toml pointed at the test database."""
-    return load_config(ROOT / "config.toml", database_url=db_url)
+def config(db_url: str, tmp_path: Path) -> Config:
+    """The shipped Höör config.toml pointed at the test database (and a files folder of the test's own)."""
+    return load_config(ROOT / "config.toml", database_url=db_url, files=FilesConfig(dir=tmp_path / "files"))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from engine.cases.periods import sync_from_config
 from engine.config.load import load_config
+from engine.config.settings import FilesConfig
 from engine.runtime.engine import Engine
 from engine.store.db import Database
 from engine.store.models import metadata
@@ -119,7 +120,8 @@ def demo_engine(folder: Path) -> Engine:
     db = Database(url)
     metadata.create_all(db.engine)
     db.dispose()
-    eng = build_engine(load_config(ROOT / "config.toml", database_url=url), clock=FixedClock(DEMO_NOW))
+    config = load_config(ROOT / "config.toml", database_url=url, files=FilesConfig(dir=folder / "files"))
+    eng = build_engine(config, clock=FixedClock(DEMO_NOW))
     with eng.db.write() as s:
         sync_from_config(s, eng.config, DEMO_NOW)
     load_demo(eng, DEMO_NOW - dt.timedelta(days=20))  # so that some demo cases are overdue at DEMO_NOW

@@ -57,15 +57,18 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         admin,
         agreement,
         api,
+        attachments,
         auth,
         calendar,
         cases,
         chair,
+        citizen,
         errors,
         floor,
         formatting,
         notices,
         ops,
+        plans,
         queues,
         sessions,
     )
@@ -98,6 +101,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     )
     app.config.update(overrides or {})
     app.extensions["samverkan"] = EngineHolder(config, with_notifications(engine) if engine else None, clock)
+    attachments.init_app(app)  # before the CSRF check, which reads the (large) upload form
     CSRFProtect(app)
     Babel(app, locale_selector=formatting.select_locale, timezone_selector=lambda: config.timezone)
     from web import newcase  # noqa: F401  # its routes live on the cases blueprint
@@ -106,7 +110,8 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     formatting.init_app(app)
     errors.init_app(app)
     api.init_app(app)
-    for module in (auth, queues, cases, agreement, chair, admin, notices, ops, calendar, floor):
+    for module in (auth, queues, cases, attachments, agreement, chair, admin, notices, ops, calendar, plans,
+                   citizen, floor):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.cases.overview import agreement_ids
+from engine.kernel.errors import ValidationError
+from engine.policy.access import may_see_overview
+from engine.reporting.output import render_csv, render_html
+from engine.reporting.report import build_report, report_range
 from engine.schedule.obligations import agreement_status
+from web.engine_messages import engine_message
+from web.formatting import language
 from web.support import actor, eng, now, safe_next
 
 __all__ = ["bp", "selected_agreement_id", "selected_key"]
@@ -74,4 +80,39 @@ def show() -> Any:
         abort(404)
     status = agreement_status(eng(), now(), key, viewer=actor())
     return render_template("agreement.html", status=status, cfg=eng().config, agreements=agreements,
-                           current_key=key or eng().config.agreement.key)
+                           current_key=key or eng().config.agreement.key, report_formats=REPORT_FORMATS)
+
+
+REPORT_FORMATS = ("html", "pdf", "csv")
+_REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+@bp.route("/agreement/report")
+@login_required
+def report() -> Any:
+    """The steering-group report for the current or previous period (?period=, ?format=html|pdf|csv),
+    as `samverkan report` writes it; for those who may see the overview."""
+    if not may_see_overview(actor()):
+        abort(403)
+    fmt = request.args.get("format", "html")
+    period = request.args.get("period", "current")
+    key = request.args.get("agreement") or selected_key()
+    if fmt not in REPORT_FORMATS or period not in ("current", "previous") or (
+            key is not None and key not in {a.key for a in _agreements()}):
+        abort(404)
+    lang, when = language(), now()
+    try:
+        rng = report_range(eng(), period=period, now=when, agreement=key)
+    except ValidationError as exc:
+        flash(engine_message(exc), "error")
+        return redirect(url_for("agreement.show"))
+    result = build_report(eng(), rng, now=when, agreement=key)
+    if fmt == "pdf":
+        from engine.reporting.pdf import render_pdf  # reportlab is slow to import; only the PDF needs it
+        body: str | bytes = render_pdf(result, lang, tz=eng().tz)
+    else:
+        body = render_csv(result, lang) if fmt == "csv" else render_html(result, lang, tz=eng().tz)
+    name = f"samverkan-{key or eng().config.agreement.key}-{rng.kind}-{rng.number}.{fmt}"
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(body, content_type=_REPORT_TYPES[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"'})

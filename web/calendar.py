@@ -1,12 +1,17 @@
-"""`GET /calendar/<token>.ics`: a person's calendar feed, authorised by the secret in the URL.
+"""`GET /calendar/<token>.ics`: a person's calendar feed, authorised by the secret in the URL;
+`POST /settings/calendar`: the person makes their own feed link (a new one replaces the old).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from typing import Any
 
-from engine.accounts.calendar_tokens import user_for_token
+from flask import Blueprint, Response, abort, current_app, render_template
+from flask_login import login_required
+
+from engine.accounts.calendar_tokens import create_token, revoke_tokens, user_for_token
 from notifications.ics import feed_for_user
+from web.support import actor, eng, now
 
 __all__ = ["bp"]
 
@@ -28,3 +33,14 @@ def feed(token: str) -> Response:
         "Content-Disposition": 'inline; filename="samverkan.ics"',
         "Cache-Control": "private, max-age=300",
     })
+
+
+@bp.route("/settings/calendar", methods=["POST"])
+@login_required
+def new_link() -> Any:
+    """Make the person a calendar-feed link, shown once (only its hash is kept); older links stop working."""
+    with eng().db.write() as session:
+        revoke_tokens(session, actor().username, now())
+        secret = create_token(session, actor().username, now())
+    link = f"{eng().config.mail.base_url.rstrip('/')}/calendar/{secret}.ics"
+    return render_template("calendar_link.html", link=link)

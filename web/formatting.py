@@ -16,9 +16,9 @@ from wtforms import SelectChoice  # type: ignore[attr-defined]  # types-WTForms 
 from engine.cases.views import LabelText
 
 __all__ = [
-    "Labels", "choices", "due_status", "focus_label", "group_label", "init_app", "labels", "language", "local_date",
-    "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of",
-    "trigger_label", "workflow_label",
+    "Labels", "choices", "due_status", "focus_label", "group_label", "history_line", "init_app", "labels", "language",
+    "local_date", "local_time", "parse_time", "priority_label", "role_label", "select_locale", "state_label", "text_of",
+    "workflow_label",
 ]
 
 DUE_SOON = dt.timedelta(days=3)
@@ -169,15 +169,31 @@ def text_of(label: LabelText | None, fallback: str | None) -> str:
     return label["en"] if language() == "en" else label["sv"]
 
 
-def trigger_label(entry: Mapping[str, Any]) -> str:
-    """A history entry's action, labelled from the case's own definition version.
-
-    "@open"/"@assign" are the engine's own log entries.
-    """
-    special = {"@open": _("Opened"), "@assign": _("Assigned")}
-    if entry["trigger"] in special:
-        return special[entry["trigger"]]
-    return text_of(entry.get("label"), entry["trigger"])
+def history_line(entry: Mapping[str, Any]) -> str:
+    """A history entry as a sentence in the past tense with the person's name ("Anders Holm påbörjade")."""
+    name = _("The system") if entry["actor"] == "system" else entry.get("actor_name") or entry["actor"]
+    trigger = entry["trigger"]
+    if trigger == "@open":
+        return _("%(name)s opened the case", name=name)
+    if trigger == "@remind":
+        return _("%(name)s sent a reminder", name=name)
+    if trigger == "@attach":
+        return _("%(name)s attached a file", name=name)
+    if trigger == "@detach":
+        return _("%(name)s removed a file", name=name)
+    if trigger == "@judge":
+        return _("%(name)s judged a measure", name=name)
+    if trigger == "@assign":
+        if entry.get("group"):
+            return _("%(name)s handed the case over to %(group)s", name=name, group=group_label(entry["group"]))
+        if entry.get("assignee") == entry["actor"]:
+            return _("%(name)s took the case", name=name)
+        return _("%(name)s gave the case to %(person)s", name=name,
+                 person=entry.get("assignee_name") or entry.get("assignee") or "–")
+    past = entry.get("past")
+    if past is not None:
+        return f"{name} {text_of(past, trigger)}"
+    return f"{name}: {text_of(entry.get('label'), trigger)}"
 
 
 def due_status(case: Mapping[str, Any], now: dt.datetime) -> str:
@@ -204,7 +220,8 @@ def init_app(app: Flask) -> None:
         gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True)
     app.jinja_env.globals.update(
         group_label=group_label, focus_label=focus_label, role_label=role_label,
-        workflow_label=workflow_label, state_label=state_label, trigger_label=trigger_label, text_of=text_of,
+        workflow_label=workflow_label, state_label=state_label, text_of=text_of,
+        history_line=history_line,
         due_status=due_status, priority_label=priority_label, language=language, labels=labels,
     )
 

@@ -26,6 +26,10 @@ from web.support import actor, eng, now
 
 __all__ = ["NewCaseForm"]
 
+# A priority a kind of case starts with in the form (an acute matter is urgent by its nature).
+DEFAULT_PRIORITY = {"acute_matter": "high"}
+
+
 class NewCaseForm(FlaskForm):
     workflow = SelectField(_l("Kind of case"), validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the case a title.")), Length(max=200)])
@@ -66,7 +70,7 @@ def _choices(form: NewCaseForm) -> dict[str, list[str]]:
     cfg = eng().config
     with eng().db.read() as session:
         may = openable(eng(), session, actor())
-    form.workflow.choices = choices([(k, workflow_label(k)) for k in sorted(may, key=_ORDER.index)])
+    form.workflow.choices = choices([(k, workflow_label(k)) for k in sorted(may, key=_order)])
     groups = {g for keys in may.values() for g in keys}
     form.group.choices = choices([(g.key, group_label(g.key)) for g in cfg.groups if g.key in groups])
     form.focus_area.choices = choices([("", _("(none)"))] + [(f.key, focus_label(f.key)) for f in cfg.focus_areas])
@@ -78,6 +82,11 @@ def _choices(form: NewCaseForm) -> dict[str, list[str]]:
 # The order the form lists the kinds of case in: the everyday ones first.
 _ORDER = ("action", "acute_matter", "safety_group_meeting", "monthly_review", "police_annual_report",
           "agreement_renewal")
+
+
+def _order(key: str) -> tuple[int, str]:
+    """Where `key` comes in the form's list: the everyday kinds first, then any other in name order."""
+    return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)
 
 
 def _own_group(may: dict[str, list[str]], workflow: str) -> str | None:
@@ -109,9 +118,10 @@ def new() -> Any:
             "the matter belongs to to open it."), status=403), 403
     if request.method == "GET" and not kept:
         wanted = request.args.get("workflow", "action")
-        form.workflow.data = wanted if wanted in may else next(iter(sorted(may, key=_ORDER.index)))
+        form.workflow.data = wanted if wanted in may else next(iter(sorted(may, key=_order)))
         form.group.data = _own_group(may, form.workflow.data)
         form.parent_id.data = request.args.get("parent", type=int)
+        form.priority.data = DEFAULT_PRIORITY.get(form.workflow.data, "normal")
     status = 200
     if form.validate_on_submit():
         try:
@@ -136,4 +146,15 @@ def new() -> Any:
             return redirect(url_for("cases.show", case_id=case.id))
     elif request.method == "POST":
         status = 400
-    return render_template("new_case.html", form=form), status
+    return render_template("new_case.html", form=form, **_per_workflow(form)), status
+
+
+def _per_workflow(form: NewCaseForm) -> dict[str, Any]:
+    """Which kinds of case each workflow-bound field and hint is for, so the page shows only those
+    (static/new_case.js follows the choice of kind; without it, the page shows the chosen kind's)."""
+    offered = [str(getattr(c, "value", None) or c[0]) for c in form.workflow.choices or []]
+    current = eng().registry.current
+    defs = {k: current[k] for k in offered if k in current}
+    return {"due_for": [k for k, d in defs.items() if d.takes_a_due_date()],
+            "event_for": [k for k, d in defs.items() if d.counts_from_event()],
+            "default_priority": DEFAULT_PRIORITY}

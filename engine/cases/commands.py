@@ -24,8 +24,8 @@ from engine.store.models import CaseComment, CaseRow, Group, User
 from engine.workflow.decide import Take, decide
 from engine.workflow.definition import Definition
 
-__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "claim", "comment", "follow",
-           "open_case", "open_in", "openable"]
+__all__ = ["NOT_YOUR_GROUP", "OpenRequest", "PRIORITIES", "SYSTEM_ONLY", "assign", "bump", "claim", "comment",
+           "follow", "open_case", "open_in", "openable"]
 
 PRIORITIES = ("low", "normal", "high")
 # A case is due, or takes place, within this many years of today: a date further off is a typo
@@ -83,10 +83,15 @@ NOT_YOUR_GROUP = "You can open cases only for groups you belong to; ask the chai
 
 
 def openable(eng: Engine, session: Session, actor: Actor) -> dict[str, list[str]]:
-    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for."""
+    """The workflows `actor` may open by hand, each with the keys of the groups it may be opened for.
+
+    A workflow opened from another case (`opened_from`: an action plan from its lägesbild) is opened
+    from that case's page, so it is not among them."""
     groups = session.exec(select(Group.id, Group.key).order_by(col(Group.id))).all()
     out: dict[str, list[str]] = {}
     for key, d in eng.registry.current.items():
+        if d.linking.opened_from is not None:
+            continue
         keys = [gkey for gid, gkey in groups
                 if gid is not None and may_open(actor, gid, d.open_roles, system_only=d.system_only)]
         if keys:
@@ -132,8 +137,8 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
                                      f"state's deadline does not count from opening); leave the due date empty.")
     gid = _owning_group(session, req, actor, definition)
     assignee_id = _active_user_id(session, req.assignee, "assignee") if req.assignee else None
-    if req.parent_id is not None:
-        load_visible(session, req.parent_id, actor)
+    parent = load_visible(session, req.parent_id, actor) if req.parent_id is not None else None
+    _check_opened_from(definition, parent)
     eng.registry.store(session, definition, now)
     # The owning group decides which agreement the case belongs to.
     agreement_id = session.exec(select(Group.agreement_id).where(Group.id == gid)).first() \
@@ -168,6 +173,17 @@ def open_in(eng: Engine, session: Session, req: OpenRequest, actor: Actor, now: 
     return case
 
 
+def _check_opened_from(definition: Definition, parent: CaseRow | None) -> None:
+    """A workflow with `opened_from` (an action plan) is opened from such a case in such a state."""
+    need = definition.linking.opened_from
+    if need is None:
+        return
+    if parent is None or parent.workflow != need.workflow or parent.state not in need.states:
+        raise ValidationError("parent_id", f"A {definition.key} case is opened from a {need.workflow} case in state "
+                                           f"{' or '.join(need.states)}; open it from that case's page.",
+                              code="opened_from", params={"workflow": need.workflow})
+
+
 def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseRow:
     """Open a case in its own write transaction."""
     now = now or eng.now()
@@ -175,7 +191,8 @@ def open_case(eng: Engine, req: OpenRequest, actor: Actor | str, *, now: dt.date
         return open_in(eng, session, req, as_actor(session, actor), now)
 
 
-def _bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+def bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime, **values: object) -> None:
+    """Write `values` and the next version to the case row, or Conflict if it changed since `expected`."""
     assert case.id is not None
     if expected is not None and expected != case.version:
         raise Conflict(case.id, expected, case.version)
@@ -205,11 +222,11 @@ def assign(eng: Engine, case_id: int, actor: Actor | str, *, user: str | None = 
             raise Forbidden("Only the owning group's members or the chair may assign this case.")
         if user is not None:
             uid = _active_user_id(session, user, "assignee")
-            _bump(session, case, expected_version, now, assignee_id=uid)
+            bump(session, case, expected_version, now, assignee_id=uid)
             note = f"user:{user}"
         else:
             gid = group_id(session, group or "")
-            _bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
+            bump(session, case, expected_version, now, group_id=gid, assignee_id=None)
             note = f"group:{group}"
         append_log(eng, session, case, "@assign", case.state, who.username, now, note)
         _handed(eng, session, case, now)
@@ -257,7 +274,7 @@ def claim(eng: Engine, case_id: int, actor: Actor | str, *, expected_version: in
             raise Conflict(case_id, expected_version, case.version)
         if not case.is_open:
             raise ValidationError("assignee", f"Case {case_id} is closed; it cannot be claimed.")
-        _bump(session, case, expected_version, now, assignee_id=who.user_id)
+        bump(session, case, expected_version, now, assignee_id=who.user_id)
         append_log(eng, session, case, "@assign", case.state, who.username, now, f"user:{who.username}")
         _handed(eng, session, case, now)
         eng.emit(session, Assigned(case_id=case_id, actor=who.username, at=now, assignee_id=who.user_id,

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from engine.kernel.calendar import add_working_days, is_working_day
 from engine.store.models import CaseRow, Deadline
 from engine.workflow.definition import DeadlineRule
 
-__all__ = ["PlannedDeadline", "add_rows", "due_date", "plan", "retire_pending"]
+__all__ = ["PlannedDeadline", "add_rows", "due_date", "plan", "planned_with", "retire_pending"]
 
 MORNING = dt.time(8, 0)
 END_OF_DAY = dt.time(23, 59, 59)
@@ -99,3 +99,14 @@ def add_rows(session: Session, case: CaseRow, planned: list[PlannedDeadline]) ->
 _DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
 _RETIRE = (update(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("b_case"), _DEADLINES.c.status == "pending")
            .values(status="retired"))
+
+
+def planned_with(session: Session, deadline_id: int) -> list[tuple[int, str]]:
+    """(id, kind) of the other rows planned together with deadline row `deadline_id` (same case, same entry)."""
+    row = session.get(Deadline, deadline_id)
+    if row is None:
+        return []
+    found = session.exec(select(Deadline.id, Deadline.kind).where(col(Deadline.case_id) == row.case_id,
+                                                                  col(Deadline.case_version) == row.case_version,
+                                                                  col(Deadline.id) != deadline_id)).all()
+    return [(i, k) for i, k in found if i is not None]

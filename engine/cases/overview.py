@@ -9,17 +9,18 @@ from sqlmodel import col, select
 
 from engine.accounts.users import as_actor
 from engine.cases.queues import QueueFilter, capped_counts
+from engine.cases.reminders import last_reminders
 from engine.cases.views import CaseSummary, case_summary, names_for
 from engine.kernel.actors import Actor
-from engine.kernel.errors import Forbidden, NotFound
+from engine.kernel.errors import Forbidden, NotFound, ValidationError
 from engine.policy.access import may_see_overview, visible
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, User
 
 COUNT_CAP = 100
 
-__all__ = ["COUNT_CAP", "OverdueCase", "OverdueGroup", "active_users", "agreement_ids", "chair_overview",
-           "group_ids", "mark_notices_read", "my_notices", "navigation"]
+__all__ = ["COUNT_CAP", "SORTS", "GroupCount", "OverdueCase", "Overview", "active_users", "agreement_ids",
+           "chair_overview", "group_ids", "navigation", "user_id"]
 
 
 def navigation(eng: Engine, actor: Actor | str, now: dt.datetime | None = None, cap: int = COUNT_CAP,
@@ -31,7 +32,7 @@ def navigation(eng: Engine, actor: Actor | str, now: dt.datetime | None = None, 
     with eng.db.read() as session:
         who = as_actor(session, actor)
         counts = capped_counts(session, who, now, filters or QueueFilter(), cap)
-        return counts, unread_count(session, _user_id(session, who))
+        return counts, unread_count(session, user_id(session, who))
 
 
 def active_users(eng: Engine) -> list[tuple[str, str]]:
@@ -43,25 +44,51 @@ def active_users(eng: Engine) -> list[tuple[str, str]]:
 
 
 class OverdueCase(CaseSummary):
-    """An overdue case on the chair's overview."""
+    """An overdue case on the chair's overview, with when it was last reminded about and by whom."""
 
     days_overdue: int
+    last_reminded_at: str | None
+    last_reminded_by: str | None  # display name
 
 
-class OverdueGroup(TypedDict):
-    """The overdue cases of one group and focus area."""
+class GroupCount(TypedDict):
+    """How many overdue cases one group has."""
 
     group: str | None
-    focus_area: str | None
+    count: int
+
+
+class Overview(TypedDict):
+    """The chair's overview: totals first, then the overdue cases in the chosen order."""
+
+    overdue: int
+    by_group: list[GroupCount]  # most first
+    # Cases waiting for the reader (their signature, their verification): None until the engine's
+    # `waiting_for` fills it in; the page shows the count only when it is a number.
+    waiting_for_you: int | None
+    sort: str
     cases: list[OverdueCase]
 
 
-def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
-                   limit: int = 500) -> list[OverdueGroup]:
-    """Overdue open cases grouped by (group, focus area), oldest due first, with who holds them.
+SORTS = ("overdue", "group", "holder")
 
-    Groups are ordered by their oldest case.
+
+def _sort_key(sort: str) -> Any:
+    if sort == "group":
+        return lambda c: (c["group"] or "", -c["days_overdue"], c["id"])
+    if sort == "holder":  # nobody holds it: last, where the group's own queue is
+        return lambda c: (c["assignee"] is None, c["assignee"] or "", -c["days_overdue"], c["id"])
+    return lambda c: (-c["days_overdue"], c["id"])
+
+
+def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
+                   limit: int = 500, sort: str = "overdue") -> Overview:
+    """Overdue open cases the reader may see: totals, counts per group, and the cases sorted by `sort`.
+
+    `sort` is "overdue" (most days overdue first), "group" or "holder" (each then most overdue first).
     """
+    if sort not in SORTS:
+        raise ValidationError("sort", f"Sort by one of {', '.join(SORTS)}.")
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
@@ -70,14 +97,25 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
         rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
                             .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()
         names = names_for(session, list(rows))
-        out: dict[tuple[str | None, str | None], OverdueGroup] = {}
+        reminded = last_reminders(session, [c.id for c in rows if c.id is not None])
+        today = now.astimezone(eng.tz).date()
+        cases: list[OverdueCase] = []
         for case in rows:
-            # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
-            summary: OverdueCase = {**case_summary(case, names, now), "days_overdue": (
-                (now.astimezone(eng.tz).date() - case.due_at.astimezone(eng.tz).date()).days if case.due_at else 0)}
-            key = (summary["group"], case.focus_area)
-            out.setdefault(key, {"group": key[0], "focus_area": key[1], "cases": []})["cases"].append(summary)
-        return list(out.values())
+            last = reminded.get(case.id or 0)
+            cases.append({
+                **case_summary(case, names, now),
+                # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
+                "days_overdue": (today - case.due_at.astimezone(eng.tz).date()).days if case.due_at else 0,
+                "last_reminded_at": last.at.isoformat().replace("+00:00", "Z") if last else None,
+                "last_reminded_by": last.by_name if last else None})
+        counts: dict[str | None, int] = {}
+        for c in cases:
+            counts[c["group"]] = counts.get(c["group"], 0) + 1
+        return {"overdue": len(cases),
+                "by_group": [{"group": g, "count": n}
+                             for g, n in sorted(counts.items(), key=lambda x: (-x[1], x[0] or ""))],
+                "waiting_for_you": capped_counts(session, who, now, QueueFilter(), COUNT_CAP, ("todo",))["todo"],
+                "sort": sort, "cases": sorted(cases, key=_sort_key(sort))}
 
 
 def group_ids(eng: Engine) -> dict[str, int]:
@@ -94,7 +132,8 @@ def agreement_ids(eng: Engine) -> dict[str, int]:
         return {k: i for k, i in session.exec(select(Agreement.key, Agreement.id)).all() if i is not None}
 
 
-def _user_id(session: Any, who: Actor | str) -> int:
+def user_id(session: Any, who: Actor | str) -> int:
+    """The id of `who` (an actor or a user name), or NotFound."""
     if isinstance(who, Actor) and who.user_id is not None:
         return who.user_id
     username = who.username if isinstance(who, Actor) else who
@@ -102,20 +141,3 @@ def _user_id(session: Any, who: Actor | str) -> int:
     if uid is None:
         raise NotFound(f"No user {username!r}.")
     return int(uid)
-
-
-def my_notices(eng: Engine, who: Actor | str, limit: int = 50) -> list[dict[str, Any]]:
-    """The person's notices, newest first."""
-    from engine.outbox.notices import list_for_user
-    with eng.db.read() as session:
-        return [{"id": n.id, "kind": n.kind, "case_id": n.case_id, "created_at": n.created_at,
-                 "read": n.read_at is not None, "title": (n.payload or {}).get("title"),
-                 "payload": dict(n.payload or {})}
-                for n in list_for_user(session, _user_id(session, who), limit=limit)]
-
-
-def mark_notices_read(eng: Engine, who: Actor | str, now: dt.datetime) -> int:
-    """Mark all of the person's notices read; returns how many changed."""
-    from engine.outbox.notices import mark_read
-    with eng.db.write() as session:
-        return mark_read(session, _user_id(session, who), now)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
 from engine.cases import waiting, watchers
+from engine.cases.attachments import AttachmentView, attachments_of
 from engine.cases.firing import context_of, load_visible
 from engine.cases.waiting import WaitingView
 from engine.kernel.actors import Actor
@@ -22,7 +23,7 @@ from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, TransitionLog, User
 from engine.workflow.decide import CommentRequired, Decision, GuardUnmet, RoleMissing, Take, decide_each
-from engine.workflow.definition import Definition, Labels
+from engine.workflow.definition import Definition, Labels, TransitionDef
 
 __all__ = [
     "ActionView",
@@ -36,10 +37,12 @@ __all__ = [
     "actions_of",
     "case_summary",
     "case_view",
+    "comment_of",
     "definition_of",
     "get_case",
     "names_for",
     "summary_of",
+    "told",
 ]
 
 
@@ -87,19 +90,28 @@ class ActionView(TypedDict):
     label: LabelText
     allowed: bool
     comment_required: bool  # taking it asks for a comment (allowed actions only)
+    destructive: bool  # ends or discards the work: offered as a secondary step that asks first
+    on_assign: bool  # taken by giving the case to a person (assign, claim), not on its own
+    backward: bool  # leads back to an earlier state (reopen): offered, but never as the next step
     refusal: Refused | None
 
 
 HistoryEntry = TypedDict("HistoryEntry", {
-    "seq": int, "trigger": str, "label": LabelText | None,  # None for the engine's @open and @assign
-    "from": str | None, "to": str, "actor": str, "at": str | None, "comment": str | None,
+    "seq": int, "trigger": str, "label": LabelText | None,  # None for the engine's @open, @assign, @remind
+    "past": LabelText | None,  # how the history tells it ("påbörjade"); None: no past tense declared
+    "from": str | None, "to": str, "actor": str, "actor_name": str, "at": str | None, "comment": str | None,
+    # @assign: to whom (a user name and its display name) or to which group
+    "assignee": str | None, "assignee_name": str | None, "group": str | None,
+    "with_assign": bool,  # the step an assignment fired (`on_assign`): `told` folds it into the assignment
 })
 
 
 class CommentView(TypedDict):
     author: str
+    author_name: str
     at: str | None
     body: str
+    action: LabelText | None  # the step the comment was given with ("Markera som utförd"); None: a plain comment
 
 
 class ChildView(TypedDict):
@@ -126,6 +138,7 @@ class CaseView(CaseSummary):
     comments: list[CommentView]
     children: list[ChildView]
     following: bool  # whether the reader follows the case
+    attachments: list[AttachmentView]  # the files on the case, not those removed
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -140,22 +153,32 @@ def _text(labels: Labels | None) -> LabelText | None:
     return _label(labels) if labels is not None else None
 
 
-def _action(d: Definition, trigger: str, decision: Decision) -> ActionView:
+def _backward(d: Definition, state: str, transitions: list[TransitionDef]) -> bool:
+    """True if the step leads back to a state listed before `state` (reopening): never the next step."""
+    order = list(d.states)
+    here = order.index(state) if state in order else 0
+    return any(state in t.sources and t.target in d.states and order.index(t.target) < here for t in transitions)
+
+
+def _action(d: Definition, state: str, trigger: str, decision: Decision) -> ActionView:
     if isinstance(decision, Take | CommentRequired):  # a missing comment is asked for next to the button
         t = decision.transition
         return {"trigger": trigger, "label": _label(t.label), "allowed": True,
-                "comment_required": t.comment_required, "refusal": None}
+                "comment_required": t.comment_required, "destructive": t.destructive, "on_assign": t.on_assign,
+                "backward": _backward(d, state, [t]), "refusal": None}
+    same = [t for t in d.transitions if t.trigger == trigger]
     refusal: Refused = {"reason": decision.reason, "message": decision.message,
                         "roles": list(decision.roles) if isinstance(decision, RoleMissing) else [],
                         "guards": list(decision.guards) if isinstance(decision, GuardUnmet) else []}
     return {"trigger": trigger, "label": _text(d.trigger_labels(trigger)) or {"sv": trigger, "en": trigger},
-            "allowed": False, "comment_required": False, "refusal": refusal}
+            "allowed": False, "comment_required": False, "destructive": any(t.destructive for t in same),
+            "on_assign": any(t.on_assign for t in same), "backward": _backward(d, state, same), "refusal": refusal}
 
 
 def actions_of(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> list[ActionView]:
     """Every trigger from the case's state, decided for `actor` now under the case's definition version."""
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
-    return [_action(machine.definition, trigger, decision)
+    return [_action(machine.definition, case.state, trigger, decision)
             for trigger, decision in decide_each(machine, context_of(case, actor, now))]
 
 
@@ -190,11 +213,67 @@ def names_for(session: Session, cases: list[CaseRow]) -> dict[str, dict[int, str
     return {"users": users, "groups": groups}  # type: ignore[dict-item]
 
 
-def _history(d: Definition, log: list[TransitionLog]) -> list[HistoryEntry]:
-    return [{"seq": r.seq, "trigger": r.trigger,
-             "label": None if r.trigger.startswith("@") else _text(d.trigger_labels(r.trigger)),
-             "from": r.from_state, "to": r.to_state, "actor": r.actor, "at": _iso(r.at), "comment": r.comment}
-            for r in log]
+def _transition_of(d: Definition, trigger: str) -> TransitionDef | None:
+    return next((t for t in d.transitions if t.trigger == trigger), None)
+
+
+def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    rows = session.exec(select(User.username, User.name).where(col(User.username).in_(usernames))).all()
+    return {u: n or u for u, n in rows}
+
+
+def _assign_note(comment: str | None) -> tuple[str | None, str | None]:
+    """(user, group) of an @assign row's note ("user:NAME" or "group:KEY")."""
+    kind, _, value = (comment or "").partition(":")
+    return (value, None) if kind == "user" else (None, value) if kind == "group" else (None, None)
+
+
+def _history(d: Definition, log: list[TransitionLog], names: dict[str, str]) -> list[HistoryEntry]:
+    out: list[HistoryEntry] = []
+    for r in log:
+        t = None if r.trigger.startswith("@") else _transition_of(d, r.trigger)
+        prev = out[-1] if out else None
+        user, group = _assign_note(r.comment) if r.trigger == "@assign" else (None, None)
+        out.append({"seq": r.seq, "trigger": r.trigger,
+                    "label": _text(d.trigger_labels(r.trigger)) if t is not None else None,
+                    "past": _text(t.past) if t is not None else None,
+                    "from": r.from_state, "to": r.to_state, "actor": r.actor,
+                    "actor_name": names.get(r.actor, r.actor), "at": _iso(r.at), "comment": r.comment,
+                    "assignee": user, "assignee_name": names.get(user, user) if user else None, "group": group,
+                    "with_assign": bool(t is not None and t.on_assign and prev is not None
+                                        and prev["trigger"] == "@assign" and prev["actor"] == r.actor
+                                        and prev["at"] == _iso(r.at))})
+    return out
+
+
+def told(history: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The history as people tell it: one line per assignment, the step it fired folded into it.
+
+    The log keeps both rows (the assignment and the `on_assign` step are two signed changes);
+    "Karin Ek gave the case to Anders Holm" already says the case moved on.
+    """
+    out: list[HistoryEntry] = []
+    for h in history:
+        if h["with_assign"] and out:
+            out[-1] = {**out[-1], "to": h["to"]}
+            continue
+        out.append(h)
+    return out
+
+
+def _comments(d: Definition, comments: list[CaseComment], log: list[TransitionLog],
+              names: dict[str, str]) -> list[CommentView]:
+    """The comments and the comments given with a step (the completion's account of the work), by time."""
+    plain: list[tuple[Any, int, CommentView]] = [
+        (c.at, 0, {"author": c.author, "author_name": names.get(c.author, c.author), "at": _iso(c.at),
+                   "body": c.body, "action": None}) for c in comments]
+    given: list[tuple[Any, int, CommentView]] = [
+        (r.at, 1, {"author": r.actor, "author_name": names.get(r.actor, r.actor), "at": _iso(r.at),
+                   "body": r.comment, "action": _text(d.trigger_labels(r.trigger))})
+        for r in log if r.comment and not r.trigger.startswith("@")]
+    return [c for _at, _k, c in sorted(plain + given, key=lambda x: (x[0], x[1]))]
 
 
 def _children(eng: Engine, session: Session, case: CaseRow, actor: Actor) -> list[ChildView]:
@@ -215,6 +294,9 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
     comments = session.exec(select(CaseComment).where(CaseComment.case_id == case.id)
                             .order_by(CaseComment.at, CaseComment.id)).all()  # type: ignore[arg-type]
     actions = actions_of(eng, session, case, actor, now)
+    people = {r.actor for r in log} | {c.author for c in comments}
+    people |= {u for r in log if r.trigger == "@assign" and (u := _assign_note(r.comment)[0])}
+    names = _display_names(session, people)
     return {
         **case_summary(case, names_for(session, [case]), now),
         "description": case.description,
@@ -226,12 +308,20 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
         "your_roles": sorted(roles_on(actor, case)),
         "allowed_triggers": [a["trigger"] for a in actions if a["allowed"]],
         "actions": actions,
-        "history": _history(d, list(log)),
-        "comments": [{"author": c.author, "at": _iso(c.at), "body": c.body} for c in comments],
+        "history": _history(d, list(log), names),
+        "comments": _comments(d, list(comments), list(log), names),
         "children": _children(eng, session, case, actor),
         "waiting_for": waiting.views_of(session, [case.id])[case.id],
         "following": watchers.is_following(session, case.id, actor.user_id),
+        "attachments": attachments_of(session, case, actor),
     }
+
+
+def comment_of(eng: Engine, row: CaseComment) -> CommentView:
+    """A comment just written, as the case's comments show it."""
+    with eng.db.read() as session:
+        name = _display_names(session, {row.author}).get(row.author, row.author)
+    return {"author": row.author, "author_name": name, "at": _iso(row.at), "body": row.body, "action": None}
 
 
 def get_case(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetime | None = None) -> CaseView:

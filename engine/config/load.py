@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.config.read import Reader, check_references, read_agreement, read_labelled, read_mail, read_web
+from engine.config.read import (
+    Reader,
+    check_references,
+    read_agreement,
+    read_files,
+    read_labelled,
+    read_mail,
+    read_web,
+)
 from engine.config.settings import Config, NotificationsConfig
 from engine.kernel.errors import ConfigError
 
@@ -54,7 +62,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(str(p), "(syntax)", str(exc)) from None
     r = Reader(p, raw)
     r.check_unknown({"timezone", "language", "workflows_dir", "database", "agreement", "agreements",
-                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations", "notifications", "web"})
+                     "roles", "groups", "focus_areas", "mail", "recurring", "obligations", "notifications", "web",
+                     "files"})
     tz = r.get("timezone", str, "Europe/Stockholm")
     try:
         ZoneInfo(tz)
@@ -83,6 +92,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         notifications=_notifications(r.table("notifications") if "notifications" in raw
                                      else Reader(p, {}, "notifications.")),
         web=read_web(r),
+        files=read_files(r),
     )
     check_references(r, cfg)
     if overrides:

@@ -9,6 +9,7 @@ from typing import Any
 from engine.config.settings import (
     AgreementConfig,
     Config,
+    FilesConfig,
     Labelled,
     MailConfig,
     ObligationConfig,
@@ -17,8 +18,9 @@ from engine.config.settings import (
 )
 from engine.kernel.cron import CronError, CronSchedule
 from engine.kernel.errors import ConfigError
+from engine.kernel.filetypes import KINDS
 
-__all__ = ["Reader", "check_references", "read_agreement", "read_labelled", "read_mail", "read_web"]
+__all__ = ["Reader", "check_references", "read_agreement", "read_files", "read_labelled", "read_mail", "read_web"]
 
 
 class Reader:
@@ -100,6 +102,24 @@ def read_web(r: Reader) -> WebConfig:
     return WebConfig(trusted_proxies=proxies, session_max_hours=hours)
 
 
+def read_files(r: Reader) -> FilesConfig:
+    """The [files] table (all keys optional): the folder relative to the config file, limits in megabytes."""
+    files = r.table("files") if "files" in r.data else Reader(r.path, {}, "files.")
+    files.check_unknown({"dir", "max_size_mb", "allowed"})
+    folder = files.get("dir", str, "var/files")
+    if not folder.strip():
+        raise files.err("dir", "expected the folder where attached files are kept, e.g. \"var/files\"")
+    size = files.get("max_size_mb", (int, float), 25)
+    if isinstance(size, bool) or not 0 < size <= 2048:
+        raise files.err("max_size_mb", "expected the largest file in megabytes, more than 0 and at most 2048")
+    allowed = files.get("allowed", list, list(KINDS))
+    unknown = [k for k in allowed if k not in KINDS]
+    if unknown or not allowed:
+        raise files.err("allowed", f"expected a non-empty list of {', '.join(repr(k) for k in KINDS)}")
+    return FilesConfig(dir=r.path.resolve().parent / folder,  # an absolute path stays as it is
+                       max_bytes=int(size * 1024 * 1024), allowed=tuple(dict.fromkeys(allowed)))
+
+
 def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:
     """An agreement; its groups, recurring obligations and obligations are read from `parts`."""
 
@@ -138,7 +158,7 @@ def read_agreement(r: Reader, parts: Reader) -> AgreementConfig:
 def _recurring(r: Reader) -> RecurringConfig:
 
     r.check_unknown({"key", "workflow", "schedule", "group", "title", "lead_days", "due_days", "focus_area",
-                     "on_holiday"})
+                     "on_holiday", "every_years", "from_year"})
     schedule = r.get("schedule", str)
     try:
         CronSchedule.parse(schedule)
@@ -153,7 +173,15 @@ def _recurring(r: Reader) -> RecurringConfig:
         key=r.get("key", str), workflow=r.get("workflow", str), schedule=schedule, group=r.get("group", str),
         title=title, lead_days=r.get("lead_days", int, 0), due_days=r.get("due_days", int, None),
         focus_area=r.get("focus_area", str, None), on_holiday=_on_holiday(r),
+        every_years=_every_years(r), from_year=r.get("from_year", int, 0),
     )
+
+
+def _every_years(r: Reader) -> int:
+    value: int = r.get("every_years", int, 1)
+    if not 1 <= value <= 10:
+        raise r.err("every_years", f"expected a whole number of years from 1 to 10, got {value}")
+    return value
 
 
 def _on_holiday(r: Reader) -> str:
@@ -165,18 +193,22 @@ def _on_holiday(r: Reader) -> str:
 
 def _obligation(r: Reader) -> ObligationConfig:
 
-    r.check_unknown({"key", "sv", "en", "workflow", "states", "required", "required_state", "count"})
+    r.check_unknown({"key", "sv", "en", "workflow", "states", "required", "required_state", "required_workflow",
+                     "count"})
     states = r.get("states", list)
     if not states or not all(isinstance(x, str) for x in states):
         raise r.err("states", "expected a non-empty list of state keys")
     required, required_state = r.get("required", int, None), r.get("required_state", str, None)
     if (required is None) == (required_state is None):
         raise r.err("required", "give exactly one of required = N or required_state = \"state\"")
+    required_workflow = r.get("required_workflow", str, None)
+    if required_workflow is not None and required_state is None:
+        raise r.err("required_workflow", "goes with required_state: the state of that workflow to count")
     count = r.get("count", str, "in_period")
     if count not in ("in_period", "of_period"):
         raise r.err("count", "expected \"in_period\" or \"of_period\"")
     return ObligationConfig(r.get("key", str), r.get("sv", str), r.get("en", str), r.get("workflow", str),
-                            tuple(states), required, required_state, count)
+                            tuple(states), required, required_state, count, required_workflow)
 
 
 def _unique(r: Reader, where: str, keys: list[str]) -> None:

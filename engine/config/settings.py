@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "AgreementConfig",
     "Config",
+    "FilesConfig",
     "Labelled",
     "MailConfig",
     "NotificationsConfig",
@@ -74,6 +75,18 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class FilesConfig:
+    """Where attached files are kept and which are accepted."""
+
+    # Folder of the content-addressed files (absolute once loaded; relative to the config file in it).
+    dir: Path = Path("var/files")
+    # The largest file accepted, in bytes (config.toml gives megabytes).
+    max_bytes: int = 25 * 1024 * 1024
+    # Kinds of file accepted, recognised by their content: "pdf", "image", "office", "text".
+    allowed: tuple[str, ...] = ("pdf", "image", "office", "text")
+
+
+@dataclass(frozen=True)
 class RecurringConfig:
     """One recurring obligation: a workflow opened on a cron schedule."""
 
@@ -88,6 +101,14 @@ class RecurringConfig:
     # An occurrence on a weekend or Swedish public holiday moves to the next working day
     # ("next_working_day", the default) or stays ("keep").
     on_holiday: str = "next_working_day"
+    # Only every N-th year's occurrences open (a lägesbild every second year): the years
+    # `from_year`, `from_year + N`, ... (default: the years divisible by N).
+    every_years: int = 1
+    from_year: int = 0
+
+    def in_year(self, year: int) -> bool:
+        """Whether occurrences in `year` open."""
+        return year >= self.from_year and (year - self.from_year) % self.every_years == 0
 
     def title_for(self, occurrence_local: dt.datetime) -> str:
         """The title with {year}, {month} and {date} filled in for one occurrence."""
@@ -114,6 +135,13 @@ class ObligationConfig:
     required: int | None = None
     required_state: str | None = None
     count: str = "in_period"
+    # With required_state: count that state in this workflow instead (a plan per adopted lägesbild).
+    required_workflow: str | None = None
+
+    @property
+    def requiring_workflow(self) -> str:
+        """The workflow whose `required_state` sets how many are required."""
+        return self.required_workflow or self.workflow
 
     def label(self, language: str) -> str:
         """The label in `language`."""
@@ -157,6 +185,7 @@ class Config:
     mail: MailConfig
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
 
     @property
     def agreement(self) -> AgreementConfig:

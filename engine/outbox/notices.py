@@ -32,11 +32,13 @@ __all__ = [
     "claim_due",
     "delivery_modes",
     "enqueue",
+    "existing_keys",
     "group_member_ids",
     "list_notices",
     "list_for_user",
     "mark_read",
     "mark_sent",
+    "notice_for",
     "overdue_cases",
     "record_failures",
     "set_mode",
@@ -142,6 +144,17 @@ def enqueue(session: Session, *, key: str, kind: str, case_id: int | None, recip
                                     "recipient_id": recipient_id, "created_at": now, "payload": payload,
                                     "status": "pending", "attempts": 0, "next_attempt_at": deliver_at})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def existing_keys(session: Session, keys: Iterable[str], *, since: dt.datetime | None = None) -> set[str]:
+    """Which of the idempotency `keys` a notice has been written under (at or after `since`, if given)."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    stmt = select(Notice.idempotency_key).where(col(Notice.idempotency_key).in_(wanted))
+    if since is not None:
+        stmt = stmt.where(col(Notice.created_at) >= since)
+    return set(session.exec(stmt).all())
 
 
 def case_brief(session: Session, case_id: int) -> CaseBrief | None:
@@ -279,15 +292,27 @@ def list_for_user(session: Session, user_id: int, *, unread_only: bool = False,
     return _items(session, where, limit, (col(Notice.id).desc(),))
 
 
-def unread_count(session: Session, user_id: int) -> int:
-    """How many of a person's notices are unread."""
-    return session.exec(select(func.count()).select_from(Notice).where(
-        col(Notice.recipient_id) == user_id, col(Notice.read_at).is_(None))).one()
+def notice_for(session: Session, user_id: int, notice_id: int) -> OutboxItem | None:
+    """Notice `notice_id` if it is `user_id`'s, else None."""
+    found = _items(session, (col(Notice.id) == notice_id) & (col(Notice.recipient_id) == user_id), 1)
+    return found[0] if found else None
 
 
-def mark_read(session: Session, user_id: int, now: dt.datetime, ids: Iterable[int] | None = None) -> int:
-    """Mark a person's notices read (all unread ones if `ids` is None); returns how many changed."""
+def unread_count(session: Session, user_id: int, *, case_id: int | None = None) -> int:
+    """How many of a person's notices (about case `case_id`, if given) are unread."""
+    where = (col(Notice.recipient_id) == user_id) & col(Notice.read_at).is_(None)
+    if case_id is not None:
+        where = where & (col(Notice.case_id) == case_id)
+    return session.exec(select(func.count()).select_from(Notice).where(where)).one()
+
+
+def mark_read(session: Session, user_id: int, now: dt.datetime, ids: Iterable[int] | None = None, *,
+              case_id: int | None = None) -> int:
+    """Mark a person's notices read (all unread ones if neither `ids` nor `case_id` narrows them);
+    returns how many changed."""
     stmt = update(Notice).where(col(Notice.recipient_id) == user_id, col(Notice.read_at).is_(None))
     if ids is not None:
         stmt = stmt.where(col(Notice.id).in_(list(ids)))
+    if case_id is not None:
+        stmt = stmt.where(col(Notice.case_id) == case_id)
     return int(session.execute(stmt.values(read_at=now)).rowcount)  # type: ignore[attr-defined]

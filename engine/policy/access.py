@@ -59,6 +59,7 @@ __all__ = [
     "may_claim",
     "may_manage",
     "may_open",
+    "may_remove_attachment",
     "may_see",
     "may_see_overview",
     "overseen",
@@ -239,3 +240,9 @@ def overseen(shape: Reach) -> ColumnElement[bool]:
 def visible(actor: Actor) -> ColumnElement[bool]:
     """`may_see` in SQL with `actor`'s values in it, for a query that is not cached by shape."""
     return _seen(reach(actor), *_values(actor))
+
+
+def may_remove_attachment(actor: Actor, case: CaseFacts, uploaded_by: str) -> bool:
+    """Remove a file from a case (anyone who sees the case may attach one): whoever attached it, and
+    whoever may manage the case."""
+    return actor.username == uploaded_by or may_manage(actor, case)

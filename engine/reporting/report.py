@@ -227,8 +227,10 @@ def _obligation(ob: ObligationConfig, cases: list[CaseFacts], w: _Window, period
                   if w.rng.starts_on < period_bounds(a.start, a.period_months, n)[1] <= w.rng.ends_on]
         belongs = [c for c in mine if period_numbers.get(c.period_id or 0) in ending]
         achieved = sum(1 for c in belongs if (at := c.first_entry(ob.states)) is not None and at < w.point)
+        requiring = [c for c in cases if c.workflow == ob.requiring_workflow
+                     and period_numbers.get(c.period_id or 0) in ending]
         per_period = ob.required if ob.required is not None else sum(
-            1 for c in belongs if (at := c.first_entry((ob.required_state or "",))) is not None and at < w.point)
+            1 for c in requiring if (at := c.first_entry((ob.required_state or "",))) is not None and at < w.point)
         required = per_period * len(ending) if ob.required is not None else per_period
         last_end = period_bounds(a.start, a.period_months, max(ending))[1] if ending else w.rng.ends_on
         running = w.point < w.local_midnight(last_end)
@@ -238,7 +240,8 @@ def _obligation(ob: ObligationConfig, cases: list[CaseFacts], w: _Window, period
             # `required` is per agreement period; a range of another length asks proportionally.
             required = math.ceil(ob.required * w.rng.months / w.agreement.period_months)
         else:
-            required = sum(1 for c in mine if _entered_in(c, (ob.required_state or "",), w))
+            required = sum(1 for c in cases if c.workflow == ob.requiring_workflow
+                           and _entered_in(c, (ob.required_state or "",), w))
         running = w.point < w.end
     status = "met" if achieved >= required else ("pending" if running else "not_met")
     return Obligation(ob.key, ob.sv, ob.en, required, achieved, status)

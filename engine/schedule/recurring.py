@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.config.settings import AgreementConfig, RecurringConfig
 from engine.kernel.actors import SYSTEM
@@ -81,7 +81,22 @@ def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime, u
     """Occurrences after `since` (and before `ended`, the agreement's end) whose case opens by `until`, in order."""
     end = until + dt.timedelta(days=rec.lead_days)
     return [Occurrence(rec, t, eng.tz) for t in schedule_of(rec.schedule).between(since, end, eng.tz)
-            if t - dt.timedelta(days=rec.lead_days) <= until and (ended is None or t < ended)]
+            if t - dt.timedelta(days=rec.lead_days) <= until and (ended is None or t < ended)
+            and rec.in_year(t.astimezone(eng.tz).year)]
+
+
+def _opened_from(eng: Engine, session: Session, a: AgreementConfig, workflow: str) -> tuple[bool, int | None]:
+    """Whether `workflow` is opened from another case and, if so, the latest such case of agreement `a`
+    in a state it may be opened from (the plan in force for a follow-up); None if there is none."""
+    need = eng.registry.get(workflow).linking.opened_from
+    if need is None:
+        return False, None
+    agreement_id = eng.agreement_id(session, a.key)
+    found = session.exec(select(CaseRow.id).where(CaseRow.agreement_id == agreement_id,
+                                                  col(CaseRow.workflow) == need.workflow,
+                                                  col(CaseRow.state).in_(need.states))
+                         .order_by(col(CaseRow.opened_at).desc(), col(CaseRow.id).desc())).first()
+    return True, found
 
 
 def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, now: dt.datetime) -> CaseRow | None:
@@ -90,10 +105,13 @@ def _open(eng: Engine, session: Session, a: AgreementConfig, occ: Occurrence, no
     key = occurrence_key(eng, a, occ.rec, occ.at)
     if session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first() is not None:
         return None
+    linked, parent_id = _opened_from(eng, session, a, occ.rec.workflow)
+    if linked and parent_id is None:
+        return None  # a follow-up with no plan to follow up: nothing to open this time
     local = occ.happens_at.astimezone(eng.tz)
     due = local.date() + dt.timedelta(days=occ.rec.due_days) if occ.rec.due_days is not None else None
     req = OpenRequest(occ.rec.workflow, occ.rec.title_for(local), group=occ.rec.group, event_at=occ.happens_at,
-                      due=due, focus_area=occ.rec.focus_area, occurrence_key=key)
+                      due=due, focus_area=occ.rec.focus_area, occurrence_key=key, parent_id=parent_id)
     return open_in(eng, session, req, SYSTEM, now)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from engine.store.db import UTCDateTime
@@ -13,11 +13,14 @@ from engine.store.db import UTCDateTime
 __all__ = [
     "Agreement",
     "ApiToken",
+    "Attachment",
     "CalendarToken",
     "CaseComment",
+    "CaseLink",
     "CaseRow",
     "CaseWaiting",
     "CaseWatcher",
+    "CitizenText",
     "Deadline",
     "Group",
     "LoginAttempt",
@@ -189,6 +192,27 @@ class CaseComment(SQLModel, table=True):
     body: str
 
 
+class Attachment(SQLModel, table=True):
+    """A file attached to a case; its bytes are kept by their SHA-256 in the files folder (engine.store.files).
+
+    The `@attach` log row at `log_seq` names the file and its hash, signed in the case's chain;
+    a removed file keeps its row (and its bytes) and gains `removed_*`, logged by `@detach`.
+    """
+
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=255)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64, index=True)
+    media_type: str = Field(max_length=128)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: dt.datetime = _ts()
+    log_seq: int
+    removed_by: str | None = Field(default=None, max_length=64)
+    removed_at: dt.datetime | None = _ts(nullable=True)
+
+
 class Deadline(SQLModel, table=True):
     """A row that falls due: the state's deadline, a reminder before it, an escalation after."""
 
@@ -330,3 +354,30 @@ class CaseWatcher(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     following: bool = True
     since: dt.datetime = _ts()
+
+
+class CaseLink(SQLModel, table=True):
+    """A case linked to another as its material (a lägesbild's sources: statistics, the safety survey,
+    the monthly reviews, the last follow-up). Measures and follow-ups hang under their plan by `parent_id`."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "linked_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    linked_id: int = Field(foreign_key="cases.id", index=True)
+    added_by: str = Field(max_length=64)
+    added_at: dt.datetime = _ts()
+
+
+class CitizenText(SQLModel, table=True):
+    """Information to the citizens, written by a person in Markdown and published from a case (the
+    monthly review); public on /information and in the Atom feed once published."""
+
+    __tablename__ = "citizen_texts"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    title: str = Field(max_length=200)
+    body: str
+    published_by: str = Field(max_length=64)
+    published_at: dt.datetime = _ts(index=True)

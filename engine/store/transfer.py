@@ -24,11 +24,13 @@ from engine.store import models  # noqa: F401  (registers every table on the met
 from engine.store.audit import AuditResult, re_sign, verify_chain
 from engine.store.audit_keys import AuditKeys
 from engine.store.db import Database
+from engine.store.file_audit import attached_hashes, verify_files
+from engine.store.files import FileStore
 from engine.store.import_rows import RowCheck, RowReader, TransferError, fail, numbered
 from engine.store.models import metadata
 
-__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "RowCheck", "TransferError", "ImportResult", "export_to",
-           "import_from", "tables_in_order"]
+__all__ = ["FORMAT", "SECRET_COLUMNS", "VERSION", "FileSource", "RowCheck", "TransferError", "ImportResult",
+           "export_to", "import_from", "tables_in_order"]
 
 FORMAT = "samverkan-export"
 VERSION = 2
@@ -50,12 +52,22 @@ _SECRET_FILL: dict[tuple[str, str], Any] = {
 _BATCH = 500
 
 
+@dataclass(frozen=True)
+class FileSource:
+    """Where an import finds the attached files (`source`, a folder `export --files` wrote, or None: they are
+    already in place) and the files folder it keeps them in."""
+
+    store: FileStore
+    source: FileStore | None = None
+
+
 @dataclass
 class ImportResult:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     # The verification of every chain; with re_sign, what was re-signed and taken on trust.
     audit: AuditResult | None = None
+    files: int = 0  # attached files brought in (or found in place), each with its hash checked
 
 
 def tables_in_order() -> list[Table]:
@@ -159,13 +171,14 @@ def _flush(session: Session, table: Table, batch: list[dict[str, Any]], first_li
 
 
 def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_chains: bool = False,
-                check_row: RowCheck | None = None) -> ImportResult:
+                check_row: RowCheck | None = None, files: FileSource | None = None) -> ImportResult:
     """Load an export into the empty database `db` in one transaction, keeping ids.
 
     Every value is checked against its column, every reference against the rows before it
     (and `check_row`), and every case's chain against `keys` before anything is committed;
     `re_sign_chains` takes signatures this deployment cannot check on trust and signs the
-    rows anew with the current key (the result says which).
+    rows anew with the current key (the result says which). With `files`, every attached
+    file is copied in from its source and must have the hash its log row records.
     """
     header = _read_header(next(numbered(lines, start=1), (1, None))[1])
     optional = {(t, c) for v, added in _ADDED_SINCE.items() if header["version"] <= v
@@ -206,9 +219,26 @@ def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_
             raise TransferError(f"{where}case {audit.case_id} seq {audit.seq}: {audit.problem}. Nothing was "
                                 "imported.")
         result.audit = audit
+        if files is not None:
+            result.files = _bring_files(session, files)
         _reset_sequences(session, db)
     result.rows = sum(result.counts.values())
     return result
+
+
+def _bring_files(session: Session, files: FileSource) -> int:
+    """Copy each attached file in from the source (checking its hash), then hold every row to its log row."""
+    for sha in sorted(attached_hashes(session)):
+        if files.source is not None and files.source.path(sha).is_file():
+            problem = files.store.copy_in(files.source.path(sha), sha)
+            if problem:
+                raise TransferError(f"The attached file {files.source.path(sha)} {problem}. Nothing was imported.")
+    checked = verify_files(session, files.store)
+    if not checked.ok:
+        where = f"the folder {files.source.root}" if files.source is not None else "--files FOLDER"
+        raise TransferError(f"{checked.describe()}. Give the files folder the export wrote ({where}); nothing "
+                            "was imported.")
+    return checked.files
 
 
 def _check_counts(header: dict[str, Any], result: ImportResult) -> None:

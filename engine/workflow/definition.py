@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.kernel.errors import DefinitionError
+from engine.workflow.linking import KEYS as LINKING_KEYS
+from engine.workflow.linking import Linking, check_across, parse_linking
 from engine.workflow.rules import EFFECTS, GUARDS
 
 __all__ = [
@@ -93,6 +95,8 @@ class TransitionDef:
     effects: tuple[str, ...]
     system: bool
     on_assign: bool = False  # fired by the engine when a person is given the case in a source state
+    past: Labels | None = None  # the history's past tense ("påbörjade"); None: the history shows `label`
+    destructive: bool = False  # ends or throws away the work (cancel, reject): asked for twice, never primary
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Definition:
     # everywhere, as the chair's role does); `group_member`: any member of that group.
     open_roles: frozenset[str] = DEFAULT_OPEN_ROLES
     system_only: bool = False  # opened by the engine alone (the schedule, the agreement's renewal)
+    # What the case is opened from, its measures, sources and judging (engine.workflow.linking).
+    linking: Linking = Linking()
 
     def counts_from_event(self) -> bool:
         """True if some state's deadline counts from when the case's event (a meeting) takes place."""
@@ -273,7 +279,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f, "expected a table")
         return None
     _unknown(t, {"trigger", "label", "source", "target", "roles", "guards", "unless",
-                 "comment", "effects", "system", "on_assign"}, f"{f}.", p)
+                 "comment", "effects", "system", "on_assign", "past", "destructive"}, f"{f}.", p)
     trigger = t.get("trigger")
     if not isinstance(trigger, str) or not _SNAKE.match(trigger):
         p.add(f"{f}.trigger", f"expected a snake_case name, got {trigger!r}")
@@ -297,6 +303,7 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
     if not isinstance(on_assign, bool):
         p.add(f"{f}.on_assign", f"expected true or false, got {on_assign!r}")
         on_assign = False
+    past, destructive = _telling(t, f, p)
     allowed_roles = frozenset(_str_list(t.get("roles"), f"{f}.roles", p))
     if not system and not allowed_roles:
         p.add(f"{f}.roles", "nobody may fire this transition; list roles or set system = true")
@@ -309,7 +316,16 @@ def _transition(t: Any, f: str, states: dict[str, StateDef], roles: frozenset[st
         p.add(f"{f}.comment", f'expected "optional" or "required", got {comment!r}')
     return TransitionDef(trigger, _labels(t.get("label"), f"{f}.label", p), sources,
                          str(target), allowed_roles, guards, unless, comment == "required",
-                         effects, system, on_assign)
+                         effects, system, on_assign, past, destructive)
+
+
+def _telling(t: dict[str, Any], f: str, p: _Problems) -> tuple[Labels | None, bool]:
+    """How people are told of a transition: its past tense (optional) and whether it is destructive."""
+    destructive = t.get("destructive", False)
+    if not isinstance(destructive, bool):
+        p.add(f"{f}.destructive", f"expected true or false, got {destructive!r}")
+        destructive = False
+    return (_labels(t["past"], f"{f}.past", p) if "past" in t else None), destructive
 
 
 def _check_names(f: str, allowed_roles: frozenset[str], roles: frozenset[str],
@@ -376,8 +392,8 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([(file, "(syntax)", str(exc))]) from None
-    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions", "open_roles", "system_only"},
-             "", p)
+    _unknown(raw, {"key", "label", "description", "initial", "states", "transitions", "open_roles", "system_only",
+                   *LINKING_KEYS}, "", p)
     key = raw.get("key")
     stem = Path(file).stem
     if not isinstance(key, str) or not _SNAKE.match(key):
@@ -397,6 +413,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         if (t := _transition(tr, f"transitions[{i}]", states, frozenset(roles), p)) is not None
     ]
     open_roles, system_only = _opening(raw, frozenset(roles), p)
+    linking = parse_linking(raw, states, p.add)
     initial = raw.get("initial")
     if not isinstance(initial, str):
         p.add("initial", "expected the key of the initial state")
@@ -417,6 +434,7 @@ def parse_definition(source: str, file: str, roles: Iterable[str]) -> Definition
         path=file,
         open_roles=open_roles,
         system_only=system_only,
+        linking=linking,
     )
 
 
@@ -439,6 +457,8 @@ def load_definitions(paths: Iterable[Path], roles: Iterable[str]) -> dict[str, D
                                                   "written in UTF-8, so move any other file out of the folder"))
             continue
         found[d.key] = d
+    if not problems:  # a file that did not load would be named again as missing by the others
+        problems = check_across({k: (d.path, d.linking) for k, d in found.items()}, found)
     if problems:
         raise DefinitionError(problems)
     return found

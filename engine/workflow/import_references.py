@@ -15,8 +15,9 @@ from engine.workflow.definition import Definition, parse_definition
 
 __all__ = ["ENGINE_TRIGGERS", "StoredReferences"]
 
-# The log's own triggers besides a definition's: opening a case and (re)assigning it.
-ENGINE_TRIGGERS = frozenset({"@open", "@assign"})
+# The log's own triggers besides a definition's: opening a case, (re)assigning it, reminding about it,
+# attaching and removing files.
+ENGINE_TRIGGERS = frozenset({"@open", "@assign", "@remind", "@attach", "@detach"})
 
 
 class StoredReferences:

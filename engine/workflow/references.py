@@ -58,4 +58,5 @@ class _Check:
             for state in ob.states:
                 self.state(f"{where}.states", definition, state)
             if ob.required_state is not None:
-                self.state(f"{where}.required_state", definition, ob.required_state)
+                requiring = self.workflow(f"{where}.required_workflow", ob.requiring_workflow)
+                self.state(f"{where}.required_state", requiring, ob.required_state)

@@ -18,6 +18,7 @@ from engine.kernel.actors import Actor
 __all__ = [
     "EFFECTS",
     "GUARDS",
+    "PARTIES",
     "CaseAdapter",
     "FireContext",
     "Rule",
@@ -77,6 +78,7 @@ def effect(name: str, description: str) -> Callable[[Callable[[FireContext], Non
 # The agreement is signed by the chair for the municipality and by the Police.
 _PARTY_OF_ROLE = {"chair": "municipality", "police": "police"}
 _PARTIES = frozenset(_PARTY_OF_ROLE.values())
+PARTIES = tuple(sorted(_PARTIES))  # the parties whose signatures a case's data["signatures"] records
 
 
 def _parties(actor: Actor) -> set[str]:
@@ -130,6 +132,18 @@ def left_out(data: dict[str, Any], guards: AbstractSet[str]) -> str | None:
     """The user name a state's steps leave out (`not_the_completer`: who completed it), if any."""
     who = data.get("completed_by") if "not_the_completer" in guards else None
     return who if isinstance(who, str) else None
+
+
+@guard("has_public_text", "the text for the citizens must be written and published from the case's "
+                          "information page")
+def _has_public_text(ctx: FireContext) -> bool:
+    return bool(ctx.case.data.get("public_text"))
+
+
+@guard("every_measure_judged", "every measure of the plan must be judged first")
+def _every_measure_judged(ctx: FireContext) -> bool:
+    measures = {str(m) for m in ctx.case.data.get("measure_ids", [])}
+    return bool(measures) and measures <= set(ctx.case.data.get("judgements", {}))
 
 
 @effect("clear_signatures", "forgets signatures, e.g. when the text is revised")

@@ -39,11 +39,20 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     @friendly
     def verify(state: State) -> None:
-        """Exit 0 if every case's chain is intact and agrees with its case, else 1 naming the first broken one."""
+        """Exit 0 if every case's chain is intact and agrees with its case, and every attached file is there
+        with the hash its log row records; else 1 naming the first problem."""
         from engine.store.audit import verify_chain
+        from engine.store.file_audit import verify_files
+        from engine.store.files import FileStore
 
         result = _checked(state, verify_chain, write=False)
-        click.echo(f"Audit OK: {result.cases} case(s), {result.rows} log row(s), every chain intact.")
+        with state.engine.db.read() as session:
+            files = verify_files(session, FileStore(state.config.files.dir))
+        if not files.ok:
+            click.echo(f"Audit FAILED: {files.describe()}.", err=True)
+            sys.exit(1)
+        click.echo(f"Audit OK: {result.cases} case(s), {result.rows} log row(s), every chain intact; "
+                   f"{files.files} attached file(s), each as attached.")
 
     @audit.command("rotate-key")
     @click.pass_obj

@@ -1,4 +1,4 @@
-"""`samverkan case ...`: open, fire, assign, show and list cases."""
+"""`samverkan case ...`: open, fire, assign, comment on, attach files to, show and list cases."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def _print_case(view: CaseView) -> None:
         click.echo(f"  waiting for: {', '.join(w['label']['en'] for w in view['waiting_for'])}")
     if "allowed_triggers" in view:
         click.echo(f"  you may: {', '.join(view['allowed_triggers']) or '-'}")
+    for a in view.get("attachments", []):
+        click.echo(f"  file {a['id']}: {a['name']} ({a['size']} B, {a['media_type']}) by {a['uploaded_by']} "
+                   f"{a['uploaded_at']}")
     for h in view.get("history", []):
         comment = f" — {h['comment']}" if h["comment"] else ""
         click.echo(f"  {h['seq']:>3} {h['at']} {h['actor']}: {h['trigger']} "
@@ -32,6 +35,8 @@ def register(main: click.Group) -> None:
     @main.group()
     def case() -> None:
         """Open, act on and inspect cases."""
+
+    _register_files(case)
 
     @case.command("open")
     @click.argument("workflow")
@@ -148,8 +153,9 @@ def register(main: click.Group) -> None:
         emit_json(view) if as_json else _print_case(view)
 
     @case.command("list")
-    @click.option("--queue", type=click.Choice(["mine", "group", "unassigned", "overdue", "all"]),
-                  default="mine", show_default=True)
+    @click.option("--queue", type=click.Choice(["todo", "mine", "group", "unassigned", "overdue", "all"]),
+                  default="mine", show_default=True,
+                  help="todo: what waits for you in person (your cases' next step, signatures, approvals).")
     @click.option("--as", "as_user", required=True)
     @click.option("--workflow")
     @click.option("--state", "state_key")
@@ -173,3 +179,43 @@ def register(main: click.Group) -> None:
             click.echo(f"#{r['id']:<6} {r['workflow']:<22} {r['state']:<20} "
                        f"due {r['due_at'] or '-':<21} {r['assignee'] or '-':<12} {r['title']}{flag}")
         click.echo(f"{len(rows)} case(s) in queue '{queue}'.")
+
+
+def _register_files(group: click.Group) -> None:
+    """Add `case attach` and `case detach` to the `case` group."""
+
+    @group.command("attach")
+    @click.argument("case_id", type=int)
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+    @click.option("--as", "as_user", required=True, help="User name of who attaches them.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the attached files as JSON.")
+    @click.pass_obj
+    @friendly
+    def attach_cmd(state: State, case_id: int, files: tuple[str, ...], as_user: str, as_json: bool) -> None:
+        """Attach FILES to case CASE_ID (all or none; each is checked by its content and [files] limits)."""
+        from contextlib import ExitStack
+        from pathlib import Path
+
+        from engine.cases.attachments import Upload, attach
+
+        with ExitStack() as stack:
+            uploads = [Upload(Path(f).name, stack.enter_context(open(f, "rb"))) for f in files]
+            added = attach(state.engine, case_id, as_user, uploads)
+        if as_json:
+            emit_json(added)
+            return
+        for a in added:
+            click.echo(f"Attached file {a['id']}: {a['name']} ({a['size']} B, SHA-256 {a['sha256']}).")
+
+    @group.command("detach")
+    @click.argument("case_id", type=int)
+    @click.argument("file_id", type=int)
+    @click.option("--as", "as_user", required=True, help="User name of who removes it.")
+    @click.pass_obj
+    @friendly
+    def detach_cmd(state: State, case_id: int, file_id: int, as_user: str) -> None:
+        """Remove file FILE_ID from case CASE_ID (logged; the bytes stay in the files folder)."""
+        from engine.cases.attachments import remove
+
+        gone = remove(state.engine, case_id, file_id, as_user)
+        click.echo(f"Removed file {gone['id']} ({gone['name']}) from case {case_id}.")

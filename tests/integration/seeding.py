@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from engine.cases.citizen_info import publish
 from engine.cases.commands import OpenRequest, assign, comment, open_case
 from engine.cases.firing import fire
+from engine.cases.reminders import remind
 from engine.runtime.engine import Engine
 from tests.doubles import FixedClock
 
@@ -65,7 +67,7 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
         review = _open(eng, "monthly_review", "trygghetsgruppen", title=f"Månadsgenomgång {n + 1}",
                        event_at=clock.now())
         fire(eng, review, "hold", "security")
-        fire(eng, review, "publish_information", "police", comment=C)
+        publish(eng, review, f"Information {n + 1}", "Vi har gått igenom månaden.", "police", comment=C)
         fire(eng, review, "close", "chair")
 
     clock.advance(days=10)  # day 20
@@ -82,4 +84,5 @@ def seed_history(eng: Engine, clock: FixedClock) -> dict[str, int]:
     fire(eng, meetings[2], "hold", "chair", comment=C)
 
     clock.advance(days=30)  # day 60: the burglary action is long overdue
+    remind(eng, ids["a2"], "chair")  # and the chair reminds about it: an @remind row in the log
     return ids

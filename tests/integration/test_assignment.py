@@ -10,7 +10,7 @@ from engine.accounts.users import disable_user
 from engine.cases.commands import assign, claim
 from engine.cases.firing import fire
 from engine.cases.queues import list_queue
-from engine.cases.views import get_case
+from engine.cases.views import get_case, told
 from engine.kernel.errors import Conflict, Forbidden, ValidationError
 from engine.runtime.engine import Engine
 
@@ -21,12 +21,15 @@ def test_group_member_claims_an_unassigned_case(eng: Engine, open_case: Callable
     claim(eng, case_id, "member")
     view = get_case(eng, case_id, "member")
     assert (view["assignee"], view["version"], view["state"]) == ("member", 3, "assigned")
-    assert [h | {"at": None} for h in view["history"][-2:]] == [
-        {"seq": 2, "trigger": "@assign", "from": "open", "to": "open", "actor": "member", "at": None,
-         "comment": "user:member", "label": None},
+    keys = ("seq", "trigger", "from", "to", "actor", "comment", "label", "assignee", "with_assign")
+    assert [{k: h[k] for k in keys} for h in view["history"][-2:]] == [  # type: ignore[literal-required]
+        {"seq": 2, "trigger": "@assign", "from": "open", "to": "open", "actor": "member",
+         "comment": "user:member", "label": None, "assignee": "member", "with_assign": False},
         # the definition marks `assign` on_assign: taking the case moves it on in the same step
-        {"seq": 3, "trigger": "assign", "from": "open", "to": "assigned", "actor": "member", "at": None,
-         "comment": None, "label": {"sv": "Tilldela", "en": "Assign"}}]
+        {"seq": 3, "trigger": "assign", "from": "open", "to": "assigned", "actor": "member",
+         "comment": None, "label": {"sv": "Tilldela", "en": "Assign"}, "assignee": None, "with_assign": True}]
+    # ...and the history people read tells it once: "Member took the case", now assigned
+    assert [(h["trigger"], h["to"]) for h in told(view["history"])][-1] == ("@assign", "assigned")
     assert [r["id"] for r in list_queue(eng, "member", "mine")] == [case_id]
     assert case_id not in {r["id"] for r in list_queue(eng, "member", "unassigned")}
     assert "start" in view["allowed_triggers"]

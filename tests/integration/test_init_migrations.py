@@ -26,7 +26,7 @@ def test_init_migrates_an_empty_database_idempotently(empty_url: str, tmp_path: 
         with db.read() as s:
             counts = [s.exec(select(func.count()).select_from(m)).one()
                       for m in (Agreement, Group, Period, WorkflowDefinitionRow)]
-        assert counts == [1, 8, 1, 6]
+        assert counts == [1, 8, 1, 9]
         run_cli(config, "init", check=True)
         with db.read() as s:
             again = [s.exec(select(func.count()).select_from(m)).one()

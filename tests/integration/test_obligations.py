@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from engine.cases.citizen_info import publish
 from engine.cases.commands import assign
 from engine.cases.firing import fire
 from engine.runtime.engine import Engine
@@ -22,7 +23,8 @@ def test_obligations_are_met_as_the_work_is_done(eng: Engine, open_case: Callabl
     assert _status(eng) == {
         "police_annual_report": (0, 1, False), "safety_group_meetings": (0, 3, False),
         "monthly_reviews": (0, 12, False), "citizen_information": (0, 0, True),
-        "acute_reported": (0, 0, True), "renewal": (0, 1, False)}
+        "acute_reported": (0, 0, True), "renewal": (0, 1, False),
+        "situation_picture": (0, 0, True), "action_plan": (0, 0, True), "plan_follow_up": (0, 0, True)}
     for _ in range(3):
         meeting = open_case("safety_group_meeting", group="trygghetsgruppen")
         fire(eng, meeting, "send_agenda", "chair")
@@ -43,7 +45,7 @@ def test_obligations_are_met_as_the_work_is_done(eng: Engine, open_case: Callabl
     assert status["monthly_reviews"] == (1, 12, False)
     assert status["citizen_information"] == (0, 1, False)  # the review was held, nothing published yet
     assert status["acute_reported"] == (0, 1, False)  # resolved, not yet reported to the steering group
-    fire(eng, review, "publish_information", "police", comment="Publicerat på hoor.se")
+    publish(eng, review, "Februari", "Vi har gått igenom februari.", "police", comment="Publicerat på hoor.se")
     fire(eng, acute, "report", "police")
     status = _status(eng)
     assert status["citizen_information"] == (1, 1, True)

@@ -57,6 +57,8 @@ def test_csv_read_back_gives_the_figures_of_the_period(seeded: Engine) -> None:
         "citizen_information": ("2", "2", "met"),  # one publication per review held
         "acute_reported": ("0", "0", "met"),  # no acute matter was resolved
         "renewal": ("1", "1", "met"),
+        "situation_picture": ("0", "0", "met"), "action_plan": ("0", "0", "met"),
+        "plan_follow_up": ("0", "0", "met"),
     }
 
 

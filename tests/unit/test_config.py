@@ -222,3 +222,22 @@ def test_web_settings_are_read_and_default_to_no_proxy_and_twelve_hours(tmp_path
     assert (cfg.web.trusted_proxies, cfg.web.session_max_hours) == (1, 12)
     without = SHIPPED.replace("trusted_proxies = 0\n", "").replace("session_max_hours = 12\n", "")
     assert load_config(_write(tmp_path, without)).web.trusted_proxies == 0
+
+
+def test_files_folder_is_read_relative_to_the_config_file_with_its_limits(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, SHIPPED.replace("max_size_mb = 25", "max_size_mb = 2.5", 1)))
+    assert cfg.files.dir == tmp_path / "var" / "files"
+    assert cfg.files.max_bytes == int(2.5 * 1024 * 1024)
+    assert cfg.files.allowed == ("pdf", "image", "office", "text")
+
+
+@pytest.mark.parametrize(("old", "new", "key", "says"), [
+    ('allowed = ["pdf", "image", "office", "text"]', 'allowed = ["pdf", "exe"]', "files.allowed",
+     "expected a non-empty list of 'pdf', 'image', 'office', 'text'"),
+    ("max_size_mb = 25", "max_size_mb = 0", "files.max_size_mb", "more than 0"),
+    ('dir = "var/files"', 'dir = ""', "files.dir", "expected the folder"),
+])
+def test_bad_files_settings_are_named(tmp_path: Path, old: str, new: str, key: str, says: str) -> None:
+    err = _load_broken(tmp_path, old, new)
+    assert err.key == key
+    assert says in err.problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -285,6 +286,8 @@ def test_comment_on_a_case(api, open_case):
     response = caller.post(f"/cases/{case_id}/comments", {"body": "Called the school."})
     assert response.status_code == 201
     assert response.get_json()["body"] == "Called the school."
+    said = response.get_json()
+    assert (said["author_name"], said["action"]) == ("Official", None)  # as the case lists it
     assert caller.get(f"/cases/{case_id}").get_json()["comments"][-1]["body"] == "Called the school."
     assert _problem(caller.post(f"/cases/{case_id}/comments", {"body": "   "}), 422)["field"] == "body"
     assert _problem(caller.post(f"/cases/{case_id}/comments", {}), 422)["field"] == "body"
@@ -377,8 +380,9 @@ def test_the_openapi_document_is_public_and_valid(client):
     assert {"Case", "CaseSummary", "HistoryEntry", "Problem", "Agreement", "Workflow"} <= set(
         doc["components"]["schemas"])
     assert set(doc["paths"]) == {"/cases", "/cases/{case_id}", "/cases/{case_id}/fire", "/cases/{case_id}/assign",
-                                 "/cases/{case_id}/comments", "/agreement", "/workflows", "/workflows/{key}",
-                                 "/openapi.json"}
+                                 "/cases/{case_id}/comments", "/cases/{case_id}/attachments",
+                                 "/cases/{case_id}/attachments/{attachment_id}", "/agreement", "/workflows",
+                                 "/workflows/{key}", "/openapi.json"}
 
 
 def test_every_api_route_is_in_the_document(app: Flask):
@@ -387,7 +391,7 @@ def test_every_api_route_is_in_the_document(app: Flask):
     doc = document()
     routed = {(r.rule, m) for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")
               for m in r.methods - {"HEAD", "OPTIONS"}}
-    documented = {("/api/v1" + path.replace("{case_id}", "<int:case_id>").replace("{key}", "<key>"), m.upper())
+    documented = {("/api/v1" + re.sub(r"{(\w+_id)}", r"<int:\1>", path).replace("{key}", "<key>"), m.upper())
                   for path, ops in doc["paths"].items() for m in ops}
     assert routed == documented
 
@@ -423,7 +427,7 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_document(e
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 13
 
     for operation in operations:
         @settings(max_examples=_FUZZ or 15, deadline=None, database=None, derandomize=not _FUZZ,

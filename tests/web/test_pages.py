@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from sqlmodel import select
 
 from engine.store.models import Notice
 
@@ -20,6 +21,9 @@ class FakeObligation:
     done: int
     met: bool
     case_ids: list[int] = field(default_factory=list)
+    expected: int = 0
+    pace: str = ""
+    open_case_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -40,9 +44,11 @@ def _fake_status(_eng, _now, _key=None, viewer=None):
     return FakeStatus("Samverkansavtal", ["Höörs kommun", "Polisen"], 18, dt.date(2026, 10, 15),
                       dt.date(2027, 10, 15), 247, "active", None, None,
                       [FakeObligation("police_annual_report", "Polisens information till KSAU",
-                                      "Police information to KSAU", 1, 1, True, [7]),
+                                      "Police information to KSAU", 1, 1, True, [7], 0, "met"),
                        FakeObligation("safety_group_meeting", "Trygghetsgruppens möten", "Safety group meetings",
-                                      3, 1, False, [3])])
+                                      3, 1, False, [3], 2, "behind", [12]),
+                       FakeObligation("monthly_reviews", "Månadsgenomgångar", "Monthly reviews",
+                                      12, 2, False, [4, 5], 2, "on_track")])
 
 
 def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypatch):
@@ -52,25 +58,33 @@ def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypa
     page = web.text("/agreement")
     assert "247" in page
     assert "Polisens information till KSAU" in page
-    assert "1 av 3" in page
-    assert "Inte uppfyllt ännu" in page
+    # The pace, red only when behind: 1 of the 2 meetings expected by now is behind, 2 of 2 reviews is not.
+    assert "förväntat hittills 2 av 3, utfört 1" in page
+    assert re.search(r'<tr class="pace-behind">\s*<td class="title">Trygghetsgruppens möten', page)
+    assert re.search(r'<tr class="pace-on_track">\s*<td class="title">Månadsgenomgångar.*?I fas', page, re.S)
     assert "Uppfyllt" in page
     assert 'href="/cases/7"' in page
+    assert 'href="/cases/12" aria-label="Öppet ärende 12"' in page  # the open case that would count
 
 
-def test_chair_overview_lists_overdue_by_group_and_focus_area_oldest_first(web, open_case, clock):
+def test_chair_overview_gives_totals_first_then_the_cases_sortable(web, open_case, clock):
     older = open_case(title="Äldst", focus_area="traffic", assignee="official", due=dt.date(2027, 2, 20))
-    newer = open_case(title="Nyare", focus_area="traffic", due=dt.date(2027, 3, 1))
+    newer = open_case(title="Nyare", focus_area="vandalism", due=dt.date(2027, 3, 1))
     other = open_case(title="Annan grupp", group="kultur_fritid", as_user="chair", due=dt.date(2027, 2, 25))
     clock.advance(days=30)
     web.login("chair")
     page = web.text("/chair")
-    # Groups come in the order of their oldest case; within a group, oldest first.
-    assert page.index("Socialnämnden · Trafik") < page.index(f"#{older} ") < page.index(f"#{newer} ")
-    assert page.index(f"#{newer} ") < page.index("Kultur- och fritidsnämnden") < page.index(f"#{other} ")
-    assert "official" in page
+    # Totals first, then per group (not group × focus area), most overdue first.
+    assert page.index("3 försenade") < page.index("2 i Socialnämnden") < page.index("1 i Kultur- och fritidsnämnden")
+    assert page.index("1 i Kultur") < page.index(f"#{older} ") < page.index(f"#{other} ") < page.index(f"#{newer} ")
+    assert "väntar på dig" not in page  # the hook stays hidden until the engine's waiting_for fills it
+    assert page.count('type="checkbox" name="case"') == 3
     assert "ingen (gruppen)" in page
-    assert page.count("Påminn</button>") == 3
+    assert "aldrig" in page
+    by_holder = web.text("/chair?sort=holder")  # the held one first, the group's own after
+    assert by_holder.index(f"#{older} ") < by_holder.index(f"#{other} ")
+    by_group = web.text("/chair?sort=group")
+    assert by_group.index(f"#{other} ") < by_group.index(f"#{older} ")  # kultur_fritid < socialnamnden
 
 
 def test_chair_overview_is_for_the_chair(web):
@@ -150,14 +164,25 @@ def test_bell_counts_unread_notices_and_marks_them_read(web, eng, open_case, clo
                      created_at=clock.now(), payload={"title": "Att göra"}, status="sent"))
     web.login("official")
     # The notice rules may have told the official about the opening too; the bell counts both.
-    assert re.search(r'class="count">[1-9]\d* nya<', web.text("/queues/mine"))
+    count = re.search(r'class="count">([1-9]\d*) (nya?)<', web.text("/queues/mine"))
+    assert count is not None
+    assert count[2] == ("ny" if count[1] == "1" else "nya")  # "1 ny", "2 nya"
     page = web.text("/notices")
-    assert f'href="/cases/{cid}"' in page
+    with eng.db.read() as s:
+        bell = s.exec(select(Notice).where(Notice.idempotency_key == "bell-1")).one()
+    assert f'href="/notices/{bell.id}"' in page
     assert "Ny:" in page
     assert f"Påminnelse: ärende {cid}" in page  # the notice in words, not its internal kind
+    assert f"Ärende {cid}: Att göra" in page  # gathered under its case
     assert "reminder" not in page
+    # Opening one marks it read and lands on its case.
+    opened = web.client.get(f"/notices/{bell.id}")
+    assert (opened.status_code, opened.headers["Location"]) == (302, f"/cases/{cid}")
+    with eng.db.read() as s:
+        assert s.get(Notice, bell.id).read_at is not None
+    assert web.client.get("/notices/999999").status_code == 404  # not theirs, or none: nothing to open
     assert web.post("/notices/read").status_code == 302
-    assert " nya<" not in web.text("/queues/mine")
+    assert not re.search(r'class="count">\d+ nya?<', web.text("/queues/mine"))
 
 
 def test_the_weekly_digest_in_the_bell_opens_the_chairs_overview(web, eng, clock):
@@ -169,11 +194,14 @@ def test_the_weekly_digest_in_the_bell_opens_the_chairs_overview(web, eng, clock
                      status="sent"))
     web.login("chair")
     page = web.text("/notices")
-    assert '<a href="/chair">Veckosammanställning: 2 försenade ärenden</a>' in page
+    assert "Veckosammanställning: 2 försenade ärenden</a>" in page
+    with eng.db.read() as s:
+        digest = s.exec(select(Notice).where(Notice.idempotency_key == "digest-1")).one()
+    assert web.client.get(f"/notices/{digest.id}").headers["Location"] == "/chair"
 
 
 def test_chair_overview_counts_days_overdue_in_calendar_days(web, open_case, clock):
     open_case(title="Igår", assignee="official", due=dt.date(2027, 2, 10))
     clock.advance(days=1)  # 2027-02-11 10:00 in Stockholm: due yesterday, 10 hours ago
     web.login("chair")
-    assert re.search(r"Igår</a>.*?<td>2027-02-10.*?</td>\s*<td>1</td>", web.text("/chair"), re.S)
+    assert re.search(r"Igår</a>.*?2027-02-10 <span[^>]*>.*?1 dag försenat</span>", web.text("/chair"), re.S)

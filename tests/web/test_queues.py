@@ -11,7 +11,8 @@ from web import create_app
 
 
 def _ids(page: str) -> list[int]:
-    return [int(x) for x in re.findall(r'href="/cases/(\d+)"', page)]
+    """The cases a page lists, in order (each row links its case twice: its title and its main action)."""
+    return list(dict.fromkeys(int(x) for x in re.findall(r'href="/cases/(\d+)"', page)))
 
 
 def test_my_queue_lists_my_cases_soonest_due_first(web, open_case):

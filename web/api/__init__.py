@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Flask, request
 
-from web.api import cases, openapi, reference
+from web.api import attachments, cases, openapi, reference
 from web.api.problems import problem
 from web.api.routing import PREFIX, bp
 from web.errors import allow
 
 __all__ = ["bp", "init_app"]
 
-_DECLARING = (cases, reference, openapi)  # importing them runs their @endpoint declarations
+_DECLARING = (cases, attachments, reference, openapi)  # importing them runs their @endpoint declarations
 
 
 def _wrap_routing_error(app: Flask, code: int, detail: str) -> None:

@@ -9,7 +9,7 @@ from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.overview import group_ids
 from engine.cases.queues import QUEUES, QueueFilter, queue_page
-from engine.cases.views import CaseView, get_case
+from engine.cases.views import CaseView, comment_of, get_case
 from engine.kernel.bounds import start_of_day, to_utc
 from engine.kernel.errors import NotFound, ValidationError
 from web.api.routing import Param, caller, endpoint
@@ -195,4 +195,4 @@ def add_comment(case_id: int, body: dict[str, Any]) -> dict[str, Any]:
         row = casework.comment(eng(), case_id, caller(), body["body"], now=now())
     except ValidationError as exc:
         raise ValidationError("body", str(exc)) from None
-    return {"author": row.author, "at": row.at.isoformat().replace("+00:00", "Z"), "body": row.body}
+    return dict(comment_of(eng(), row))

@@ -12,6 +12,7 @@ __all__ = ["document"]
 
 _TAGS = [
     {"name": "cases", "description": "Queues and cases: read, open, act, assign, comment."},
+    {"name": "attachments", "description": "Files on a case: attach (multipart), list, download, remove."},
     {"name": "agreement", "description": "The cooperation agreement, its period and obligations."},
     {"name": "workflows", "description": "The workflow definitions in force."},
     {"name": "meta", "description": "This description."},
@@ -31,14 +32,14 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": ep.operation_id, "summary": ep.summary, "tags": [ep.tag],
         "responses": {str(ep.status): {"description": ep.summary,
-                                       "content": {"application/json": {"schema": ep.response}}},
+                                       "content": {ep.response_media: {"schema": ep.response}}},
                       **{str(code): _problem(code) for code in ep.problems}},
     }
     if ep.params:
         op["parameters"] = [{"name": p.name, "in": p.location, "required": p.required or p.location == "path",
                              "description": p.description, "schema": p.schema} for p in ep.params]
     if ep.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ep.body}}}
+        op["requestBody"] = {"required": True, "content": {ep.body_media: {"schema": ep.body}}}
     if ep.public:
         op["security"] = []
     return op

@@ -36,8 +36,10 @@ def show_agreement(agreement: str | None) -> dict[str, Any]:
         "period": {"number": status.period_number, "starts_on": status.starts_on.isoformat(),
                    "ends_on": status.ends_on.isoformat(), "days_left": status.days_left, "status": status.status},
         "renewal_case_id": status.renewal_case_id, "renewal_state": status.renewal_state,
+        "missing_signatures": status.missing_signatures,
         "obligations": [{"key": o.key, "label": {"sv": o.label_sv, "en": o.label_en}, "required": o.required,
-                         "done": o.done, "met": o.met, "case_ids": o.case_ids} for o in status.obligations],
+                         "done": o.done, "met": o.met, "case_ids": o.case_ids, "expected": o.expected,
+                         "pace": o.pace, "open_case_ids": o.open_case_ids} for o in status.obligations],
     }
 
 

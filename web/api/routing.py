@@ -31,9 +31,10 @@ from web.api.problems import ApiProblem, from_engine_error, unexpected
 from web.api.ratelimit import RateLimiter
 from web.support import eng, now
 
-__all__ = ["ENDPOINTS", "PREFIX", "Endpoint", "Param", "bp", "caller", "endpoint"]
+__all__ = ["ENDPOINTS", "MULTIPART", "PREFIX", "Endpoint", "Param", "bp", "caller", "endpoint"]
 
 PREFIX = "/api/v1"
+MULTIPART = "multipart/form-data"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _WWW = {"WWW-Authenticate": 'Bearer realm="samverkan"'}
@@ -66,6 +67,10 @@ class Endpoint:
     public: bool = False
     tag: str = "cases"
     view: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # multipart/form-data: the view gets the uploaded files as `files`, described by `body`.
+    body_media: str = "application/json"
+    # Anything but JSON: the view answers with a whole Response (a file).
+    response_media: str = "application/json"
 
     @property
     def problems(self) -> tuple[int, ...]:
@@ -191,9 +196,22 @@ def _arguments(ep: Endpoint, path_args: dict[str, Any]) -> dict[str, Any]:
             args[p.name] = _query_value(p, request.args[p.name])
         else:
             args[p.name] = p.schema.get("default")
-    if ep.body is not None:
+    if ep.body is not None and ep.body_media == MULTIPART:
+        args["files"] = _files()
+    elif ep.body is not None:
         args["body"] = _body(ep.body)
     return args
+
+
+def _files() -> list[Any]:
+    """The files of a multipart upload (field `file`, repeated for several)."""
+    if request.mimetype != MULTIPART:
+        raise ApiProblem(415, "Send the files as 'multipart/form-data', each in a part named 'file'.")
+    files = [f for f in request.files.getlist("file") if f.filename]
+    if not files:
+        raise ApiProblem(422, "Send at least one file, in a part named 'file' with a filename.", field="file",
+                         kind="validation")
+    return files
 
 
 def _field(error: SchemaError) -> str | None:
@@ -230,6 +248,8 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _respond(ep: Endpoint, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
     status, headers = ep.status, {}
     if isinstance(result, tuple):
         result, headers = result
@@ -261,12 +281,13 @@ def _rule(path: str, params: tuple[Param, ...]) -> str:
 
 def endpoint(method: str, path: str, *, summary: str, response: dict[str, Any], status: int = 200,
              params: tuple[Param, ...] = (), body: dict[str, Any] | None = None, errors: tuple[int, ...] = (),
-             public: bool = False, tag: str = "cases") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+             public: bool = False, tag: str = "cases", body_media: str = "application/json",
+             response_media: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API operation on the view below; it is routed and documented from this one place."""
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
         ep = Endpoint(method, path, view.__name__, summary, response, status, params, body, errors, public, tag,
-                      view)
+                      view, body_media, response_media)
         ENDPOINTS.append(ep)
         bp.add_url_rule(_rule(path, params), view.__name__, lambda **kw: _handle(ep, kw), methods=[method])
         return view

@@ -65,12 +65,26 @@ COMPONENTS: dict[str, Any] = {
     "HistoryEntry": _object({
         "seq": {"type": "integer"}, "trigger": _STR,
         "label": {**nullable(_LABELS), "description": "The trigger's label in the case's definition version; "
-                                                      "null for the engine's own @open and @assign."},
-        "from": nullable(_STR), "to": _STR, "actor": _STR, "at": _TIME, "comment": nullable(_STR),
-    }, description="One row of the case's transition log (@open, @assign and the triggers fired)."),
+                                                      "null for the engine's own @open, @assign, @remind, "
+                                                      "@attach and @detach."},
+        "past": {**nullable(_LABELS), "description": "How the history tells it, in the past tense "
+                                                     "(\"påbörjade\"); null where the workflow declares none."},
+        "from": nullable(_STR), "to": _STR, "actor": _STR,
+        "actor_name": {"type": "string", "description": "The actor's name as people read it."},
+        "at": _TIME, "comment": nullable(_STR),
+        "assignee": {**nullable(_STR), "description": "@assign: the user the case was given to."},
+        "assignee_name": nullable(_STR),
+        "group": {**nullable(_STR), "description": "@assign: the group the case was handed to."},
+        "with_assign": {"type": "boolean", "description": "The step an assignment fired in the same change "
+                                                          "(the workflow marks it on_assign)."},
+    }, description="One row of the case's transition log (@open, @assign, @remind, the triggers fired; @attach "
+                   "and @detach, whose comment names the file, its size and its SHA-256)."),
     "Action": _object({
         "trigger": _STR, "label": _LABELS, "allowed": {"type": "boolean"},
         "comment_required": {"type": "boolean", "description": "Taking it asks for a comment."},
+        "destructive": {"type": "boolean", "description": "It ends or discards the work (cancel, reject)."},
+        "on_assign": {"type": "boolean", "description": "Taken by assigning the case to a person."},
+        "backward": {"type": "boolean", "description": "It leads back to an earlier state (reopen)."},
         "refusal": nullable(_object({
             "reason": {"type": "string", "enum": ["unknown_trigger", "not_from_here", "role_missing", "guard_unmet"]},
             "message": _STR,
@@ -78,7 +92,10 @@ COMPONENTS: dict[str, Any] = {
             "guards": {"type": "array", "items": _STR, "description": "guard_unmet: the guards that refuse."},
         }, description="Why the caller cannot take it now.")),
     }, description="A trigger from the case's state, as the caller may or may not take it now."),
-    "Comment": _object({"author": _STR, "at": _TIME, "body": _STR}, description="A comment on a case."),
+    "Comment": _object({"author": _STR, "author_name": _STR, "at": _TIME, "body": _STR,
+                        "action": {**nullable(_LABELS), "description": "The step the comment was given with "
+                                                                       "(null: a comment of its own)."}},
+                       description="A comment on a case, or the comment a step was taken with."),
     "Waiting": _object({
         "kind": {"type": "string", "enum": ["user", "group", "role"]},
         "key": {"type": "string", "description": "The user name, group key or role key."},
@@ -90,6 +107,14 @@ COMPONENTS: dict[str, Any] = {
         "id": ID, "workflow": _STR, "group": _STR, "confidential": {"const": True}, "visible": {"const": False},
         "detail": _STR,
     }, description="A case the caller opened but may not see: confidential, for a group the caller is not in."),
+    "Attachment": _object({
+        "id": ID, "name": _STR, "size": {"type": "integer", "minimum": 1},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the content, as "
+                   "recorded in the case's signed log."},
+        "media_type": {"type": "string", "description": "What the content was found to be (not what its name says)."},
+        "uploaded_by": _STR, "uploaded_at": _TIME,
+        "removable": {"type": "boolean", "description": "Whether the caller may remove it."},
+    }, description="A file on a case; GET .../attachments/{id} downloads it."),
     "Case": _object({
         **_SUMMARY_FIELDS,
         "description": _STR, "definition_version": _STR,
@@ -109,11 +134,15 @@ COMPONENTS: dict[str, Any] = {
         "children": {"type": "array", "items": _object(
             {"id": ID, "workflow": _STR, "title": _STR, "state": _STR, "state_label": _LABELS},
             description="A child case.")},
+        "attachments": {"type": "array", "items": ref("Attachment"), "description": "The files on the case."},
     }, description="A case with its history, comments and the triggers the caller may fire."),
     "Obligation": _object({
         "key": _STR, "label": _LABELS, "required": {"type": "integer"}, "done": {"type": "integer"},
         "met": {"type": "boolean"}, "case_ids": {"type": "array", "items": ID},
-    }, description="What the agreement requires this period, and whether it is met."),
+        "expected": {"type": "integer", "description": "How many should be done by today at an even pace."},
+        "pace": {"type": "string", "enum": ["met", "on_track", "behind"]},
+        "open_case_ids": {"type": "array", "items": ID, "description": "Open cases that would count."},
+    }, description="What the agreement requires this period, whether it is met, and whether it is behind."),
     "Agreement": _object({
         "key": _STR, "title": _STR, "parties": {"type": "array", "items": _STR},
         "period": _object({
@@ -123,6 +152,8 @@ COMPONENTS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["active", "lapsed", "extended", "revised", "terminated"]},
         }, description="The latest agreement period."),
         "renewal_case_id": nullable(ID), "renewal_state": nullable(_STR),
+        "missing_signatures": {"type": "array", "items": {"type": "string", "enum": ["municipality", "police"]},
+                               "description": "The parties whose signature the open renewal still lacks."},
         "obligations": {"type": "array", "items": ref("Obligation")},
     }, description="The agreement, its current period and the status of its obligations."),
     "Workflow": _object({
