@@ -1,6 +1,6 @@
 """How fast run_due works through due deadlines, against bare SQL doing the same claims and writes.
 
-    .venv/bin/python bench/due.py [--rows 10000] [--db-url URL] [--mem-rows 2000,10000]
+    .venv/bin/python bench/due.py [--rows 10000] [--db-url URL] [--mem-rows 2000,10000] [--agreements 290]
 
 For each backend (SQLite in a temporary file; PostgreSQL too when --db-url or
 SAMVERKAN_TEST_DATABASE_URL is set, in a schema of its own that is dropped afterwards):
@@ -12,7 +12,10 @@ a fresh database with 20 open actions and `--rows` due reminders/escalations, th
   claim a batch of 200 with the same statement, then per row one transaction that locks
   the row's case, locks the row, re-checks it is pending and its case still in its state,
   and marks it done with fired_at;
-- memory: tracemalloc's peak during run_due over each of `--mem-rows`.
+- memory: tracemalloc's peak during run_due over each of `--mem-rows`;
+- national shape: one day's due work for `--agreements` agreements (a generated config, see
+  bench/support/national.py): each one's monthly review opening, 20 reminders, 10 escalations
+  and 2 due times, with the notice rules installed as the scheduler runs them, timed.
 
 Prints a line per figure and, last, one JSON object with all of them.
 """
@@ -215,13 +218,25 @@ def baseline(eng: Engine, now: dt.datetime) -> int:
 
 # --- measurements --------------------------------------------------------------------------
 
+def profiled(fn: Callable[[], Any]) -> Any:
+    """`fn()`, under cProfile when BENCH_PROFILE is set (its top entries printed: where the time went)."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return fn()
+    import cProfile
+    import pstats
+    profile = cProfile.Profile()
+    result = profile.runcall(fn)
+    pstats.Stats(profile, stream=sys.stdout).sort_stats("tottime").print_stats(int(os.environ["BENCH_PROFILE"]))
+    return result
+
+
 def timed(fresh: Callable[[], str], rows: int, fn: Callable[[Engine], Any]) -> tuple[float, float]:
     """Wall and CPU seconds (this process only: SQLite's work, not PostgreSQL's server)."""
     eng = seeded(fresh(), rows)
     try:
         gc.collect()
         start, cpu = time.perf_counter(), time.process_time()
-        fn(eng)
+        profiled(lambda: fn(eng))
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         done = count_done(eng)
         if done != rows:
@@ -252,12 +267,13 @@ def bench_backend(name: str, fresh: Callable[[], str], rows: int, mem_rows: list
         "run_due_s": round(t_due, 3), "baseline_s": round(t_base, 3),
         "run_due_rows_per_s": round(rows / t_due, 1), "baseline_rows_per_s": round(rows / t_base, 1),
         "ratio_run_due_to_baseline_time": round(t_due / t_base, 2),
+        "ratio_rows_per_s": round(t_base / t_due, 3),
         "run_due_cpu_s": round(cpu_due, 3), "baseline_cpu_s": round(cpu_base, 3),
         "ratio_run_due_to_baseline_cpu": round(cpu_due / cpu_base, 2),
     }
     print(f"[{name}] {rows} due deadlines: run_due {out['run_due_rows_per_s']} rows/s ({t_due:.2f} s), "
           f"bare SQL {out['baseline_rows_per_s']} rows/s ({t_base:.2f} s): "
-          f"run_due takes {out['ratio_run_due_to_baseline_time']}x the baseline's time, "
+          f"run_due/bare rows/s {out['ratio_rows_per_s']} (target 0.5), "
           f"{out['ratio_run_due_to_baseline_cpu']}x its CPU in this process", flush=True)
     peaks = {n: peak_memory(fresh, n) for n in mem_rows}
     out["peak_bytes"] = {str(n): p for n, p in peaks.items()}
@@ -269,22 +285,113 @@ def bench_backend(name: str, fresh: Callable[[], str], rows: int, mem_rows: list
     return out
 
 
+# --- national shape -------------------------------------------------------------------------
+
+DAY = dt.date(2027, 2, 15)  # a Monday: every agreement's monthly review (first Monday of March) opens today
+CASES_PER_AGREEMENT = 10
+ROWS_PER_AGREEMENT = (20, 10, 2)  # reminders, escalations, due times (the action's, no timeout) falling due today
+
+
+def national(url: str, agreements: int) -> dict[str, Any]:
+    """One day's due work for `agreements` agreements, as the scheduler runs it (with the notice rules).
+
+    Each agreement: an official and a chair, CASES_PER_AGREEMENT assigned actions (Core bulk inserts),
+    and today's reminders, escalations and due times on them, spread over the working day;
+    its recurring monthly review opens today. Yesterday's run has been made (the schedule
+    marks are set), so only today's work is timed.
+    """
+    from bench.support.national import national_config
+    from engine.store.models import CaseRow, Group, User
+    from samverkan.bootstrap import build_service
+
+    tz = dt.timezone(dt.timedelta(hours=1))  # Stockholm in February
+    yesterday = dt.datetime.combine(DAY - dt.timedelta(days=1), dt.time(20), tzinfo=tz)
+    evening = dt.datetime.combine(DAY, dt.time(20), tzinfo=tz)
+    with tempfile.TemporaryDirectory(prefix="samverkan-national-") as tmp:
+        config = load_config(national_config(Path(tmp), url, agreements), database_url=url)
+        clock = FixedClock(yesterday)
+        eng = build_service(config, clock=clock)
+        try:
+            start = time.perf_counter()
+            metadata.create_all(eng.db.engine)
+            with eng.db.write() as s:
+                sync_from_config(s, config, yesterday)
+                for a in config.agreements:  # an official who holds the actions, a chair told of escalations
+                    add_user(s, config, f"official-{a.key}", name=f"Official {a.key}", email=f"{a.key}@example.org",
+                             now=yesterday, roles=[("official", a.groups[0].key)])
+                    add_user(s, config, f"chair-{a.key}", name=f"Chair {a.key}", email=f"chair-{a.key}@example.org",
+                             now=yesterday, roles=[("chair", a.groups[0].key)])
+            run_due(eng, yesterday)  # sets each schedule's mark: the occurrences before today are handled
+            with eng.db.read() as s:
+                group_of = {k: i for k, i in s.execute(select(Group.key, Group.id))}
+                user_of = {k: i for k, i in s.execute(select(User.username, User.id))}
+                agreement_of = {a.key: eng.agreement_id(s, a.key) for a in config.agreements}
+            cases_table, n_rows = CaseRow.__table__, 0  # type: ignore[attr-defined]
+            with eng.db.engine.begin() as conn:
+                rows = [{"agreement_id": agreement_of[a.key], "workflow": "action", "definition_version": "bench",
+                         "title": f"Åtgärd {i} {a.key}", "description": "", "state": "assigned", "is_open": True,
+                         "version": 1, "assignee_id": user_of[f"official-{a.key}"],
+                         "group_id": group_of[a.groups[0].key], "priority": "normal", "confidential": False,
+                         "opened_by": "bench", "opened_at": T0 - dt.timedelta(days=40), "updated_at": T0,
+                         "due_at": evening + dt.timedelta(days=3 + i % 5), "data": {}}
+                        for a in config.agreements for i in range(CASES_PER_AGREEMENT)]
+                ids = [r[0] for r in conn.execute(insert(cases_table).returning(cases_table.c.id), rows)]
+                reminders, escalations, dues = ROWS_PER_AGREEMENT
+                deadlines = []
+                for k in range(len(config.agreements)):
+                    mine = ids[k * CASES_PER_AGREEMENT:(k + 1) * CASES_PER_AGREEMENT]
+                    kinds = ["reminder"] * reminders + ["escalation"] * escalations + ["due"] * dues
+                    for j, kind in enumerate(kinds):
+                        at = dt.datetime.combine(DAY, dt.time(7 + j % 10, j % 60), tzinfo=tz)
+                        deadlines.append({"case_id": mine[j % len(mine)], "state": "assigned", "case_version": 1,
+                                          "kind": kind, "offset_days": 1 + j % 5, "due_at": at,
+                                          "status": "pending", "attempts": 0})
+                for lo in range(0, len(deadlines), 5_000):
+                    conn.execute(insert(Deadline), deadlines[lo:lo + 5_000])
+                n_rows = len(deadlines)
+            seeding = time.perf_counter() - start
+            clock.at = evening
+            gc.collect()
+            start, cpu = time.perf_counter(), time.process_time()
+            summary = profiled(lambda: run_due(eng, evening))
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+            with eng.db.read() as s:
+                notices = int(s.execute(text("SELECT count(*) FROM notices")).scalar_one())
+        finally:
+            eng.db.dispose()
+    if summary.failed or summary.fired != n_rows or len(summary.opened) < agreements:
+        raise SystemExit(f"the national run did not do one day's work: {summary.as_dict()}")
+    return {"agreements": agreements, "deadline_rows": n_rows, "opened": len(summary.opened),
+            "notices_written": notices, "seconds": round(elapsed, 2), "cpu_s": round(cpu, 2),
+            "rows_per_s": round(n_rows / elapsed, 1), "seeding_s": round(seeding, 1)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--db-url", default=os.environ.get("SAMVERKAN_TEST_DATABASE_URL"),
                         help="PostgreSQL URL (default: $SAMVERKAN_TEST_DATABASE_URL); SQLite always runs")
+    # BENCH_PROFILE=N: each timed run under cProfile, its N most expensive functions printed.
     parser.add_argument("--mem-rows", default="2000,10000", help="row counts whose memory peaks are compared")
+    parser.add_argument("--agreements", type=int, default=290,
+                        help="agreements of the national run (default 290; 0 skips it)")
     args = parser.parse_args(argv)
     mem_rows = [int(n) for n in args.mem_rows.split(",")]
     # Wall times on a shared machine move with its load; the CPU figures much less.
     results: dict[str, Any] = {"bench": "due", "batch": BATCH, "cases": CASES,
-                               "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}
-    with sqlite_url() as fresh:
-        results["sqlite"] = bench_backend("sqlite", fresh, args.rows, mem_rows)
+                               "loadavg_1m_at_start": round(os.getloadavg()[0], 2), "target_ratio": 0.5}
+    backends: list[tuple[str, Any]] = [("sqlite", sqlite_url)]
     if args.db_url:
-        with postgres_url(args.db_url) as fresh:
-            results["postgresql"] = bench_backend("postgresql", fresh, args.rows, mem_rows)
+        backends.append(("postgresql", lambda: postgres_url(args.db_url)))
+    for name, urls in backends:
+        with urls() as fresh:
+            results[name] = bench_backend(name, fresh, args.rows, mem_rows)
+            if args.agreements:
+                day = results[name]["national"] = national(fresh(), args.agreements)
+                print(f"[{name}] national shape, one day: {day['agreements']} agreements, {day['deadline_rows']} "
+                      f"reminders/escalations/due times and {day['opened']} openings ({day['notices_written']} "
+                      f"notices written) in {day['seconds']} s = {day['rows_per_s']} rows/s "
+                      f"(seeding {day['seeding_s']} s)", flush=True)
     print(json.dumps(results))
 
 

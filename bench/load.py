@@ -15,8 +15,11 @@ Then it checks invariants from the database: transition seq contiguous per case 
 `samverkan audit verify` clean; no deadline left due or failed after a final tick and
 each (deadline, recipient) told once; every email notice sent once (the sink's
 Message-IDs against the outbox: none twice, none missing); every acknowledged HTTP write
-present. Prints requests/s, p50/p95 latency, errors by kind, the invariants, the
-throughput ratio N:1, and one JSON line last.
+present. Prints requests/s, p50/p95 latency, p50/p95 per request kind (method and path) in
+the clean half with each p95 over that of /floor (an empty log-in-protected page, asked now
+and then by one more client under the same load), /floor's throughput per worker when it is
+asked alone for --floor-seconds before the load (so a reader sees how much of a worker the
+pages use), errors by kind, the invariants, the throughput ratio N:1, and one JSON line last.
 """
 
 from __future__ import annotations
@@ -161,10 +164,15 @@ def seed(config: Path, url: str, officials: int, overdue: int) -> list[str]:
 class Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.latencies: list[tuple[float, float]] = []  # (finished at, seconds)
+        self.latencies: list[tuple[float, float, str]] = []  # (finished at, seconds, request kind)
         self.errors: collections.Counter[str] = collections.Counter()
         self.error_times: list[float] = []
         self.acks: list[tuple[int, str, str]] = []  # (case id, trigger, user) the server acknowledged
+
+
+def kind_of(path: str, data: dict[str, str] | None) -> str:
+    """"POST /cases/<id>/fire" and the like: the method and the path with its numbers and query taken out."""
+    return f"{'POST' if data is not None else 'GET'} {re.sub(r'/[0-9]+', '/<id>', path.split('?', 1)[0])}"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -179,6 +187,7 @@ class Official(threading.Thread):
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
                                                   NoRedirect())
         self.token = ""
+        self.pause = 0.0
 
     def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
         """(status, Location, body); a 3xx is an answer, not followed."""
@@ -195,7 +204,7 @@ class Official(threading.Thread):
                 self.stats.error_times.append(time.monotonic())
             raise
         with self.stats.lock:
-            self.stats.latencies.append((time.monotonic(), time.perf_counter() - started))
+            self.stats.latencies.append((time.monotonic(), time.perf_counter() - started, kind_of(path, data)))
             if status >= 400:
                 self.stats.errors[f"HTTP {status}"] += 1
                 self.stats.error_times.append(time.monotonic())
@@ -243,6 +252,8 @@ class Official(threading.Thread):
     def run(self) -> None:
         n = 0
         while time.monotonic() < self.until:
+            if self.pause:
+                time.sleep(self.pause)
             try:
                 if not self.token and not self.login():
                     time.sleep(0.2)
@@ -251,6 +262,29 @@ class Official(threading.Thread):
                 n += 1
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)  # the server is restarting a worker or the database; try again
+
+
+class FloorClient(Official):
+    """Asks only for /floor, the empty log-in-protected page: what a worker gives when pages do nothing."""
+
+    def work_one(self, n: int) -> None:
+        self.request("/floor")
+
+
+def floor_alone(base: str, names: list[str], seconds: float) -> dict[str, float]:
+    """/floor from as many closed-loop clients as there are officials, nothing else running: requests/s and p95."""
+    stats = Stats()
+    until = time.monotonic() + seconds
+    clients = [FloorClient(n, base, stats, until) for n in names]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join(seconds + 30)
+    floor = [s for _, s, kind in stats.latencies if kind == "GET /floor"]
+    measured = [t for t, _, kind in stats.latencies if kind == "GET /floor"]
+    span = (max(measured) - min(measured)) if len(measured) > 1 else seconds
+    return {"requests_per_s": round(len(floor) / max(span, 0.1), 1),
+            "p95_ms": round(percentile(floor, 0.95) * 1000, 1) if floor else 0.0}
 
 
 # --- faults ----------------------------------------------------------------------------------------
@@ -396,10 +430,15 @@ def one_run(base_url: str, workers: int, args: argparse.Namespace, faulty: bool)
     recovered: list[float] = []  # when the last fault was over (PostgreSQL back, the sink listening)
     try:
         wait_http(f"http://127.0.0.1:{port}/login", 30)
+        floor = floor_alone(f"http://127.0.0.1:{port}", names, args.floor_seconds)
         stats = Stats()
         start = time.monotonic()
         half = start + args.seconds / 2
         officials = [Official(n, f"http://127.0.0.1:{port}", stats, start + args.seconds) for n in names]
+        # The floor under the same load: one more person asking for /floor now and then.
+        prober = FloorClient(names[0], f"http://127.0.0.1:{port}", stats, start + args.seconds)
+        prober.pause = 0.1
+        officials.append(prober)
         for o in officials:
             o.start()
         fault_thread = None
@@ -430,13 +469,23 @@ def one_run(base_url: str, workers: int, args: argparse.Namespace, faulty: bool)
         invariants = check(config, url, stats, sink)
     finally:
         sink.stop()
-    clean = [s for t, s in stats.latencies if t <= half]
-    all_lat = [s for _, s in stats.latencies]
+    clean = [s for t, s, kind in stats.latencies if t <= half and kind != "GET /floor"]
+    all_lat = [s for _, s, kind in stats.latencies if kind != "GET /floor"]
+    by_kind: dict[str, list[float]] = collections.defaultdict(list)
+    for t, s, kind in stats.latencies:
+        if t <= half:  # the clean half: the faults would only show how long a restart takes
+            by_kind[kind].append(s)
+    kinds = {kind: {"n": len(v), "p50_ms": round(percentile(v, 0.5) * 1000, 1),
+                    "p95_ms": round(percentile(v, 0.95) * 1000, 1)} for kind, v in sorted(by_kind.items())}
     result = {"workers": workers, "requests": len(all_lat),
               "clean_requests_per_s": round(len(clean) / (half - start), 1),
               "requests_per_s": round(len(all_lat) / args.seconds, 1),
               "p50_ms": round(percentile(all_lat, 0.5) * 1000, 1),
               "p95_ms": round(percentile(all_lat, 0.95) * 1000, 1),
+              "kinds": kinds, "floor_alone": floor,
+              "floor_alone_per_worker_rps": round(floor["requests_per_s"] / workers, 1),
+              # how much of the workers' floor capacity the pages' requests took (requests, not work)
+              "share_of_floor_rps": round(len(clean) / (half - start) / max(floor["requests_per_s"], 0.1), 3),
               "errors": dict(stats.errors), "faults": fault_log,
               # from 2 s after the last fault is over, the UI should answer without errors again
               "errors_after_recovery": sum(1 for t in stats.error_times if recovered and t > recovered[0] + 2),
@@ -466,6 +515,8 @@ def main() -> None:
     parser.add_argument("--no-restart-db", dest="restart_db", action="store_false",
                         help="do not restart PostgreSQL (when others share the server)")
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
+    parser.add_argument("--floor-seconds", type=float, default=8.0,
+                        help="how long /floor alone is asked for before the load, per run (default 8)")
     args = parser.parse_args()
     if not args.db_url or not args.db_url.startswith("postgresql"):
         print("bench/load.py needs PostgreSQL: give --db-url postgresql+psycopg://... or set "
@@ -480,14 +531,25 @@ def main() -> None:
         print(f"   errors: {r['errors'] or 'none'}; {r['errors_after_recovery']} in the last "
               f"{r['seconds_after_recovery']} s, from 2 s after the faults were over")
         print(f"   faults: {'; '.join(r['faults'])}; restarts: {r['restarts']}")
+        print(f"   /floor alone ({args.officials} closed-loop clients, {args.floor_seconds:.0f} s): "
+              f"{r['floor_alone']['requests_per_s']}/s = {r['floor_alone_per_worker_rps']}/s per worker, "
+              f"p95 {r['floor_alone']['p95_ms']} ms; the pages' {r['clean_requests_per_s']}/s are "
+              f"{r['share_of_floor_rps']:.0%} of that")
+        print("   per request kind, before the faults (n, p50 ms, p95 ms, p95 over /floor's under the same load):")
+        floor_p95 = r["kinds"].get("GET /floor", {}).get("p95_ms") or 0.0
+        for kind, fig in r["kinds"].items():
+            over = f"x{fig['p95_ms'] / floor_p95:.1f}" if floor_p95 else "-"
+            print(f"     {kind:<28} {fig['n']:>6} {fig['p50_ms']:>8} {fig['p95_ms']:>8}  {over}")
         for k, v in r["invariants"].items():
             print(f"   {k}: {v}")
     ratio = round(runs[1]["clean_requests_per_s"] / max(runs[0]["clean_requests_per_s"], 0.1), 2)
     print(f"throughput {args.workers} workers : 1 worker = {ratio} (on {os.cpu_count()} cores)")
-    summary = {"bench": "load", "ok": all(r["invariants"]["ok"] for r in runs), "ratio": ratio,
+    summary = {"bench": "load", "loadavg_1m": round(os.getloadavg()[0], 2),
+               "ok": all(r["invariants"]["ok"] for r in runs), "ratio": ratio,
                "runs": [{k: r[k] for k in ("workers", "requests", "requests_per_s", "clean_requests_per_s",
-                                           "p50_ms", "p95_ms", "errors",
-                                           "errors_after_recovery")} | {"invariants_ok": r["invariants"]["ok"]}
+                                           "p50_ms", "p95_ms", "kinds", "floor_alone_per_worker_rps",
+                                           "share_of_floor_rps", "errors", "errors_after_recovery")}
+                        | {"invariants_ok": r["invariants"]["ok"]}
                         for r in runs]}
     print(json.dumps(summary))
     if not summary["ok"]:

@@ -56,6 +56,8 @@ class Rules:
 
     def __init__(self, eng: Engine) -> None:
         self.eng = eng
+        # Asked for every deadline event: one set, not one per event over hundreds of agreements.
+        self.renewals = frozenset(a.renewal_workflow for a in eng.config.agreements)
 
     def install(self) -> None:
         """Subscribe every rule to its event class."""
@@ -149,9 +151,8 @@ class Rules:
         if brief is None:
             return
         step = event.kind
-        renewals = {a.renewal_workflow for a in self.eng.config.agreements}
         days_left = event.offset_days
-        if event.workflow in renewals:
+        if event.workflow in self.renewals:
             if not isinstance(event, DeadlineReminder):
                 # The renewal is due when the period ends; past that the period has lapsed and
                 # `on_period_lapsed` tells the same people once. A "ends today" sent in the last

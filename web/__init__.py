@@ -64,6 +64,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
         chair,
         citizen,
         errors,
+        floor,
         formatting,
         notices,
         ops,
@@ -111,7 +112,7 @@ def create_app(config: Config, *, engine: Engine | None = None, clock: Clock | N
     errors.init_app(app)
     api.init_app(app)
     for module in (auth, queues, cases, attachments, agreement, chair, admin, notices, ops, calendar, plans,
-                   citizen, search):
+                   citizen, search, floor):
         app.register_blueprint(module.bp)
 
     @app.before_request

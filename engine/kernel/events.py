@@ -142,6 +142,10 @@ class Listeners:
                             f"not {event_type!r}")
         self._by_type[event_type].append(fn)
 
+    def wants(self, event_type: type[Event]) -> bool:
+        """Whether any listener would receive an event of `event_type` (so the caller may skip building it)."""
+        return any(self._by_type.get(cls) for cls in event_type.__mro__)
+
     def emit(self, session: Session, event: Event) -> None:
         """Dispatch `event` to its listeners, the most specific class first, within `session`'s transaction."""
         for cls in type(event).__mro__:

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from engine.store.db import Database
@@ -105,14 +107,43 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 # --- writing, inside the transaction of the change ------------------------------------
 
+_NOTICES = Notice.__table__  # type: ignore[attr-defined]
+_CASES = CaseRow.__table__  # type: ignore[attr-defined]
+_GROUPS = Group.__table__  # type: ignore[attr-defined]
+_USERS = User.__table__  # type: ignore[attr-defined]
+_MEMBERS = Membership.__table__  # type: ignore[attr-defined]
+_PREFS = NoticePreference.__table__  # type: ignore[attr-defined]
+# Built once: the rules run these for every reminder and escalation (bench/due.py, national run),
+# and building a statement, or loading the whole case as an object, costs more than running it.
+_ENQUEUE = {name: dialect.insert(_NOTICES).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_BRIEF = (core_select(_CASES.c.id, _CASES.c.title, _CASES.c.workflow, _CASES.c.state, _CASES.c.confidential,
+                 _CASES.c.assignee_id, _CASES.c.group_id, _GROUPS.c.key, _CASES.c.focus_area, _CASES.c.due_at,
+                 _CASES.c.event_at, _CASES.c.agreement_id, _CASES.c.definition_version)
+          .join(_GROUPS, _GROUPS.c.id == _CASES.c.group_id).where(_CASES.c.id == bindparam("b_case")))
+_OVERDUE_CASES = (core_select(*_BRIEF.selected_columns)
+                  .join(_GROUPS, _GROUPS.c.id == _CASES.c.group_id)
+                  .where(_CASES.c.is_open.is_(True),
+                         _CASES.c.due_at < bindparam("b_now", type_=_CASES.c.due_at.type))
+                  .order_by(_GROUPS.c.key, _CASES.c.focus_area, _CASES.c.due_at, _CASES.c.id))
+_WITH_ROLE = (core_select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
+              .join(_GROUPS, _GROUPS.c.id == _MEMBERS.c.group_id)
+              .where(_MEMBERS.c.role == bindparam("b_role"), _USERS.c.disabled.is_(False)).distinct())
+_WITH_ROLE_IN = _WITH_ROLE.where(_GROUPS.c.agreement_id == bindparam("b_agreement"))
+_MEMBER_IDS = (core_select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
+               .where(_MEMBERS.c.group_id == bindparam("b_group"), _USERS.c.disabled.is_(False)).distinct())
+_ACTIVE = core_select(_USERS.c.id).where(_USERS.c.id == bindparam("b_user"), _USERS.c.disabled.is_(False))
+_MODES = core_select(_PREFS.c.user_id, _PREFS.c.mode).where(_PREFS.c.user_id.in_(bindparam("b_users", expanding=True)))
+
+
 def enqueue(session: Session, *, key: str, kind: str, case_id: int | None, recipient_id: int,
             payload: dict[str, Any], now: dt.datetime, deliver_at: dt.datetime) -> bool:
     """Insert a pending notice unless one with `key` exists; True if it was new."""
-    from engine.store.sql import insert_ignore
-
-    return insert_ignore(session, Notice, ["idempotency_key"], idempotency_key=key, kind=kind,
-                         case_id=case_id, recipient_id=recipient_id, created_at=now, payload=payload,
-                         status="pending", attempts=0, next_attempt_at=deliver_at)
+    stmt = _ENQUEUE[session.get_bind().dialect.name]
+    result = session.execute(stmt, {"idempotency_key": key, "kind": kind, "case_id": case_id,
+                                    "recipient_id": recipient_id, "created_at": now, "payload": payload,
+                                    "status": "pending", "attempts": 0, "next_attempt_at": deliver_at})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def existing_keys(session: Session, keys: Iterable[str], *, since: dt.datetime | None = None) -> set[str]:
@@ -128,26 +159,17 @@ def existing_keys(session: Session, keys: Iterable[str], *, since: dt.datetime |
 
 def case_brief(session: Session, case_id: int) -> CaseBrief | None:
     """The facts about case `case_id` that notices are made from, or None."""
-    row = session.exec(select(CaseRow, Group.key).join(Group, Group.id == CaseRow.group_id)  # type: ignore[arg-type]
-                       .where(CaseRow.id == case_id)).first()
-    if row is None:
-        return None
-    c, gkey = row
-    assert c.id is not None
-    return CaseBrief(c.id, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id, gkey,
-                     c.focus_area, c.due_at, c.event_at, c.agreement_id, c.definition_version)
+    row = session.execute(_BRIEF, {"b_case": case_id}).first()
+    return None if row is None else CaseBrief(*row)
 
 
 def user_ids_with_role(session: Session, role: str, agreement_id: int | None = None) -> list[int]:
     """Active users holding `role` in a group of agreement `agreement_id` (any group if None or none there)."""
-    stmt = (select(User.id).join(Membership, col(Membership.user_id) == col(User.id))
-            .join(Group, col(Group.id) == col(Membership.group_id))
-            .where(Membership.role == role, col(User.disabled).is_(False)).distinct())
     if agreement_id is not None:
-        scoped = session.exec(stmt.where(Group.agreement_id == agreement_id)).all()
+        scoped = session.execute(_WITH_ROLE_IN, {"b_role": role, "b_agreement": agreement_id}).scalars().all()
         if scoped:  # an agreement without its own chair still has somebody told
-            return sorted(i for i in scoped if i is not None)
-    return sorted(i for i in session.exec(stmt).all() if i is not None)
+            return sorted(scoped)
+    return sorted(session.execute(_WITH_ROLE, {"b_role": role}).scalars().all())
 
 
 def agreement_of_period(session: Session, period_id: int) -> int | None:
@@ -157,10 +179,7 @@ def agreement_of_period(session: Session, period_id: int) -> int | None:
 
 def group_member_ids(session: Session, group_id: int) -> list[int]:
     """Active members of group `group_id`, whatever their role."""
-    rows = session.exec(select(User.id).join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
-                        .where(Membership.group_id == group_id, User.disabled == False)  # noqa: E712
-                        .distinct()).all()
-    return sorted(i for i in rows if i is not None)
+    return sorted(session.execute(_MEMBER_IDS, {"b_group": group_id}).scalars().all())
 
 
 def user_id_by_name(session: Session, username: str, *, active: bool = True) -> int | None:
@@ -173,7 +192,7 @@ def user_id_by_name(session: Session, username: str, *, active: bool = True) -> 
 
 def is_active(session: Session, user_id: int) -> bool:
     """True if user `user_id` exists and is not disabled."""
-    return session.exec(select(User.id).where(User.id == user_id, User.disabled == False)).first() is not None  # noqa: E712
+    return session.execute(_ACTIVE, {"b_user": user_id}).first() is not None
 
 
 def display_name(session: Session, username: str) -> str:
@@ -184,9 +203,7 @@ def display_name(session: Session, username: str) -> str:
 def delivery_modes(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     """Each user's chosen mode ("immediate" unless they chose "daily")."""
     ids = list(user_ids)
-    rows = session.exec(select(NoticePreference.user_id, NoticePreference.mode)
-                        .where(NoticePreference.user_id.in_(ids))).all()  # type: ignore[attr-defined]
-    chosen = dict(rows)
+    chosen: dict[int, str] = {uid: mode for uid, mode in session.execute(_MODES, {"b_users": ids})}
     return {i: chosen.get(i, "immediate") for i in ids}
 
 
@@ -201,12 +218,13 @@ def set_mode(session: Session, user_id: int, mode: str, now: dt.datetime) -> Non
 
 
 def overdue_cases(session: Session, now: dt.datetime) -> list[CaseBrief]:
-    """Open cases past their due time, by group, focus area and due time."""
-    rows = session.exec(select(CaseRow, Group.key).join(Group, col(Group.id) == col(CaseRow.group_id))
-                        .where(col(CaseRow.is_open).is_(True), col(CaseRow.due_at) < now)
-                        .order_by(col(Group.key), col(CaseRow.focus_area), col(CaseRow.due_at), col(CaseRow.id))).all()
-    return [CaseBrief(c.id or 0, c.title, c.workflow, c.state, c.confidential, c.assignee_id, c.group_id,
-                      gkey, c.focus_area, c.due_at, c.event_at, c.agreement_id) for c, gkey in rows]
+    """Open cases past their due time, by group, focus area and due time.
+
+    The brief's columns only: at national size this is every overdue case of every agreement
+    (the weekly digest), and loading each as a mapped object cost seconds and the worker's memory.
+    """
+    rows = session.execute(_OVERDUE_CASES, {"b_now": now})
+    return [CaseBrief(*row) for row in rows]
 
 
 # --- delivery --------------------------------------------------------------------------

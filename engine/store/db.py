@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -77,8 +77,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("samverkan_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("samverkan_caller_begins", False):
+            return  # `Database.row_connection`: its user has issued BEGIN IMMEDIATE on the driver already
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("samverkan_write", False) else "BEGIN")
 
 
 class Database:
@@ -135,6 +137,17 @@ class Database:
             shared.close()  # the next read begins a new transaction, after this write
         with Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
+
+    def row_connection(self) -> Connection:
+        """A pooled connection for a loop of many short write transactions driven on the driver itself.
+
+        For run_due's rows: one checkout instead of one per transaction, and transactions
+        the caller begins and ends on the driver connection (SQLite: it must send
+        `BEGIN IMMEDIATE` itself; PostgreSQL: the driver begins at the first statement).
+        `begin()` on it then only joins that transaction (a Session can be bound to it). The
+        caller closes it.
+        """
+        return self._writer.connect().execution_options(samverkan_caller_begins=True)
 
     def dispose(self) -> None:
         """Close pooled connections (after fork, at shutdown)."""

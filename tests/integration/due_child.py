@@ -43,7 +43,7 @@ def terminate_own_connections(session: Any) -> int:
     """Terminate this process's backends (the one of `session`'s transaction too); how many."""
     from sqlalchemy import create_engine, text
 
-    url = session.get_bind().url
+    url = session.get_bind().engine.url  # an Engine, or the Connection run_due binds a row's Session to
     other = create_engine(url)
     with other.begin() as conn:
         n = int(conn.execute(text(_TERMINATE), {"app": url.query["application_name"]}).scalar_one())

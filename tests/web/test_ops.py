@@ -12,6 +12,7 @@ from engine.cases.commands import OpenRequest, open_case
 from engine.runtime.engine import Engine
 from engine.store.models import SchedulerHeartbeat
 from tests.conftest import T0
+from tests.web.conftest import Web
 from web import create_app
 
 
@@ -148,3 +149,14 @@ def test_a_logged_in_person_gets_the_503_page_when_the_database_goes_away(web, m
     response = web.client.get("/queues/mine")
     assert response.status_code == 503
     assert "Databasen svarar inte just nu" in response.get_data(as_text=True)
+
+
+def test_the_floor_page_is_empty_and_only_for_people_logged_in(client: FlaskClient, web: Web) -> None:
+    """/floor, the page the benches measure every page against, shows nothing and needs a log-in."""
+    anonymous = client.get("/floor")
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.headers["Location"]
+    web.login("official")
+    response = client.get("/floor")
+    assert response.status_code == 204
+    assert response.data == b""
