@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
 
-from engine.cases.overview import SORTS, active_users, chair_overview
+from engine.cases.overview import SORTS, chair_overview, members_of, user_names
 from engine.cases.reminders import remind_many
 from engine.kernel.errors import Forbidden
 from web.support import actor, eng, now
@@ -29,7 +29,11 @@ def _sort() -> str:
 def overview() -> Any:
     """Totals, then the overdue cases with who holds them and when they were last reminded (chair)."""
     found = chair_overview(eng(), actor(), now(), sort=_sort())
-    return render_template("chair.html", overview=found, users=active_users(eng()), now=now())
+    members = members_of(eng(), (c["group"] for c in found["cases"]))
+    names = {u: n for people in members.values() for u, n in people}
+    holders = {c["assignee"] for c in found["cases"] if c["assignee"] and c["assignee"] not in names}
+    names.update(user_names(eng(), holders))  # a holder from outside the group
+    return render_template("chair.html", overview=found, members=members, names=names, now=now())
 
 
 @bp.route("/chair/remind", methods=["POST"])

@@ -84,7 +84,10 @@ def _entry(eng: Engine, session: Session, case: CaseRow, n: NextActor, group: tu
         return Entry(f"u:{case.assignee_id}", "user", username, None,
                      _fill(n.what, Labels("{name}", "{name}"), Labels(name, name), glabel))
     if n.who in ("assignee", "group_member"):
-        return Entry(f"g:{case.group_id}", "group", gkey, None,
+        # `q:` while nobody holds the case: the group's queue of untaken cases shows it, and it is nobody's
+        # turn in person; `g:` once someone holds it (approval by the group's other members).
+        prefix = "q" if case.assignee_id is None else "g"
+        return Entry(f"{prefix}:{case.group_id}", "group", gkey, None,
                      _fill(n.what if n.who == "group_member" else None, Labels("{group}", "{group}"), glabel, glabel))
     everywhere = n.who in EVERYWHERE
     if not _held(session, n.who, None if everywhere else case.group_id):
@@ -165,19 +168,18 @@ SLOTS: Any = bindparam("b_slots", expanding=True)
 
 def waiting_for_me() -> Any:
     """SQL: the case waits for the actor (their `slots_of` bound as b_slots, their id as access.USER) in
-    person: their signature, their approval, the case given to them. A group's unassigned case waits for
-    the group as a whole and is not counted here: the group's queue of unassigned cases shows it."""
-    return exists().where(_W.c.case_id == _C.c.id, _W.c.slot.in_(SLOTS),
-                          or_(_W.c.except_user_id.is_(None), _W.c.except_user_id != USER),
-                          or_(_W.c.kind != "group", _C.c.assignee_id.is_not(None)))
+    person: their signature, their approval, the case given to them. A group's untaken case (`q:`) is not
+    counted here: the group's queue of unassigned cases shows it. Driven by ix_case_waiting_slot, so the
+    count costs the rows that wait for the actor, not a walk over every open case."""
+    return _C.c.id.in_(select(_W.c.case_id).where(
+        _W.c.slot.in_(SLOTS), or_(_W.c.except_user_id.is_(None), _W.c.except_user_id != USER)))
 
 
 def waits_for(session: Session, case: Any, actor: Actor) -> bool:
     """`waiting_for_me` in Python, for one case (a row with `id` and `assignee_id`)."""
     slots = set(slots_of(actor))
-    rows = session.execute(select(_W.c.slot, _W.c.kind, _W.c.except_user_id).where(_W.c.case_id == case.id)).all()
-    return any(slot in slots and except_id != actor.user_id and (kind != "group" or case.assignee_id is not None)
-               for slot, kind, except_id in rows)
+    rows = session.execute(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == case.id)).all()
+    return any(slot in slots and except_id != actor.user_id for slot, except_id in rows)
 
 
 def views_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[WaitingView]]:
@@ -200,7 +202,7 @@ def _holders(session: Session, slot: str) -> set[int]:
         cond = [_U.c.id == int(rest)]
         stmt = select(_U.c.id).where(*cond, _U.c.disabled.is_(False))
         return set(session.execute(stmt).scalars())
-    if kind == "g":
+    if kind in ("g", "q"):
         where = [_M.c.group_id == int(rest)]
     else:
         role, _, group_id = rest.partition("@")
@@ -225,10 +227,10 @@ def people(session: Session, case_id: int) -> list[int]:
     case = session.get(CaseRow, case_id)
     if case is None:
         return []
-    rows = session.execute(select(_W.c.slot, _W.c.kind, _W.c.except_user_id).where(_W.c.case_id == case_id)).all()
+    rows = session.execute(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == case_id)).all()
     ids: set[int] = set()
-    for slot, kind, except_user_id in rows:
-        if kind != "group" or case.assignee_id is not None:
+    for slot, except_user_id in rows:
+        if not slot.startswith("q:"):
             ids |= _holders(session, slot) - {except_user_id}
     if case.confidential:
         ids &= _confidants(session, case)

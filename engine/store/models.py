@@ -330,7 +330,8 @@ class ApiToken(SQLModel, table=True):
 class CaseWaiting(SQLModel, table=True):
     """Whom an open case waits for now: one row per slot, rewritten by the engine on every change.
 
-    A slot is `u:USER_ID` (a person), `g:GROUP_ID` (anyone of a group), `r:ROLE` (a role that counts
+    A slot is `u:USER_ID` (a person), `g:GROUP_ID` (anyone of a group; `q:GROUP_ID` while nobody holds
+    the case, which is then the group's queue's and nobody's turn in person), `r:ROLE` (a role that counts
     everywhere) or `r:ROLE@GROUP_ID` (a role held in the owning group); `except_user_id` is someone the
     slot leaves out (the person who completed an action does not approve it). Derived from the case's
     state, assignee, data and the workflow's `next`, so it is not in the signed log.
