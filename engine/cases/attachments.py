@@ -29,6 +29,7 @@ from engine.kernel.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.kernel.filetypes import sniff
 from engine.policy.access import may_remove_attachment
 from engine.runtime.engine import Engine
+from engine.store import search_index
 from engine.store.files import FileStore, Staged, TooLarge, note
 from engine.store.models import Attachment, CaseRow
 from engine.store.thumbnails import thumbnail
@@ -189,6 +190,7 @@ def attach(eng: Engine, case_id: int, actor: Actor | str, uploads: Sequence[Uplo
                 append_log(eng, session, case, "@attach", case.state, who.username, now,
                            note(name, file.size, file.sha256))
             session.flush()
+            search_index.refresh(session, [case_id])  # a file is found by its name
             return [_view(r, True) for r in rows]
     finally:
         for file, _name, _type in staged:
@@ -217,6 +219,7 @@ def remove(eng: Engine, case_id: int, attachment_id: int, actor: Actor | str, *,
         _bump(session, case, 1, now)
         append_log(eng, session, case, "@detach", case.state, who.username, now, note(row.name, row.size, row.sha256))
         session.flush()
+        search_index.refresh(session, [case_id])
         return _view(row, False)
 
 

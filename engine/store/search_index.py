@@ -1,8 +1,8 @@
 """The full-text index of cases: what a case's search document holds, keeping it in step, matching it.
 
-An index, not data: derived from the cases, their comments (and whatever `BODY_PARTS` adds),
+An index, not data: derived from the cases, their comments, their files' names (`BODY_PARTS`),
 never exported, rebuilt by `samverkan search rebuild` and after an import. The engine writes
-it in the transaction of each change (opening, editing, commenting), not database triggers,
+it in the transaction of each change (opening, editing, commenting, attaching), not database triggers,
 so nothing that writes the tables (an import, a repair) can leave it behind unnoticed: the
 writer calls `refresh` or `rebuild`.
 
@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import TableClause
 from sqlmodel import Session, col
 
-from engine.store.models import SEARCH_TABLE, CaseComment, CaseRow
+from engine.store.models import SEARCH_TABLE, Attachment, CaseComment, CaseRow
 
 __all__ = ["BODY_PARTS", "TABLE", "BodyPart", "Match", "add", "matching", "outside_index",
            "query", "rebuild", "refresh", "tables", "words"]
@@ -53,9 +53,19 @@ def _comments(session: Session, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-# What a case's document holds besides its title, each part read for many cases at once. The
-# hook for more: attachment names are one more function here (case id -> texts), nothing else.
-BODY_PARTS: list[BodyPart] = [_descriptions, _comments]
+def _attachment_names(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    rows = session.execute(select(col(Attachment.case_id), col(Attachment.name))
+                           .where(col(Attachment.case_id).in_(ids), col(Attachment.removed_at).is_(None))
+                           .order_by(col(Attachment.id)))
+    for case_id, name in rows:
+        out.setdefault(case_id, []).append(name)
+    return out
+
+
+# What a case's document holds besides its title, each part read for many cases at once
+# (case id -> texts): the description, the comments, the names of the files on the case.
+BODY_PARTS: list[BodyPart] = [_descriptions, _comments, _attachment_names]
 
 
 def tables(dialect: str) -> frozenset[str]:

@@ -140,3 +140,15 @@ def test_the_migration_indexes_the_cases_already_there(backend: str, tmp_path: P
         assert _ids(eng, "chair", "klotter") == [row.id]
         eng.db.dispose()
         db.dispose()
+
+
+def test_a_file_is_found_by_its_name_until_it_is_removed(eng: Engine, open_case: Callable[..., int]) -> None:
+    from engine.cases.attachments import Upload, attach, remove
+
+    case_id = open_case(title="Trygghetsgruppens möte")
+    assert _ids(eng, "chair", "trygghetsvandringen") == []
+    [added] = attach(eng, case_id, "chair", [Upload("Protokoll trygghetsvandringen.txt",
+                                                     io.BytesIO(b"Minnesanteckningar\n"))])
+    assert _ids(eng, "chair", "trygghetsvandringen") == [case_id]
+    remove(eng, case_id, added["id"], "chair")
+    assert _ids(eng, "chair", "trygghetsvandringen") == []
