@@ -11,7 +11,7 @@ from flask_login import login_required
 from engine.cases import commands as casework
 from engine.cases.firing import fire
 from engine.cases.inbox import mark_case_read
-from engine.cases.overview import active_users
+from engine.cases.overview import members_of, user_names
 from engine.cases.reminders import remind
 from engine.cases.views import ActionView, CaseView, get_case, told
 from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, TransitionNotAllowed, ValidationError
@@ -74,7 +74,7 @@ def render_case(case_id: int, status: int = 200, **extra: Any) -> Any:
     diagram = case_diagram(case, language())
     may_claim = claims(case["your_roles"]) and case["assignee"] is None and case["closed_at"] is None
     return render_template("case.html", case=case, steps=steps(case, may_claim), history=told(case["history"]),
-                           diagram=diagram, users=active_users(eng()), may_manage=manages(case["your_roles"]),
+                           diagram=diagram, users=_people_for(case), may_manage=manages(case["your_roles"]),
                            may_claim=may_claim, now=now(), cfg=eng().config, **extra), status
 
 
@@ -91,6 +91,17 @@ def show(case_id: int) -> Any:
 def _expected() -> int | None:
     raw = request.form.get("expected_version", "")
     return int(raw) if raw.isdigit() else None
+
+
+def _people_for(case: CaseView) -> list[tuple[str, str]]:
+    """Whom the case page offers to give the case to: its group's members, and whoever holds it now
+    (someone outside the group is given it by user name: at national scale everyone is 5,000 people)."""
+    group = case["group"] or ""
+    people = members_of(eng(), [group]).get(group, [])
+    holder = case["assignee"]
+    if holder and holder not in {u for u, _n in people}:
+        people = [*people, (holder, user_names(eng(), [holder]).get(holder, holder))]
+    return people
 
 
 def _refused(case_id: int, exc: EngineError, **kept: Any) -> Any:
@@ -130,7 +141,7 @@ def fire_trigger(case_id: int) -> Any:
 @login_required
 def assign(case_id: int) -> Any:
     """Give the case to a person."""
-    user = request.form.get("user", "").strip()
+    user = request.form.get("other_user", "").strip() or request.form.get("user", "").strip()
     try:
         if not user:
             raise ValidationError("assignee", "Choose a person to assign the case to.")
