@@ -57,7 +57,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from sqlalchemy import event, insert, select  # noqa: E402
 
 from bench.support.national import national_config  # noqa: E402
-from bench.support.schemas import postgres_schema  # noqa: E402
+from bench.support.schemas import analyze, postgres_schema  # noqa: E402
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_case  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
@@ -185,7 +185,7 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         opened_cases = [open_case(eng, OpenRequest("action", f"Bench {j}", group="m001_soc", assignee="official"),
                                   "official", now=now) for j in range(2)]
         with eng.db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+            analyze(conn)
         return {"case": opened_cases[0].id, "fire_case": opened_cases[1].id, "fire_state": opened_cases[1].state,
                 "fire_version": opened_cases[1].version, "bulk_s": bulk_s}
     finally:

@@ -21,16 +21,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event, insert
 from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support.schemas import analyze, postgres_schema  # noqa: E402
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
@@ -92,10 +92,7 @@ def _seed(eng: Engine) -> None:
         if rows:
             conn.execute(insert(table), rows)
     with eng.db.engine.begin() as conn:
-        if eng.db.dialect == "postgresql":
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.exec_driver_sql("ANALYZE")
+        analyze(conn)
 
 
 class _Capture:
@@ -231,17 +228,8 @@ def main() -> int:
         results["sqlite"] = run_backend("sqlite", f"sqlite:///{tmp}/bench.db")
     pg = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")
     if pg:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            sep = "&" if "?" in pg else "?"
-            results["postgresql"] = run_backend("postgresql", f"{pg}{sep}options=-csearch_path%3D{schema}")
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+        with postgres_schema(pg) as url:
+            results["postgresql"] = run_backend("postgresql", url)
     print(json.dumps(results, sort_keys=True))
     return 0
 

@@ -20,17 +20,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support.schemas import analyze, postgres_schema  # noqa: E402
 from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.cases.search import search  # noqa: E402
@@ -115,7 +115,7 @@ def _seed(eng: Engine) -> float:
         search_index.rebuild(s)
     indexed = time.perf_counter() - started
     with eng.db.engine.begin() as conn:
-        conn.execute(text("ANALYZE")) if eng.db.dialect == "postgresql" else conn.exec_driver_sql("ANALYZE")
+        analyze(conn)
     return indexed
 
 
@@ -213,17 +213,8 @@ def main() -> int:
         results["sqlite"] = run_backend("sqlite", f"sqlite:///{tmp}/bench.db")
     pg = os.environ.get("SAMVERKAN_TEST_DATABASE_URL")
     if pg:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            sep = "&" if "?" in pg else "?"
-            results["postgresql"] = run_backend("postgresql", f"{pg}{sep}options=-csearch_path%3D{schema}")
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+        with postgres_schema(pg) as url:
+            results["postgresql"] = run_backend("postgresql", url)
     print(json.dumps(results, sort_keys=True))
     return 0
 

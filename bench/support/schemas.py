@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 
 @contextmanager
@@ -22,3 +22,18 @@ def postgres_schema(base: str, prefix: str = "bench") -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics of this run's tables only.
+
+    A bare ANALYZE on PostgreSQL walks every table of the database, other schemas included, and
+    takes locks that deadlocked a test run's TRUNCATE on a machine shared with the suite.
+    """
+    from engine.store.models import metadata
+
+    if conn.dialect.name == "postgresql":
+        for table in metadata.sorted_tables:
+            conn.execute(text(f'ANALYZE "{table.name}"'))
+    else:
+        conn.exec_driver_sql("ANALYZE")
