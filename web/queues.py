@@ -91,7 +91,9 @@ def display_rows(rows: list[CaseSummary]) -> list[SimpleNamespace]:
     """The queue's rows with their labels, local due date and due status worked out once here,
     rather than by a dozen template calls per row."""
     names, when, lang = labels(), now(), language()
-    return [SimpleNamespace(**c, waiting=", ".join(w["label"][lang] for w in c.get("waiting_for", [])),
+    me, you = actor().username, _("you")  # "Väntar på: dig" rather than one's own name
+    return [SimpleNamespace(**c, waiting=", ".join(you if w["kind"] == "user" and w["key"] == me else w["label"][lang]
+                                              for w in c.get("waiting_for", [])),
                             workflow_label=names.of_workflow(c["workflow"]),
                             state_label=names.of_state(c["workflow"], c["state"]),
                             group_label=names.of_group(c["group"]), focus_label=names.of_focus(c["focus_area"]),

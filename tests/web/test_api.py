@@ -323,6 +323,14 @@ def test_the_workflows_with_states_transitions_and_deadlines(api, eng):
     states = {s["key"]: s for s in action["states"]}
     assert states["open"]["deadline"]["working_days"] == 20
     assert any(t["trigger"] == "complete" and t["comment_required"] for t in action["transitions"])
+    assert (action["open_roles"], action["system_only"]) == (["chair", "group_member"], False)
+    assert states["done"]["next"] == [{"who": "group_member", "what": {"sv": "godkännande av {group}",
+                                                                       "en": "approval by {group}"}}]
+    cancel = next(t for t in action["transitions"] if t["trigger"] == "cancel")
+    assert cancel["destructive"]
+    renewal = caller.get("/workflows/agreement_renewal").get_json()
+    assert renewal["system_only"]
+    assert {n["who"] for s in renewal["states"] if s["key"] == "discussed" for n in s["next"]} == {"chair", "police"}
     _problem(caller.get("/workflows/nonsense"), 404)
 
 

@@ -22,13 +22,16 @@ def test_pages_send_anonymous_visitors_to_log_in(client, url):
     assert r.headers["Location"].startswith("/login")
 
 
-def test_official_logs_in_and_lands_on_what_waits_for_them(web, make_web):
+def test_official_logs_in_and_lands_on_what_waits_for_them(web, make_web, open_case):
+    mine = open_case(title="Sanera klottret", assignee="official")
     r = web.login("official")
     assert r.status_code == 302
     assert r.headers["Location"] == "/"
     page = web.text("/")
     assert "<h1>Att göra</h1>" in page
-    assert "Väntar på dig" in page
+    yours = page.split('id="h-yours"')[1].split('id="h-untaken"')[0]
+    assert f"#{mine} Sanera klottret" in yours
+    assert "Väntar på:</strong> dig" in yours  # not her own name
     chair = make_web()
     chair.login("chair")  # the chair lands on the overview of what is late
     assert chair.client.get("/").headers["Location"] == "/chair"

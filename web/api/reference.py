@@ -46,14 +46,17 @@ def show_agreement(agreement: str | None) -> dict[str, Any]:
 def _workflow(d: Definition) -> dict[str, Any]:
     return {
         "key": d.key, "version": d.version, "label": _labels(d.label), "description": _labels(d.description),
-        "initial": d.initial,
+        "initial": d.initial, "open_roles": sorted(d.open_roles), "system_only": d.system_only,
         "states": [{"key": s.key, "label": _labels(s.label), "terminal": s.terminal,
+                    "next": [{"who": n.who, "what": _labels(n.what) if n.what else None} for n in s.next],
                     "deadline": {**asdict(s.deadline), "remind_before_days": list(s.deadline.remind_before_days),
                                  "escalate_after_days": list(s.deadline.escalate_after_days)}
                     if s.deadline else None} for s in d.states.values()],
         "transitions": [{"trigger": t.trigger, "label": _labels(t.label), "sources": list(t.sources),
                          "target": t.target, "roles": sorted(t.roles), "guards": list(t.guards),
-                         "comment_required": t.comment_required, "system": t.system} for t in d.transitions],
+                         "comment_required": t.comment_required, "system": t.system,
+                         "past": _labels(t.past) if t.past else None, "destructive": t.destructive}
+                        for t in d.transitions],
     }
 
 

@@ -163,14 +163,21 @@ COMPONENTS: dict[str, Any] = {
     }, description="The agreement, its current period and the status of its obligations."),
     "Workflow": _object({
         "key": _STR, "version": _STR, "label": _LABELS, "description": _LABELS, "initial": _STR,
+        "open_roles": {"type": "array", "items": _STR, "description": "Who may open one (group_member: a member "
+                                                                        "of the group it is opened for)."},
+        "system_only": {"type": "boolean", "description": "Opened by the engine alone (the schedule, the renewal)."},
         "states": {"type": "array", "items": _object({
             "key": _STR, "label": _LABELS, "terminal": {"type": "boolean"}, "deadline": nullable(_DEADLINE),
+            "next": {"type": "array", "description": "Who acts next in this state (its waiting_for, per case).",
+                     "items": _object({"who": _STR, "what": nullable(_LABELS)}, description="A next actor.")},
         }, description="A state of the workflow.")},
         "transitions": {"type": "array", "items": _object({
             "trigger": _STR, "label": _LABELS, "sources": {"type": "array", "items": _STR}, "target": _STR,
             "roles": {"type": "array", "items": _STR}, "guards": {"type": "array", "items": _STR},
             "comment_required": {"type": "boolean"},
             "system": {"type": "boolean", "description": "Fired by the system on a deadline."},
+            "past": {**nullable(_LABELS), "description": "How the history tells it (\"påbörjade\")."},
+            "destructive": {"type": "boolean", "description": "Asks for a confirmation (cancel, terminate, reject)."},
         }, description="A transition: who may fire which trigger from where to where.")},
     }, description="A workflow definition in force."),
 }
