@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from engine.accounts.users import actor_for
+from engine.cases import waiting
 from engine.cases.citizen_info import publish
 from engine.cases.commands import assign
 from engine.cases.firing import fire
@@ -103,6 +105,12 @@ PATHS: dict[str, tuple[dict[str, Any], str | None, list[tuple[str, str, str | No
 }
 
 
+def _waited_for(eng: Engine, case_id: int) -> set[str]:
+    with eng.db.read() as s:
+        ids = set(waiting.people(s, case_id))
+        return {name for name in PERSONAS if actor_for(s, name).user_id in ids}
+
+
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_who_may_fire_each_transition(eng: Engine, open_case: Callable[..., int], path: str) -> None:
     workflow = path.split("/")[0]
@@ -111,6 +119,11 @@ def test_who_may_fire_each_transition(eng: Engine, open_case: Callable[..., int]
     if assignee:
         assign(eng, case_id, "chair", user=assignee)
     for trigger, actor, comment, allowed in steps:
+        # Whom the case waits for in person are people who may take this step (a group's untaken case
+        # waits for the group as a whole, in its queue, and names nobody here).
+        waits_for = _waited_for(eng, case_id)
+        assert waits_for <= allowed, f"{path}: waits for {sorted(waits_for - allowed)}, who may not {trigger}"
+        assert get_case(eng, case_id, "chair")["waiting_for"], f"{path}: an open case waits for someone"
         for persona in sorted(ALL):
             may = trigger in get_case(eng, case_id, "chair" if persona == "chair" else persona)["allowed_triggers"]
             assert may == (persona in allowed), f"{path}: {persona} {'may' if may else 'may not'} {trigger}"
@@ -124,6 +137,7 @@ def test_who_may_fire_each_transition(eng: Engine, open_case: Callable[..., int]
         else:
             fire(eng, case_id, trigger, actor, comment=comment)
     final = get_case(eng, case_id, "chair")
+    assert final["waiting_for"] == [], f"{path}: a closed case waits for nobody"
     assert final["state"] == path.split("/")[1].split("#")[0]
     assert final["allowed_triggers"] == []
     assert [h["seq"] for h in final["history"]] == list(range(1, len(final["history"]) + 1))
