@@ -87,6 +87,10 @@ def register(main: click.Group) -> None:
             signal.signal(sig, lambda *_: stop.set())
         sched.start()
         click.echo(f"Scheduler {sched.name} running; Ctrl-C to stop.")
-        stop.wait()
+        # Wake now and then: the kernel may hand SIGTERM to one of the scheduler's threads, and then a
+        # main thread blocked without a timeout never runs the Python handler (a full run under load hung
+        # here until killed).
+        while not stop.wait(0.5):
+            pass
         sched.shutdown()
         click.echo("Scheduler stopped.")
