@@ -20,7 +20,7 @@ from web.diagram import case_diagram
 from web.engine_messages import engine_message, guard_message
 from web.formatting import language, role_label, text_of
 from web.relogin import take_kept
-from web.support import actor, eng, now
+from web.support import actor, eng, expected_version, now
 
 __all__ = ["bp", "render_case"]
 
@@ -88,11 +88,6 @@ def show(case_id: int) -> Any:
                        kept_comment=kept.get("comment"), kept_user=kept.get("user"))
 
 
-def _expected() -> int | None:
-    raw = request.form.get("expected_version", "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _people_for(case: CaseView) -> list[tuple[str, str]]:
     """Whom the case page offers to give the case to: its group's members, and whoever holds it now
     (someone outside the group is given it by user name: at national scale everyone is 5,000 people)."""
@@ -130,7 +125,7 @@ def fire_trigger(case_id: int) -> Any:
     trigger = request.form.get("trigger", "")
     text = request.form.get("comment", "")
     try:
-        fire(eng(), case_id, trigger, actor(), comment=text or None, expected_version=_expected(), now=now())
+        fire(eng(), case_id, trigger, actor(), comment=text or None, expected_version=expected_version(), now=now())
     except EngineError as exc:
         return _refused(case_id, exc, kept_trigger=trigger, kept_comment=text)
     flash(_("Done: the case is updated."), "info")
@@ -145,7 +140,7 @@ def assign(case_id: int) -> Any:
     try:
         if not user:
             raise ValidationError("assignee", "Choose a person to assign the case to.")
-        casework.assign(eng(), case_id, actor(), user=user, expected_version=_expected(), now=now())
+        casework.assign(eng(), case_id, actor(), user=user, expected_version=expected_version(), now=now())
     except EngineError as exc:
         if request.form.get("back", "").startswith("/chair") and not isinstance(exc, NotFound):
             # from the overview: say it there, and stay there
@@ -169,7 +164,7 @@ def _back(case_id: int) -> str:
 def claim(case_id: int) -> Any:
     """Take the case oneself."""
     try:
-        casework.claim(eng(), case_id, actor(), expected_version=_expected(), now=now())
+        casework.claim(eng(), case_id, actor(), expected_version=expected_version(), now=now())
     except EngineError as exc:
         return _refused(case_id, exc)
     flash(_("You now hold the case."), "info")

@@ -21,7 +21,7 @@ from engine.cases.citizen_info import PublicText, publish, published
 from engine.cases.views import get_case
 from engine.kernel.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationError
 from web.engine_messages import engine_message
-from web.support import actor, eng, now
+from web.support import actor, eng, expected_version, now
 
 __all__ = ["bp", "render_markdown"]
 
@@ -94,8 +94,7 @@ def write(case_id: int) -> Any:
         return render_template("citizen_write.html", case=case, form=form, preview=preview, errors={})
     try:
         publish(eng(), case_id, form["title"], form["body"], actor(), comment=form["comment"].strip() or None,
-                expected_version=int(v) if (v := request.form.get("expected_version", "")).isdigit() else None,
-                now=now())
+                expected_version=expected_version(), now=now())
     except NotFound:
         raise
     except (ValidationError, Forbidden, Conflict, TransitionNotAllowed) as exc:

@@ -26,7 +26,7 @@ from engine.workflow.definition import Definition
 from web.cases import bp
 from web.engine_messages import engine_message
 from web.formatting import choices, focus_label, group_label, local_time, parse_time, priority_label
-from web.support import actor, eng, now
+from web.support import actor, eng, expected_version, now
 
 __all__ = ["EditCaseForm"]
 
@@ -116,9 +116,8 @@ def edit(case_id: int) -> Any:
 @login_required
 def unassign(case_id: int) -> Any:
     """Give the case back: nobody holds it, its group is told."""
-    raw = request.form.get("expected_version", "")
     try:
-        editing.unassign(eng(), case_id, actor(), expected_version=int(raw) if raw.isdigit() else None, now=now())
+        editing.unassign(eng(), case_id, actor(), expected_version=expected_version(), now=now())
     except NotFound:
         abort(404)
     except Forbidden:

@@ -17,7 +17,7 @@ from engine.kernel.errors import Conflict, EngineError, Forbidden, NotFound, Tra
 from engine.reporting.plan_pdf import render_plan_pdf
 from web.engine_messages import engine_message
 from web.formatting import focus_label, language
-from web.support import actor, eng, now
+from web.support import actor, eng, expected_version, now
 
 __all__ = ["bp"]
 
@@ -143,10 +143,9 @@ def judgement(case_id: int) -> Any:
     measure_id = _id(request.form.get("measure_id", "")) or 0
     kept = {"measure_id": str(measure_id), "judgement": request.form.get("judgement", ""),
             "note": request.form.get("note", "")}
-    raw = request.form.get("expected_version", "")
     try:
         judge(eng(), case_id, measure_id, kept["judgement"], kept["note"], actor(),
-              expected_version=int(raw) if raw.isdigit() else None, now=now())
+              expected_version=expected_version(), now=now())
     except EngineError as exc:
         return _refused(case_id, exc, f"judge-{measure_id}", kept)
     flash(_("The judgement of measure #%(id)s is recorded.", id=measure_id), "success")

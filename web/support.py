@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 
 from engine.kernel.actors import Actor
 from engine.runtime.engine import Engine
 
-__all__ = ["actor", "eng", "now", "safe_next"]
+__all__ = ["actor", "eng", "expected_version", "now", "safe_next"]
 
 
 def eng() -> Engine:
@@ -38,3 +38,9 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+def expected_version() -> int | None:
+    """The case version the posted form was rendered with (None if it carries none): 409 if it moved."""
+    raw = request.form.get("expected_version", "")
+    return int(raw) if raw.isdigit() else None

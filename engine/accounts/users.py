@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,6 +31,7 @@ __all__ = [
     "check_name",
     "check_password",
     "disable_user",
+    "display_names",
     "enable_user",
     "group_id",
     "list_users",
@@ -214,3 +215,12 @@ def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None
 def as_actor(session: Session, actor: Actor | str) -> Actor:
     """`actor` itself, or the actor of the user named so."""
     return actor if isinstance(actor, Actor) else actor_for(session, actor)
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """The names people read for these users (the user name where a user has none), in one query."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.username, User.name).where(col(User.username).in_(wanted))).all()
+    return {u: n or u for u, n in rows}

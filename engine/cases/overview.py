@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 
 from sqlmodel import col, select
 
-from engine.accounts.users import as_actor
+from engine.accounts.users import as_actor, display_names
 from engine.cases.queues import QueueFilter, capped_counts
 from engine.cases.reminders import last_reminders
 from engine.cases.views import CaseSummary, case_summary, names_for
@@ -67,13 +67,9 @@ def members_of(eng: Engine, group_keys: Iterable[str | None]) -> dict[str, list[
 
 
 def user_names(eng: Engine, usernames: Iterable[str]) -> dict[str, str]:
-    """The display names of these users (the user name where a user has none)."""
-    wanted = sorted(set(usernames))
-    if not wanted:
-        return {}
+    """The display names of these users (the user name where a user has none), in a read of their own."""
     with eng.db.read() as session:
-        rows = session.exec(select(User.username, User.name).where(col(User.username).in_(wanted))).all()
-    return {u: n or u for u, n in rows}
+        return display_names(session, usernames)
 
 
 class OverdueCase(CaseSummary):

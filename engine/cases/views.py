@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from engine.accounts.users import as_actor
+from engine.accounts.users import as_actor, display_names
 from engine.cases import waiting, watchers
 from engine.cases.attachments import AttachmentView, attachments_of
 from engine.cases.firing import context_of, load_visible
@@ -219,11 +219,6 @@ def _transition_of(d: Definition, trigger: str) -> TransitionDef | None:
     return next((t for t in d.transitions if t.trigger == trigger), None)
 
 
-def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
-    if not usernames:
-        return {}
-    rows = session.exec(select(User.username, User.name).where(col(User.username).in_(usernames))).all()
-    return {u: n or u for u, n in rows}
 
 
 def _assign_note(comment: str | None) -> tuple[str | None, str | None]:
@@ -299,7 +294,7 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
     actions = actions_of(eng, session, case, actor, now)
     people = {r.actor for r in log} | {c.author for c in comments}
     people |= {u for r in log if r.trigger == "@assign" and (u := _assign_note(r.comment)[0])}
-    names = _display_names(session, people)
+    names = display_names(session, people)
     return {
         **case_summary(case, names_for(session, [case]), now),
         "description": case.description,
@@ -323,7 +318,7 @@ def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: d
 def comment_of(eng: Engine, row: CaseComment) -> CommentView:
     """A comment just written, as the case's comments show it."""
     with eng.db.read() as session:
-        name = _display_names(session, {row.author}).get(row.author, row.author)
+        name = display_names(session, {row.author}).get(row.author, row.author)
     return {"author": row.author, "author_name": name, "at": _iso(row.at), "body": row.body, "action": None}
 
 
