@@ -134,7 +134,8 @@ def test_notices_per_case_agreement_pace_report_and_calendar_address(page: Any, 
         for i, kind in enumerate(("due", "manual_reminder")):
             s.add(Notice(idempotency_key=f"e2e-people-{i}", kind=kind, case_id=2, recipient_id=chair,
                          created_at=demo_engine.now(), status="sent",
-                         payload={"title": "Kartlägg mopedbuskörning vid Ringsjöstrand", "actor": "Johan Berg"}))
+                         payload={"title": "Kartlägg mopedbuskörning vid Ringsjöstrand", "actor": "Johan Berg",
+                                  "due_at": "2027-04-05T21:59:59+00:00"}))
     page.set_viewport_size(DESKTOP)
     login("ordforande")
     page.goto("/notices")
