@@ -1,20 +1,23 @@
 """Pages at national size over real HTTP, each against the framework's floor on the same server.
 
-    .venv/bin/python -P bench/pages.py [--cases 10000,100000] [--runs 40] [--db-url URL]
+    .venv/bin/python -P bench/pages.py [--cases 10000,100000] [--runs 60] [--db-url URL]
     BENCH_PAGES_CASES=10000,1000000 .venv/bin/python -P bench/pages.py     # the national size
 
 For each case count (`--cases`, or BENCH_PAGES_CASES; default 10,000 and 100,000, which takes
 a few minutes on a quiet 2-core machine; 1,000,000 is the national size and takes about ten
 times the seeding of 100,000): a fresh database with a generated config of 290 agreements
 (bench/support/national.py), 5,000 users and the cases seeded with Core bulk inserts (seeding
-time printed), then `samverkan serve` (waitress, the production server of one machine) in its
-own process with its scheduler, requested over HTTP keep-alive by three people logged in
-through the log-in form:
+time printed; the search index rebuilt), then served by the production server: `samverkan serve`
+(waitress with its scheduler, one machine) on SQLite, gunicorn with one worker as `samverkan up`
+runs it on PostgreSQL (`--server` chooses), in its own process, requested over HTTP keep-alive
+(gunicorn's sync worker closes each connection, as it does in production) by three people
+logged in through the log-in form:
 
-- an official of one group (my queue, the group queue, the overdue queue with filters, the
-  agreement page, a case page, a POST that fires a transition);
+- an official of one group ("Att göra", my queue, the group queue, the overdue queue with
+  filters, the agreement page, a case page, a search, a POST that fires a transition);
 - the chair (the chair's overview, the overdue queue, the agreement page);
-- a police officer working for ten municipalities (my queue, the group and overdue queues).
+- a police officer working for ten municipalities ("Att göra", my queue, the group and overdue
+  queues).
 
 The floor is `/floor`, an empty log-in-protected page (web/floor.py). Each page is asked
 `--runs` times, the pages taking turns so that a noisy neighbour hurts them alike; printed:
@@ -24,8 +27,7 @@ the pages run (from one in-process request per page with the statements captured
 EXPLAIN QUERY PLAN, PostgreSQL: EXPLAIN), flagged when it scans the cases table.
 
 Targets (issue 15): page p95 <= 4x floor p95 at the largest count; p95 at the largest count
-<= 1.3x at 10,000; server RSS <= 1.2x. Pages that do not exist yet (search, "Att göra", the
-redesigned chair overview): add a line to PAGES. On PostgreSQL (--db-url or
+<= 1.3x at 10,000; the web worker's RSS <= 1.2x. A new page: add a line to PAGES. On PostgreSQL (--db-url or
 SAMVERKAN_TEST_DATABASE_URL) each count gets a schema of its own, dropped afterwards.
 The last line is one JSON object with every figure.
 """
@@ -63,6 +65,7 @@ from engine.cases.commands import OpenRequest, open_case  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
 from engine.store.models import CaseRow, Group, Membership, User, metadata  # noqa: E402
+from engine.store.search_index import rebuild as rebuild_search_index  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -72,21 +75,24 @@ TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 TARGET_FLOOR, TARGET_GROWTH, TARGET_RSS = 4.0, 1.3, 1.2
 POLICE_AGREEMENTS = 10
 
-# (who, page name, path): add a line for a new page. {case} is the official's case page. The start
-# page "/" only redirects to my queue today; "Att göra" and search do not exist yet.
+# (who, page name, path): add a line for a new page. {case} is the official's case page; "/" is "Att göra"
+# for the official and the police officer, and the search finds one case's title among all of them.
 PAGES: list[tuple[str, str, str]] = [
     ("official", "floor", "/floor"),
+    ("official", "att göra", "/"),
     ("official", "my queue", "/queues/mine"),
     ("official", "group queue", "/queues/group"),
     ("official", "overdue, filtered", "/queues/overdue?workflow=action&focus_area=safety"),
     ("official", "agreement", "/agreement?agreement=m001"),
     ("official", "case page", "/cases/{case}"),
+    ("official", "search", "/search?q=%C3%84rende+4711"),
     ("official", "fire (POST)", "POST"),
     ("chair", "floor", "/floor"),
     ("chair", "chair overview", "/chair"),
     ("chair", "overdue queue", "/queues/overdue"),
     ("chair", "agreement", "/agreement"),
     ("police", "floor", "/floor"),
+    ("police", "att göra", "/"),
     ("police", "my queue", "/queues/mine"),
     ("police", "group queue", "/queues/group"),
     ("police", "overdue queue", "/queues/overdue"),
@@ -184,10 +190,14 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         # The official's own cases, opened as a person would: with their log and deadlines.
         opened_cases = [open_case(eng, OpenRequest("action", f"Bench {j}", group="m001_soc", assignee="official"),
                                   "official", now=now) for j in range(2)]
+        start = time.perf_counter()
+        with eng.db.write() as s:  # the bulk insert went round the engine, so round its search index too
+            rebuild_search_index(s)
+        index_s = time.perf_counter() - start
         with eng.db.engine.begin() as conn:
             analyze(conn)
         return {"case": opened_cases[0].id, "fire_case": opened_cases[1].id, "fire_state": opened_cases[1].state,
-                "fire_version": opened_cases[1].version, "bulk_s": bulk_s}
+                "fire_version": opened_cases[1].version, "bulk_s": bulk_s, "index_s": index_s}
     finally:
         eng.db.dispose()
 
@@ -230,10 +240,14 @@ class Person:
         self.token = found.group(1)
 
 
-def serve(config_path: Path, url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SAMVERKAN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([str(BIN / "samverkan"), "--config", str(config_path), "serve", "--port", str(port)],
-                            env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+def serve(config_path: Path, url: str, port: int, log: Path, server: str) -> subprocess.Popen[bytes]:
+    """`samverkan serve` (waitress and the scheduler, one machine), or gunicorn with one worker as
+    `samverkan up` runs it (the scheduler in processes of its own)."""
+    env = {**os.environ, "SAMVERKAN_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "SAMVERKAN_CONFIG": str(config_path)}
+    argv = ([str(BIN / "gunicorn"), "--config", "python:web.gunicorn_config", "--workers", "1",
+             "--bind", f"127.0.0.1:{port}", "--timeout", "120", "web.wsgi:app"] if server == "gunicorn"
+            else [str(BIN / "samverkan"), "--config", str(config_path), "serve", "--port", str(port)])
+    proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -260,6 +274,13 @@ def settle(pid: int, timeout: float = 90.0) -> float:
         if cpu() - before < 0.05:
             break
     return time.monotonic() - start
+
+
+def worker_pid(pid: int) -> int:
+    """The process that answers: gunicorn's one worker (its master's child), or the server itself."""
+    children = [c for task in Path(f"/proc/{pid}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    return int(children[0]) if children else pid
 
 
 def rss_kib(pid: int) -> int:
@@ -340,7 +361,7 @@ def plans(config_path: Path, url: str, seeded: dict[str, Any]) -> dict[str, list
 
 # --- the run -------------------------------------------------------------------------------------
 
-def one_size(kind: str, base: str | None, n_cases: int, runs: int, tmp: Path) -> dict[str, Any]:
+def one_size(kind: str, base: str | None, n_cases: int, runs: int, tmp: Path, server: str) -> dict[str, Any]:
     with database(kind, base, tmp, n_cases) as url:
         (tmp / f"cfg{n_cases}").mkdir()
         config_path = national_config(tmp / f"cfg{n_cases}", url)
@@ -351,15 +372,16 @@ def one_size(kind: str, base: str | None, n_cases: int, runs: int, tmp: Path) ->
         start = time.perf_counter()
         seeded = seed(config_path, url, n_cases)
         seeding = time.perf_counter() - start
-        print(f"[{kind} {n_cases:,} cases] seeded in {seeding:.1f} s (the cases' bulk insert {seeded['bulk_s']:.1f} s)",
+        print(f"[{kind} {n_cases:,} cases] seeded in {seeding:.1f} s (the cases' bulk insert {seeded['bulk_s']:.1f} s, "
+              f"the search index {seeded['index_s']:.1f} s)",
               flush=True)
         port = free_port()
-        proc = serve(config_path, url, port, tmp / f"serve{n_cases}.log")
+        proc = serve(config_path, url, port, tmp / f"serve{n_cases}.log", server)
         try:
             waited = settle(proc.pid)
-            print(f"[{kind} {n_cases:,} cases] the server settled after {waited:.0f} s", flush=True)
+            print(f"[{kind} {n_cases:,} cases] {server} settled after {waited:.0f} s", flush=True)
             times = measure(port, seeded, runs)
-            rss = rss_kib(proc.pid)
+            rss = rss_kib(worker_pid(proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -371,7 +393,7 @@ def one_size(kind: str, base: str | None, n_cases: int, runs: int, tmp: Path) ->
     for key, fig in pages.items():
         floor = pages[f"{key.split(':')[0]}: floor"]["p95_ms"]
         fig["to_floor"] = round(fig["p95_ms"] / floor, 2)
-    return {"cases": n_cases, "seeding_s": round(seeding, 1), "server_rss_kib": rss, "pages": pages,
+    return {"cases": n_cases, "server": server, "seeding_s": round(seeding, 1), "server_rss_kib": rss, "pages": pages,
             "plans": query_plans}
 
 
@@ -379,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=os.environ.get("BENCH_PAGES_CASES", "10000,100000"),
                         help="case counts, comma-separated (default 10000,100000; the national size is 1000000)")
-    parser.add_argument("--runs", type=int, default=40, help="measured requests per page (default 40)")
+    parser.add_argument("--runs", type=int, default=60, help="measured requests per page (default 60)")
+    parser.add_argument("--server", choices=["serve", "gunicorn"],
+                        help="the web server (default: `samverkan serve` on SQLite, gunicorn on PostgreSQL)")
     parser.add_argument("--db-url", default=os.environ.get("SAMVERKAN_TEST_DATABASE_URL"),
                         help="PostgreSQL URL (default: $SAMVERKAN_TEST_DATABASE_URL); SQLite always runs")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
@@ -391,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                                "targets": {"to_floor": TARGET_FLOOR, "growth": TARGET_GROWTH, "rss": TARGET_RSS}}
     for kind in kinds:
         with tempfile.TemporaryDirectory(prefix="samverkan-pages-") as tmp:
-            figures = [one_size(kind, args.db_url, n, args.runs, Path(tmp)) for n in sizes]
+            server = args.server or ("serve" if kind == "sqlite" else "gunicorn")
+            figures = [one_size(kind, args.db_url, n, args.runs, Path(tmp), server) for n in sizes]
         small, large = figures[0], figures[-1]
         print(f"\n[{kind}] p50 / p95 ms per page, p95 over the floor's; {small['cases']:,} -> {large['cases']:,} cases")
         for key, big in large["pages"].items():

@@ -12,6 +12,8 @@ from flask_login import login_required
 from engine.cases.overview import SORTS, chair_overview, members_of, user_names
 from engine.cases.reminders import remind_many
 from engine.kernel.errors import Forbidden
+from web.agreement import selected_agreement_id
+from web.queues import MAX_PAGE
 from web.support import actor, eng, now
 
 __all__ = ["bp"]
@@ -28,7 +30,8 @@ def _sort() -> str:
 @login_required
 def overview() -> Any:
     """Totals, then the overdue cases with who holds them and when they were last reminded (chair)."""
-    found = chair_overview(eng(), actor(), now(), sort=_sort())
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+    found = chair_overview(eng(), actor(), now(), sort=_sort(), agreement_id=selected_agreement_id(), page=page)
     members = members_of(eng(), (c["group"] for c in found["cases"]))
     names = {u: n for people in members.values() for u, n in people}
     holders = {c["assignee"] for c in found["cases"] if c["assignee"] and c["assignee"] not in names}

@@ -72,7 +72,8 @@ def _known(name: str, allowed: Container[str], message: str, errors: dict[str, s
 def request_filters(errors: dict[str, str]) -> QueueFilter:
     """The queue filters of the request's query string; a wrong one is named in `errors` and left out."""
     tz, registry = eng().tz, eng().registry
-    group = _known("group", group_ids(eng()), _("Unknown group; choose one from the list."), errors)
+    ids = group_ids(eng()) if request.args.get("group") else {}  # read only when a group is asked for
+    group = _known("group", ids, _("Unknown group; choose one from the list."), errors)
     workflow = _known("workflow", registry.current, _("Unknown workflow; choose one from the list."), errors)
     states = {s for d in registry.current.values() for s in d.states}
     state = _known("state", states, _("Unknown state; choose one from the list."), errors)
@@ -81,7 +82,7 @@ def request_filters(errors: dict[str, str]) -> QueueFilter:
     start, end = _day("due_from", errors), _day("due_to", errors)
     return QueueFilter(
         workflow=workflow, state=state, focus_area=focus,
-        group_id=group_ids(eng())[group] if group else None, agreement_id=selected_agreement_id(),
+        group_id=ids[group] if group else None, agreement_id=selected_agreement_id(),
         due_after=start_of_day(start, tz) if start else None,
         due_before=start_of_next_day(end, tz) if end else None,
     )

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from engine.accounts.users import as_actor, display_names
@@ -18,9 +19,12 @@ from engine.policy.access import may_see_overview, visible
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, Group, Membership, User
 
+_C = CaseRow.__table__  # type: ignore[attr-defined]
+
 COUNT_CAP = 100
 
-__all__ = ["COUNT_CAP", "SORTS", "GroupCount", "OverdueCase", "Overview", "active_users", "agreement_ids",
+__all__ = ["COUNT_CAP", "OVERVIEW_CAP", "OVERVIEW_PAGE", "SORTS",
+           "GroupCount", "OverdueCase", "Overview", "active_users", "agreement_ids",
            "chair_overview", "group_ids", "members_of", "navigation", "user_id",
            "user_names"]
 
@@ -88,44 +92,77 @@ class GroupCount(TypedDict):
 
 
 class Overview(TypedDict):
-    """The chair's overview: totals first, then the overdue cases in the chosen order."""
+    """The chair's overview: totals first, then one page of the overdue cases in the chosen order."""
 
     overdue: int
+    # True when `overdue` is a lower bound: across every agreement the count stops at OVERVIEW_CAP (a
+    # bounded index walk), and `by_group` is empty; one agreement's cases are counted exactly.
+    capped: bool
     by_group: list[GroupCount]  # most first
     # Cases waiting for the reader (their signature, their verification): None until the engine's
     # `waiting_for` fills it in; the page shows the count only when it is a number.
     waiting_for_you: int | None
     sort: str
+    page: int
+    has_next: bool
     cases: list[OverdueCase]
 
 
 SORTS = ("overdue", "group", "holder")
+OVERVIEW_PAGE = 50  # rows per page: the page costs the same at 10,000 cases and at a million
+OVERVIEW_CAP = 1000  # across every agreement, counted up to this many
 
 
-def _sort_key(sort: str) -> Any:
+def _order(sort: str) -> list[Any]:
+    """The SQL order of `sort`: each then most overdue first (earliest due), ties by case number."""
+    due = [_C.c.due_at, _C.c.id]
     if sort == "group":
-        return lambda c: (c["group"] or "", -c["days_overdue"], c["id"])
+        return [Group.key, *due]
     if sort == "holder":  # nobody holds it: last, where the group's own queue is
-        return lambda c: (c["assignee"] is None, c["assignee"] or "", -c["days_overdue"], c["id"])
-    return lambda c: (-c["days_overdue"], c["id"])
+        return [_C.c.assignee_id.is_(None), User.username, *due]
+    return due
 
 
 def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
-                   limit: int = 500, sort: str = "overdue") -> Overview:
-    """Overdue open cases the reader may see: totals, counts per group, and the cases sorted by `sort`.
+                   sort: str = "overdue", agreement_id: int | None = None, page: int = 1,
+                   page_size: int = OVERVIEW_PAGE) -> Overview:
+    """Overdue open cases the reader may see, of one agreement (`agreement_id`) or of all: totals, counts
+    per group, and one page of the cases sorted by `sort`.
 
     `sort` is "overdue" (most days overdue first), "group" or "holder" (each then most overdue first).
+    The rows are read a page at a time in the database's order, so the page does not grow with the data;
+    across every agreement the total is counted up to OVERVIEW_CAP.
     """
     if sort not in SORTS:
         raise ValidationError("sort", f"Sort by one of {', '.join(SORTS)}.")
     now = now or eng.now()
+    page = max(1, page)
     with eng.db.read() as session:
         who = as_actor(session, actor)
         if not may_see_overview(who):
             raise Forbidden("The overview is for the chair; ask the chair for what you need.")
-        rows = session.exec(select(CaseRow).where(col(CaseRow.is_open), col(CaseRow.due_at) < now, visible(who))
-                            .order_by(col(CaseRow.due_at), col(CaseRow.id)).limit(limit)).all()
-        names = names_for(session, list(rows))
+        where = [_C.c.is_open, _C.c.due_at < now, visible(who)]
+        if agreement_id is not None:
+            where.append(_C.c.agreement_id == agreement_id)
+        capped = False
+        if agreement_id is None:
+            total = session.execute(select(func.count()).select_from(
+                select(_C.c.id).where(*where).limit(OVERVIEW_CAP + 1).subquery())).scalar_one()
+            capped = total > OVERVIEW_CAP
+        by_group: list[GroupCount] = []
+        if not capped:
+            grouped = session.execute(select(Group.key, func.count()).select_from(_C)
+                                      .join(Group, col(Group.id) == _C.c.group_id)
+                                      .where(*where).group_by(Group.key)).all()
+            by_group = [{"group": g, "count": n} for g, n in sorted(grouped, key=lambda x: (-x[1], x[0] or ""))]
+            total = sum(g["count"] for g in by_group)
+        stmt = (select(CaseRow).join(Group, col(Group.id) == col(CaseRow.group_id))
+                .outerjoin(User, col(User.id) == col(CaseRow.assignee_id))
+                .where(*where).order_by(*_order(sort)).limit(page_size + 1).offset((page - 1) * page_size))
+        rows = list(session.exec(stmt).all())
+        has_next = len(rows) > page_size
+        rows = rows[:page_size]
+        names = names_for(session, rows)
         reminded = last_reminders(session, [c.id for c in rows if c.id is not None])
         today = now.astimezone(eng.tz).date()
         cases: list[OverdueCase] = []
@@ -137,14 +174,9 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
                 "days_overdue": (today - case.due_at.astimezone(eng.tz).date()).days if case.due_at else 0,
                 "last_reminded_at": last.at.isoformat().replace("+00:00", "Z") if last else None,
                 "last_reminded_by": last.by_name if last else None})
-        counts: dict[str | None, int] = {}
-        for c in cases:
-            counts[c["group"]] = counts.get(c["group"], 0) + 1
-        return {"overdue": len(cases),
-                "by_group": [{"group": g, "count": n}
-                             for g, n in sorted(counts.items(), key=lambda x: (-x[1], x[0] or ""))],
+        return {"overdue": min(total, OVERVIEW_CAP) if capped else total, "capped": capped, "by_group": by_group,
                 "waiting_for_you": capped_counts(session, who, now, QueueFilter(), COUNT_CAP, ("todo",))["todo"],
-                "sort": sort, "cases": sorted(cases, key=_sort_key(sort))}
+                "sort": sort, "page": page, "has_next": has_next, "cases": cases}
 
 
 def group_ids(eng: Engine) -> dict[str, int]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import or_
+from sqlalchemy import BindParameter, Integer, Select, String, bindparam, or_
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
@@ -16,6 +17,7 @@ from engine.kernel.actors import Actor
 from engine.policy.access import visible
 from engine.runtime.engine import Engine
 from engine.schedule import renewal
+from engine.store.db import UTCDateTime
 from engine.store.models import Agreement, CaseRow, Period, TransitionLog
 from engine.workflow.rules import PARTIES
 
@@ -60,20 +62,37 @@ def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return at(period.starts_on), at(period.ends_on)
 
 
+# The statements the agreement page runs for each obligation, built once (building them per obligation
+# and page cost more than running them); the values go in as bind parameters.
+_TL, _CASES = TransitionLog.__table__, CaseRow.__table__  # type: ignore[attr-defined]
+_WORKFLOW: BindParameter[str] = bindparam("o_workflow", type_=String)
+_STATES: BindParameter[str] = bindparam("o_states", expanding=True, type_=String)
+_AGREEMENT: BindParameter[int] = bindparam("o_agreement", type_=Integer)
+_PERIOD: BindParameter[int] = bindparam("o_period", type_=Integer)
+_START: BindParameter[dt.datetime] = bindparam("o_start", type_=UTCDateTime)
+_END: BindParameter[dt.datetime] = bindparam("o_end", type_=UTCDateTime)
+
+
+@cache
+def _entered_statement(count: str) -> Select[tuple[int]]:
+    stmt = (select(_TL.c.case_id).join(_CASES, _CASES.c.id == _TL.c.case_id)
+            .where(_CASES.c.workflow == _WORKFLOW, _TL.c.to_state.in_(_STATES),
+                   # A state is entered by a change of state or by opening (no state before).
+                   or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state),
+                   _CASES.c.agreement_id == _AGREEMENT))
+    if count == "of_period":
+        stmt = stmt.where(_CASES.c.period_id == _PERIOD)
+    else:
+        stmt = stmt.where(_TL.c.at >= _START, _TL.c.at < _END)
+    return stmt.group_by(_TL.c.case_id)
+
+
 def _entered(session: Session, eng: Engine, period: Period, workflow: str, states: tuple[str, ...],
              count: str) -> list[int]:
-    stmt = (select(TransitionLog.case_id).join(CaseRow, col(CaseRow.id) == col(TransitionLog.case_id))
-            .where(col(CaseRow.workflow) == workflow, col(TransitionLog.to_state).in_(states),
-                   # A state is entered by a change of state or by opening (no state before).
-                   or_(col(TransitionLog.from_state).is_(None),
-                       col(TransitionLog.from_state) != col(TransitionLog.to_state)),
-                   col(CaseRow.agreement_id) == period.agreement_id))
-    if count == "of_period":
-        stmt = stmt.where(col(CaseRow.period_id) == period.id)
-    else:
-        start, end = _bounds(eng, period)
-        stmt = stmt.where(col(TransitionLog.at) >= start, col(TransitionLog.at) < end)
-    return sorted(set(session.exec(stmt.group_by(col(TransitionLog.case_id))).all()))
+    start, end = _bounds(eng, period)
+    params = {"o_workflow": workflow, "o_states": list(states), "o_agreement": period.agreement_id,
+              "o_period": period.id, "o_start": start, "o_end": end}
+    return sorted(set(session.execute(_entered_statement(count), params).scalars()))
 
 
 def expected_by(required: int, starts_on: dt.date, ends_on: dt.date, today: dt.date) -> int:
@@ -90,16 +109,26 @@ def pace_of(done: int, required: int, expected: int) -> str:
     return "on_track" if done >= expected else "behind"
 
 
-def _open_cases(session: Session, period: Period, ob: ObligationConfig, done: list[int]) -> list[int]:
-    stmt = select(CaseRow.id).where(col(CaseRow.workflow) == ob.workflow, col(CaseRow.is_open),
-                                    col(CaseRow.agreement_id) == period.agreement_id)
-    if ob.count == "of_period":
-        stmt = stmt.where(col(CaseRow.period_id) == period.id)
-    return sorted(i for i in session.exec(stmt).all() if i is not None and i not in done)
+def _open_cases(session: Session, period: Period, workflows: set[str],
+               viewer: Actor | None) -> list[tuple[int, str, int | None]]:
+    """(id, workflow, period id) of the agreement's open cases of `workflows` (those `viewer` may see), in one query."""
+    stmt = select(_CASES.c.id, _CASES.c.workflow, _CASES.c.period_id).where(
+        _CASES.c.is_open, _CASES.c.agreement_id == period.agreement_id, _CASES.c.workflow.in_(sorted(workflows)))
+    if viewer is not None:
+        stmt = stmt.where(visible(viewer))
+    return [(i, w, p) for i, w, p in session.execute(stmt.order_by(_CASES.c.id))]
+
+
+def _would_count(open_cases: list[tuple[int, str, int | None]], period: Period, ob: ObligationConfig,
+                 done: list[int]) -> list[int]:
+    counted = set(done)
+    return [i for i, w, p in open_cases
+            if w == ob.workflow and i not in counted and (ob.count != "of_period" or p == period.id)]
 
 
 def obligation_status(session: Session, eng: Engine, period: Period, ob: ObligationConfig,
-                      today: dt.date | None = None) -> ObligationStatus:
+                      today: dt.date | None = None,
+                      open_cases: list[tuple[int, str, int | None]] | None = None) -> ObligationStatus:
     """How far one obligation is met in `period`, and whether that is behind the pace `today` asks for.
 
     A fixed number is expected evenly over the period (12 reviews a year: 2 by the end of
@@ -114,7 +143,9 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
         required = ob.required or 0
         expected = expected_by(required, period.starts_on, period.ends_on, today or period.starts_on)
     return ObligationStatus(ob.key, ob.sv, ob.en, required, len(done), len(done) >= required, done,
-                            expected, pace_of(len(done), required, expected), _open_cases(session, period, ob, done))
+                            expected, pace_of(len(done), required, expected),
+                            _would_count(_open_cases(session, period, {ob.workflow}, None) if open_cases is None
+                                         else open_cases, period, ob, done))
 
 
 def missing_signatures(eng: Engine, session: Session, case: CaseRow | None) -> list[str]:
@@ -130,11 +161,12 @@ def missing_signatures(eng: Engine, session: Session, case: CaseRow | None) -> l
 
 
 def _visible_cases(session: Session, viewer: Actor, obligations: list[ObligationStatus]) -> list[ObligationStatus]:
-    ids = {i for o in obligations for i in o.case_ids + o.open_case_ids}
+    # The open cases are read visible ones only; the counted ones are checked here.
+    ids = {i for o in obligations for i in o.case_ids}
     stmt = select(CaseRow.id).where(col(CaseRow.id).in_(ids), visible(viewer))
     seen = set(session.exec(stmt).all()) if ids else set()
     return [dataclasses.replace(o, case_ids=[i for i in o.case_ids if i in seen],
-                                open_case_ids=[i for i in o.open_case_ids if i in seen]) for o in obligations]
+                                open_case_ids=o.open_case_ids) for o in obligations]
 
 
 def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
@@ -155,9 +187,11 @@ def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
             return None
         case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
         today = now.astimezone(eng.tz).date()
-        obligations = [obligation_status(session, eng, period, ob, today) for ob in a.obligations]
-        if viewer is not None:
-            obligations = _visible_cases(session, as_actor(session, viewer), obligations)
+        who = as_actor(session, viewer) if viewer is not None else None
+        open_cases = _open_cases(session, period, {ob.workflow for ob in a.obligations}, who)
+        obligations = [obligation_status(session, eng, period, ob, today, open_cases) for ob in a.obligations]
+        if who is not None:
+            obligations = _visible_cases(session, who, obligations)
         return AgreementStatus(
             title=agreement.title, parties=list(agreement.parties), period_number=period.number,
             starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,

@@ -146,6 +146,29 @@ def test_the_overview_counts_first_sorts_and_remembers_who_reminded(
         chair_overview(eng, "chair", clock.at, sort="title")
 
 
+def test_the_overview_pages_through_the_overdue_cases_and_counts_one_agreement_exactly(
+        eng: Engine, clock: FixedClock, open_case: Callable[..., int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At national size the overview reads a page of rows in the database's order, never every overdue case;
+    across all agreements the total stops at a cap, one agreement's total is exact."""
+    import engine.cases.overview as overview
+    from engine.cases.overview import agreement_ids
+    ids = [open_case(title=f"Sen {i}", due=clock.at.date() + dt.timedelta(days=i + 1)) for i in range(5)]
+    clock.at = clock.at + dt.timedelta(days=60)
+    first = chair_overview(eng, "chair", clock.at, page_size=2)
+    second = chair_overview(eng, "chair", clock.at, page=2, page_size=2)
+    last = chair_overview(eng, "chair", clock.at, page=3, page_size=2)
+    assert [[r["id"] for r in v["cases"]] for v in (first, second, last)] == [ids[:2], ids[2:4], ids[4:]]
+    assert (first["has_next"], second["has_next"], last["has_next"]) == (True, True, False)
+    assert (first["overdue"], first["capped"]) == (5, False), "every page says how many there are in all"
+    monkeypatch.setattr(overview, "OVERVIEW_CAP", 3)
+    capped = chair_overview(eng, "chair", clock.at, page_size=2)
+    assert (capped["overdue"], capped["capped"], capped["by_group"]) == (3, True, [])
+    hoor = agreement_ids(eng)[eng.config.agreement.key]
+    exact = chair_overview(eng, "chair", clock.at, agreement_id=hoor, page_size=2)
+    assert (exact["overdue"], exact["capped"], exact["by_group"]) == (
+        5, False, [{"group": "socialnamnden", "count": 5}])
+
+
 def test_notices_are_gathered_per_case_and_read_when_opened(
         eng: Engine, clock: FixedClock, open_case: Callable[..., int]) -> None:
     from notifications import install
