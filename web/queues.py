@@ -22,7 +22,7 @@ from web.engine_messages import engine_message
 from web.formatting import due_status, labels, language, local_date
 from web.support import actor, eng, now
 
-__all__ = ["FILTERS", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
+__all__ = ["FILTERS", "MAX_PAGE", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
@@ -110,7 +110,7 @@ def index() -> Any:
     return todo()
 
 
-TODO_SIZE = 50  # rows per section; the queues page the rest
+TODO_SIZE = 25  # rows per section, as many as a queue page shows; the queues page the rest
 
 
 @bp.route("/todo")

@@ -18,12 +18,16 @@ from engine.store.models import CaseRow, Deadline, ScheduleMark
 __all__ = ["forecast", "next_wakeup"]
 
 
+def _marks(session: Session) -> dict[str, dt.datetime]:
+    return {k: at for k, at in session.exec(select(ScheduleMark.key, ScheduleMark.last_at))}
+
+
 def _recurring_items(eng: Engine, session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     out = []
+    marks, ends = _marks(session), renewal.ends_of(eng, session)
     for a, rec in recurring.all_recurring(eng):
-        mark = session.get(ScheduleMark, recurring.mark_key(a, rec))
-        since = mark.last_at if mark else start
-        for occ in recurring.pending_occurrences(eng, rec, since, end, renewal.ended_at(eng, session, a)):
+        since = marks.get(recurring.mark_key(a, rec), start)
+        for occ in recurring.pending_occurrences(eng, rec, since, end, ends[a.key]):
             out.append({"at": max(occ.opens_at, start), "kind": "open", "workflow": rec.workflow,
                         "title": rec.title_for(occ.happens_at.astimezone(eng.tz)), "agreement": a.key,
                         "occurrence_key": recurring.occurrence_key(eng, a, rec, occ.at),
@@ -33,14 +37,17 @@ def _recurring_items(eng: Engine, session: Session, start: dt.datetime, end: dt.
 
 def _agreement_items(eng: Engine, session: Session, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     out = []
+    periods = renewal.latest_periods(session)
+    running = {a.key: p for a in eng.config.agreements
+               if (p := periods.get(eng.agreement_id(session, a.key))) is not None and p.status in ("active", "lapsed")}
+    opened = renewal.existing_keys(session, (renewal.renewal_key(a, running[a.key])
+                                             for a in eng.config.agreements if a.key in running))
     for a in eng.config.agreements:
-        period = renewal.latest_period(session, eng.agreement_id(session, a.key))
-        if period is None or period.status not in ("active", "lapsed"):
+        period = running.get(a.key)
+        if period is None:
             continue
         opens = renewal.renewal_opens_at(eng, a, period)
-        key = renewal.renewal_key(a, period)
-        exists = session.exec(select(CaseRow.id).where(CaseRow.occurrence_key == key)).first()
-        if exists is None and opens <= end:
+        if renewal.renewal_key(a, period) not in opened and opens <= end:
             out.append({"at": max(opens, start), "kind": "renewal_open", "workflow": a.renewal_workflow,
                         "title": f"Renewal of {a.key} period {period.number}", "period": period.number,
                         "agreement": a.key})
@@ -72,7 +79,16 @@ def next_wakeup(eng: Engine, now: dt.datetime, horizon_days: int = 400) -> dt.da
     """The next instant something is due: a deadline row, an opening, the renewal or a period end."""
     with eng.db.read() as session:
         later = now + dt.timedelta(days=horizon_days)
-        candidates = [i["at"] for i in _recurring_items(eng, session, now, later)]
+        # Only each schedule's first opening matters here (cached per mark), not every occurrence in the horizon.
+        marks, ends = _marks(session), renewal.ends_of(eng, session)
+        candidates = []
+        for a, rec in recurring.all_recurring(eng):
+            since = marks.get(recurring.mark_key(a, rec), now)
+            first = recurring.first_opening(rec, since, eng.tz)
+            ended = ends[a.key]
+            if first is not None and first <= later and (ended is None or first + dt.timedelta(
+                    days=rec.lead_days) < ended):
+                candidates.append(max(first, now))
         candidates += [i["at"] for i in _agreement_items(eng, session, now, later)]
         due = next_due_at(session)
     if due is not None:

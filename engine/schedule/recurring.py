@@ -30,8 +30,8 @@ from engine.store.sql import insert_ignore
 if TYPE_CHECKING:
     from engine.schedule.summary import DueSummary
 
-__all__ = ["Occurrence", "all_recurring", "lock_mark", "mark_key", "occurrence_key", "pending_occurrences", "run",
-           "schedule_of"]
+__all__ = ["Occurrence", "all_recurring", "first_opening", "lock_mark", "mark_key", "occurrence_key",
+           "pending_occurrences", "run", "schedule_of"]
 
 
 @lru_cache(maxsize=128)
@@ -85,6 +85,17 @@ def pending_occurrences(eng: Engine, rec: RecurringConfig, since: dt.datetime, u
             and rec.in_year(t.astimezone(eng.tz).year)]
 
 
+@lru_cache(maxsize=4096)
+def first_opening(rec: RecurringConfig, since: dt.datetime, tz: ZoneInfo) -> dt.datetime | None:
+    """When the case of the first occurrence after `since` opens (its time less the lead), or None if
+    none comes within four years. Depends only on its arguments: cached, so a run that finds nothing due
+    costs a comparison per schedule until a schedule's mark moves on."""
+    for t in schedule_of(rec.schedule).between(since, since + dt.timedelta(days=4 * 366), tz):
+        if rec.in_year(t.astimezone(tz).year):
+            return (t.astimezone(tz) - dt.timedelta(days=rec.lead_days)).astimezone(dt.UTC)
+    return None
+
+
 def _opened_from(eng: Engine, session: Session, a: AgreementConfig, workflow: str) -> tuple[bool, int | None]:
     """Whether `workflow` is opened from another case and, if so, the latest such case of agreement `a`
     in a state it may be opened from (the plan in force for a follow-up); None if there is none."""
@@ -121,10 +132,21 @@ def all_recurring(eng: Engine) -> list[tuple[AgreementConfig, RecurringConfig]]:
 
 
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
-    """Open each occurrence whose time (less its lead) has come, once."""
-    ends = {a.key: renewal.ended_at(eng, session, a) for a in eng.config.agreements}
+    """Open each occurrence whose time (less its lead) has come, once.
+
+    Every schedule's mark is read in one query; a schedule whose next case opens later is passed by
+    (a national deployment has 290 of them, and the scheduler runs after every change). The others
+    are worked on under their mark's lock, from the mark as it is then.
+    """
+    marks = {k: at for k, at in session.exec(select(ScheduleMark.key, ScheduleMark.last_at)
+                                             .where(col(ScheduleMark.key).startswith("recurring:")))}
+    ends: dict[str, dt.datetime | None] | None = None
     for a, rec in all_recurring(eng):
+        last = marks.get(mark_key(a, rec))
+        if last is not None and ((first := first_opening(rec, last, eng.tz)) is None or first > now):
+            continue  # nothing of this schedule opens yet (a terminated agreement's mark is moved on when one would)
         mark = lock_mark(session, mark_key(a, rec), now)
+        ends = ends if ends is not None else renewal.ends_of(eng, session)
         ended = ends[a.key]
         for occ in pending_occurrences(eng, rec, mark.last_at, now, ended):
             case = _open(eng, session, a, occ, now)

@@ -11,10 +11,12 @@ one ended.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
 
 from engine.cases.periods import period_bounds
 from engine.config.settings import AgreementConfig
@@ -26,10 +28,11 @@ from engine.store.models import CaseRow, Period
 if TYPE_CHECKING:
     from engine.schedule.summary import DueSummary
 
-__all__ = ["ended_at", "install", "latest_period", "renewal_key", "renewal_opens_at", "run"]
+__all__ = ["PeriodFacts", "ended_at", "ends_of", "existing_keys", "install", "latest_period", "latest_periods",
+           "renewal_key", "renewal_opens_at", "run"]
 
 
-def renewal_key(a: AgreementConfig, period: Period) -> str:
+def renewal_key(a: AgreementConfig, period: Period | PeriodFacts) -> str:
     """The occurrence key of the renewal case for `period` of agreement `a` (unique)."""
     return f"{a.renewal_workflow}:{a.key}:{period.number}"
 
@@ -38,12 +41,12 @@ def _local_midnight(eng: Engine, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=eng.tz).astimezone(dt.UTC)
 
 
-def renewal_opens_at(eng: Engine, a: AgreementConfig, period: Period) -> dt.datetime:
+def renewal_opens_at(eng: Engine, a: AgreementConfig, period: Period | PeriodFacts) -> dt.datetime:
     """When the renewal case of `period` opens: lead_days before its end, at local midnight."""
     return _local_midnight(eng, period.ends_on - dt.timedelta(days=a.renewal_lead_days))
 
 
-def period_ends_at(eng: Engine, period: Period) -> dt.datetime:
+def period_ends_at(eng: Engine, period: Period | PeriodFacts) -> dt.datetime:
     """The instant the period is over (local midnight at its end date)."""
     return _local_midnight(eng, period.ends_on)
 
@@ -54,6 +57,50 @@ def latest_period(session: Session, agreement_id: int, *, lock: bool = False) ->
     if lock:
         stmt = stmt.with_for_update()
     return session.exec(stmt.limit(1)).first()
+
+
+class PeriodFacts(NamedTuple):
+    """What the schedule reads of an agreement's newest period (plain values, not a row to lock or change)."""
+
+    id: int
+    agreement_id: int
+    number: int
+    ends_on: dt.date
+    status: str
+
+
+def latest_periods(session: Session) -> dict[int, PeriodFacts]:
+    """Every agreement's newest period, by agreement id, in one query.
+
+    The scheduler reads this on every run to see which of a national deployment's 290 agreements
+    has anything due; only those are then read again under lock (`latest_period(lock=True)`).
+    """
+    newest = (select(Period.agreement_id, func.max(Period.number).label("n"))
+              .group_by(col(Period.agreement_id)).subquery())
+    rows = session.execute(sa.select(col(Period.id), col(Period.agreement_id), col(Period.number),
+                                     col(Period.ends_on), col(Period.status))
+                           .join(newest, and_(col(Period.agreement_id) == newest.c.agreement_id,
+                                              col(Period.number) == newest.c.n)))
+    return {r.agreement_id: PeriodFacts(r.id, r.agreement_id, r.number, r.ends_on, r.status) for r in rows}
+
+
+def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these occurrence keys a case already has."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    return {k for k in session.exec(select(CaseRow.occurrence_key).where(col(CaseRow.occurrence_key).in_(wanted)))
+            if k is not None}
+
+
+def ends_of(eng: Engine, session: Session) -> dict[str, dt.datetime | None]:
+    """`ended_at` of every agreement, by key, from one query."""
+    periods = latest_periods(session)
+    out: dict[str, dt.datetime | None] = {}
+    for a in eng.config.agreements:
+        p = periods.get(eng.agreement_id(session, a.key))
+        out[a.key] = period_ends_at(eng, p) if p is not None and p.status == "terminated" else None
+    return out
 
 
 def ended_at(eng: Engine, session: Session, a: AgreementConfig) -> dt.datetime | None:
@@ -85,9 +132,23 @@ def _open_renewal(eng: Engine, session: Session, a: AgreementConfig, period: Per
 
 
 def run(eng: Engine, session: Session, now: dt.datetime, summary: DueSummary) -> None:
-    """For every agreement: open the renewal in time; mark the period lapsed if it ended unsigned."""
+    """For every agreement: open the renewal in time; mark the period lapsed if it ended unsigned.
+
+    Which agreements have something to do is read for all of them in two queries; only those are
+    then worked on under lock, each reading its period again (another scheduler may have been first).
+    """
+    periods = latest_periods(session)
+    running = {a.key: p for a in eng.config.agreements
+               if (p := periods.get(eng.agreement_id(session, a.key))) is not None and p.status in ("active", "lapsed")}
+    opened = existing_keys(session, (renewal_key(a, running[a.key]) for a in eng.config.agreements
+                                     if a.key in running))
     for a in eng.config.agreements:
-        _run_one(eng, session, a, now, summary)
+        p = running.get(a.key)
+        if p is None:
+            continue  # no agreement yet, or terminated
+        if ((renewal_key(a, p) not in opened and now >= renewal_opens_at(eng, a, p))
+                or (p.status == "active" and now >= period_ends_at(eng, p))):
+            _run_one(eng, session, a, now, summary)
 
 
 def _run_one(eng: Engine, session: Session, a: AgreementConfig, now: dt.datetime, summary: DueSummary) -> None:
