@@ -7,7 +7,8 @@ For each case count (`--cases`, or BENCH_PAGES_CASES; default 10,000 and 100,000
 a few minutes on a quiet 2-core machine; 1,000,000 is the national size and takes about ten
 times the seeding of 100,000): a fresh database with a generated config of 290 agreements
 (bench/support/national.py), 5,000 users and the cases seeded with Core bulk inserts (seeding
-time printed; the search index rebuilt), then served by the production server: `samverkan serve`
+time printed; whom each open case waits for written as the engine would, and the search index
+rebuilt), then served by the production server: `samverkan serve`
 (waitress with its scheduler, one machine) on SQLite, gunicorn with one worker as `samverkan up`
 runs it on PostgreSQL (`--server` chooses), in its own process, requested over HTTP keep-alive
 (gunicorn's sync worker closes each connection, as it does in production) by three people
@@ -64,7 +65,7 @@ from engine.accounts.users import add_user  # noqa: E402
 from engine.cases.commands import OpenRequest, open_case  # noqa: E402
 from engine.cases.periods import sync_from_config  # noqa: E402
 from engine.config.load import load_config  # noqa: E402
-from engine.store.models import CaseRow, Group, Membership, User, metadata  # noqa: E402
+from engine.store.models import CaseRow, CaseWaiting, Group, Membership, User, metadata  # noqa: E402
 from engine.store.search_index import rebuild as rebuild_search_index  # noqa: E402
 from samverkan.bootstrap import build_engine  # noqa: E402
 
@@ -161,6 +162,7 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         with eng.db.engine.begin() as conn:
             conn.execute(insert(members_t), rows)
         focus = [f.key for f in config.focus_areas]
+        versions = {k: d.version for k, d in eng.registry.current.items()}
         cases_t = CaseRow.__table__  # type: ignore[attr-defined]
         states = {"action": ["open", "assigned", "in_progress"], "acute_matter": ["reported", "triaged"]}
         start = time.perf_counter()
@@ -172,7 +174,7 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
                 is_open = rng.random() < 0.3
                 opened = now - dt.timedelta(days=rng.randint(1, 3650))
                 batch.append({
-                    "agreement_id": aid, "workflow": workflow, "definition_version": "bench",
+                    "agreement_id": aid, "workflow": workflow, "definition_version": versions[workflow],
                     "title": f"Ärende {i}", "description": "",
                     "state": rng.choice(states[workflow]) if is_open else "done" if workflow == "action" else "closed",
                     "is_open": is_open, "version": 1,
@@ -187,6 +189,9 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
             if batch:
                 conn.execute(insert(cases_t), batch)
         bulk_s = time.perf_counter() - start
+        start = time.perf_counter()
+        waiting_rows = fill_waiting(eng)
+        waiting_s = time.perf_counter() - start
         # The official's own cases, opened as a person would: with their log and deadlines.
         opened_cases = [open_case(eng, OpenRequest("action", f"Bench {j}", group="m001_soc", assignee="official"),
                                   "official", now=now) for j in range(2)]
@@ -197,9 +202,41 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         with eng.db.engine.begin() as conn:
             analyze(conn)
         return {"case": opened_cases[0].id, "fire_case": opened_cases[1].id, "fire_state": opened_cases[1].state,
-                "fire_version": opened_cases[1].version, "bulk_s": bulk_s, "index_s": index_s}
+                "fire_version": opened_cases[1].version, "bulk_s": bulk_s, "index_s": index_s,
+                "waiting_rows": waiting_rows, "waiting_s": waiting_s}
     finally:
         eng.db.dispose()
+
+
+def fill_waiting(eng: Any) -> int:
+    """Whom each bulk-inserted open case waits for, as the engine keeps it in `case_waiting` (Att göra and
+    the header's count read it): worked out by the engine's own `entries` once per workflow, state, group
+    and holder, and written in bulk. How many rows."""
+    from engine.cases.waiting import entries
+
+    waiting_t = CaseWaiting.__table__  # type: ignore[attr-defined]
+    memo: dict[tuple[Any, ...], list[Any]] = {}
+    written = 0
+    with eng.db.read() as s:
+        open_cases = s.execute(select(CaseRow.id, CaseRow.workflow, CaseRow.state, CaseRow.group_id,
+                                      CaseRow.assignee_id).where(CaseRow.is_open.is_(True))).all()  # type: ignore[attr-defined]
+        rows: list[dict[str, Any]] = []
+        for cid, workflow, state, gid, aid in open_cases:
+            key = (workflow, state, gid, aid)
+            if key not in memo:
+                probe = CaseRow(id=cid, workflow=workflow, state=state, group_id=gid, assignee_id=aid, is_open=True,
+                                data={})
+                memo[key] = entries(eng, s, probe, eng.registry.current[workflow])
+            rows += [{"case_id": cid, "slot": e.slot, "kind": e.kind, "key": e.key, "group_key": e.group_key,
+                      "label_sv": e.label.sv, "label_en": e.label.en, "except_user_id": e.except_user_id}
+                     for e in memo[key]]
+    with eng.db.engine.begin() as conn:
+        existing = {r[0] for r in conn.execute(select(waiting_t.c.case_id).distinct())}
+        rows = [r for r in rows if r["case_id"] not in existing]  # the cases opened through the engine have theirs
+        for i in range(0, len(rows), 10_000):
+            conn.execute(insert(waiting_t), rows[i:i + 10_000])
+            written += len(rows[i:i + 10_000])
+    return written
 
 
 # --- the server and the people -----------------------------------------------------------------
@@ -373,6 +410,7 @@ def one_size(kind: str, base: str | None, n_cases: int, runs: int, tmp: Path, se
         seeded = seed(config_path, url, n_cases)
         seeding = time.perf_counter() - start
         print(f"[{kind} {n_cases:,} cases] seeded in {seeding:.1f} s (the cases' bulk insert {seeded['bulk_s']:.1f} s, "
+              f"whom they wait for {seeded['waiting_rows']:,} rows {seeded['waiting_s']:.1f} s, "
               f"the search index {seeded['index_s']:.1f} s)",
               flush=True)
         port = free_port()
