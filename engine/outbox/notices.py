@@ -164,11 +164,12 @@ def case_brief(session: Session, case_id: int) -> CaseBrief | None:
 
 
 def user_ids_with_role(session: Session, role: str, agreement_id: int | None = None) -> list[int]:
-    """Active users holding `role` in a group of agreement `agreement_id` (any group if None or none there)."""
+    """Active users holding `role` in a group of agreement `agreement_id` (in any group if None).
+
+    Only that agreement's: the chair of another municipality's agreement may not open its cases
+    (engine/policy/access.py), so an agreement without a chair has no chair told."""
     if agreement_id is not None:
-        scoped = session.execute(_WITH_ROLE_IN, {"b_role": role, "b_agreement": agreement_id}).scalars().all()
-        if scoped:  # an agreement without its own chair still has somebody told
-            return sorted(scoped)
+        return sorted(session.execute(_WITH_ROLE_IN, {"b_role": role, "b_agreement": agreement_id}).scalars().all())
     return sorted(session.execute(_WITH_ROLE, {"b_role": role}).scalars().all())
 
 
