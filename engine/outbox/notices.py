@@ -299,12 +299,18 @@ def notice_for(session: Session, user_id: int, notice_id: int) -> OutboxItem | N
     return found[0] if found else None
 
 
+_N = Notice.__table__  # type: ignore[attr-defined]
+# Built once: every page's header counts the unread notices, and the case page those about the case.
+_UNREAD = core_select(func.count()).select_from(_N).where(_N.c.recipient_id == bindparam("b_user"),
+                                                         _N.c.read_at.is_(None))
+_UNREAD_ABOUT = _UNREAD.where(_N.c.case_id == bindparam("b_case"))
+
+
 def unread_count(session: Session, user_id: int, *, case_id: int | None = None) -> int:
     """How many of a person's notices (about case `case_id`, if given) are unread."""
-    where = (col(Notice.recipient_id) == user_id) & col(Notice.read_at).is_(None)
-    if case_id is not None:
-        where = where & (col(Notice.case_id) == case_id)
-    return session.exec(select(func.count()).select_from(Notice).where(where)).one()
+    if case_id is None:
+        return int(session.execute(_UNREAD, {"b_user": user_id}).scalar_one())
+    return int(session.execute(_UNREAD_ABOUT, {"b_user": user_id, "b_case": case_id}).scalar_one())
 
 
 def mark_read(session: Session, user_id: int, now: dt.datetime, ids: Iterable[int] | None = None, *,
