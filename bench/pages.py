@@ -16,7 +16,8 @@ logged in through the log-in form:
 
 - an official of one group ("Att göra", my queue, the group queue, the overdue queue with
   filters, the agreement page, a case page, a search, a POST that fires a transition);
-- the chair (the chair's overview, the overdue queue, the agreement page);
+- Höör's chair (the chair's overview, the overdue queue, the agreement page: Höör's, the agreement
+  the chair's group belongs to and the chair's role spans);
 - a police officer working for ten municipalities ("Att göra", my queue, the group and overdue
   queues).
 
