@@ -118,12 +118,30 @@ def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: Que
     return dict(zip(queues, row, strict=True))
 
 
+def _fenced(conds: tuple[Any, ...], *order: Any) -> Any:
+    """The page of `conds` in `order`, the matching cases found first and then sorted.
+
+    For "Att göra", whose cases are found through `case_waiting`: PostgreSQL otherwise walked
+    the open cases in due order, probing each for a waiting row, and for a police officer
+    with a few thousand waiting cases among 300,000 open ones it walked them all (400 ms at a
+    million cases). OFFSET 0 keeps the subquery whole, so it is planned for all its rows,
+    which it reads from the slot index.
+    """
+    found = select(_C.c.id, _C.c.due_at).where(*conds).offset(0).subquery()
+    columns = {c.name: found.c[c.name] for c in order}
+    first = select(found.c.id).order_by(*(columns[c.name] for c in order)).limit(_LIMIT).offset(_OFFSET)
+    return ROWS.where(_C.c.id.in_(first)).order_by(*order)
+
+
 @lru_cache(maxsize=512)
 def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
     conds = _conditions(shape)
+    count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
+    if shape.queue == "todo":
+        return (_fenced((*conds, _C.c.due_at.is_not(None)), _C.c.due_at, _C.c.id), count_dated,
+                _fenced((*conds, _C.c.due_at.is_(None)), _C.c.id))
     dated = (ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
              .limit(_LIMIT).offset(_OFFSET))
-    count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
     undated = ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
     return dated, count_dated, undated
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.kernel.actors import Actor
+from engine.policy.access import roles_on
 
 __all__ = [
     "EFFECTS",
@@ -81,8 +82,11 @@ _PARTIES = frozenset(_PARTY_OF_ROLE.values())
 PARTIES = tuple(sorted(_PARTIES))  # the parties whose signatures a case's data["signatures"] records
 
 
-def _parties(actor: Actor) -> set[str]:
-    return {p for r, p in _PARTY_OF_ROLE.items() if r in actor.roles}
+def _parties(ctx: FireContext) -> set[str]:
+    """The parties the actor signs for on this case: by the roles that count on it (the chair of this
+    agreement, the Police working for it), not by a role held for another municipality."""
+    held = roles_on(ctx.actor, ctx.case)
+    return {p for r, p in _PARTY_OF_ROLE.items() if r in held}
 
 
 @guard("has_assignee", "the case must be assigned to a person first")
@@ -93,19 +97,19 @@ def _has_assignee(ctx: FireContext) -> bool:
 @guard("signed_by_actor_party", "your party has already signed")
 def _signed_by_actor_party(ctx: FireContext) -> bool:
     signed = set(ctx.case.data.get("signatures", {}))
-    return bool(_parties(ctx.actor)) and _parties(ctx.actor) <= signed
+    return bool(_parties(ctx)) and _parties(ctx) <= signed
 
 
 @guard("all_parties_signed", "both the municipality (chair) and the Police must sign")
 def _all_parties_signed(ctx: FireContext) -> bool:
-    signed = set(ctx.case.data.get("signatures", {})) | _parties(ctx.actor)
+    signed = set(ctx.case.data.get("signatures", {})) | _parties(ctx)
     return _PARTIES <= signed
 
 
 @effect("record_signature", "records which party signed, by whom and when")
 def _record_signature(ctx: FireContext) -> None:
     sigs = dict(ctx.case.data.get("signatures", {}))
-    for party in _parties(ctx.actor):
+    for party in _parties(ctx):
         sigs.setdefault(party, {"by": ctx.actor.username, "at": ctx.now.isoformat()})
     ctx.case.data = {**ctx.case.data, "signatures": sigs}
 
