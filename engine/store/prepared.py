@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
@@ -84,34 +85,59 @@ class Prepared:
 
 
 class Run:
-    """Runs `Prepared` statements on one connection's driver cursor, inside its current transaction."""
+    """Runs `Prepared` statements on one connection's driver cursor, inside its current transaction.
 
-    __slots__ = ("cursor", "dialect", "sqlite")
+    A driver error comes back as SQLAlchemy's (OperationalError, IntegrityError, ...), as if
+    SQLAlchemy had run the statement, and a lost connection is invalidated, so callers and the
+    pool see what they would see without this shortcut (the web answers 503 to a database away).
+    """
+
+    __slots__ = ("conn", "cursor", "dialect", "driver")
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.dialect = conn.dialect
-        self.sqlite = conn.dialect.name == "sqlite"
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        self.cursor = driver.cursor()
+        self.driver = conn.connection.driver_connection
+        assert self.driver is not None
+        self.cursor = self.driver.cursor()
+
+    def _run(self, c: _Compiled, params: Any, many: bool = False) -> None:
+        try:
+            (self.cursor.executemany if many else self.cursor.execute)(c.sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._translated(exc, c.sql, params) from exc
+
+    def _translated(self, exc: Any, sql: str, params: Any) -> StatementError:
+        error = self.dialect.loaded_dbapi.Error
+        lost = self.dialect.is_disconnect(exc, self.driver, self.cursor)
+        if lost:
+            self.conn.invalidate(exc)
+        wrapped: StatementError = DBAPIError.instance(sql, params, exc, error, connection_invalidated=lost,
+                                                      dialect=self.dialect)
+        return wrapped
 
     def execute(self, stmt: Prepared, values: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         c = stmt.on(self.dialect)
-        self.cursor.execute(c.sql, c.params(values))
+        self._run(c, c.params(values))
         return int(self.cursor.rowcount)
 
     def many(self, stmt: Prepared, rows: list[Mapping[str, Any]]) -> None:
         """Run a statement once per row of values (one executemany)."""
         if rows:
             c = stmt.on(self.dialect)
-            self.cursor.executemany(c.sql, [c.params(r) for r in rows])
+            self._run(c, [c.params(r) for r in rows], many=True)
 
     def rows(self, stmt: Prepared, values: Mapping[str, Any]) -> list[Any]:
         """Every row a query returns, as named tuples of values read by their column types."""
         c = stmt.on(self.dialect)
-        self.cursor.execute(c.sql, c.params(values))
-        return [c.convert(r) for r in self.cursor.fetchall()]  # fetched to the end: the statement is done
+        params = c.params(values)
+        self._run(c, params)
+        try:
+            fetched = self.cursor.fetchall()  # to the end: the statement is done
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._translated(exc, c.sql, params) from exc
+        return [c.convert(r) for r in fetched]
 
     def first(self, stmt: Prepared, values: Mapping[str, Any]) -> Any:
         """The first row a query returns, or None."""
@@ -123,10 +149,11 @@ def run_of(session: Session) -> Run:
     """The `Run` on the connection of `session`'s transaction (begun if it was not yet).
 
     Made once per database connection and kept in its `info`, which lives as long as the
-    driver's connection does.
+    driver's connection does (SQLAlchemy empties it when it connects anew).
     """
     conn = session.connection()
     found: Run | None = conn.info.get("samverkan_run")
-    if found is None:
+    if found is None or found.driver is not conn.connection.driver_connection:
         found = conn.info["samverkan_run"] = Run(conn)
+    found.conn = conn  # this checkout's: the one to invalidate if the connection is lost
     return found
