@@ -90,6 +90,14 @@ def _known(session: Session) -> dict[tuple[str, Any], Any]:
     return known
 
 
+# What `people` and `mentioned` read of a case: the notice rules ask on every change of a case.
+_FACTS = Prepared(select(_C.c.id, _C.c.group_id, _C.c.assignee_id, _C.c.confidential)
+                  .where(_C.c.id == bindparam("b_id")))
+_SLOTS_OF = Prepared(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == bindparam("b_case")))
+_VIEWS = Prepared(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
+                  .where(_W.c.case_id == bindparam("b_case")).order_by(_W.c.id))
+
+
 def _held(session: Session, role: str, group_id: int | None) -> bool:
     run = run_of(session)
     if group_id is None:
@@ -243,8 +251,11 @@ def views_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[Waitin
     out: dict[int, list[WaitingView]] = {i: [] for i in ids}
     if not ids:
         return out
-    rows = session.execute(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
-                           .where(_W.c.case_id.in_(ids)).order_by(_W.c.case_id, _W.c.id)).all()
+    if len(ids) == 1:  # a case page, a notice of a change: one case, its statement built once
+        rows: Any = run_of(session).rows(_VIEWS, {"b_case": ids[0]})
+    else:
+        rows = session.execute(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
+                               .where(_W.c.case_id.in_(ids)).order_by(_W.c.case_id, _W.c.id)).all()
     for r in rows:
         out[r.case_id].append({"kind": r.kind, "key": r.key, "group": r.group_key,
                                "label": {"sv": r.label_sv, "en": r.label_en}})
@@ -279,10 +290,11 @@ def people(session: Session, case_id: int) -> list[int]:
     """The ids of the active people case `case_id` waits for in person (as `waiting_for_me`: not a group's
     unassigned case, which its queue shows), and who may see it (a confidential case names nobody outside
     its confidants)."""
-    case = session.get(CaseRow, case_id)
+    run = run_of(session)
+    case = run.first(_FACTS, {"b_id": case_id})
     if case is None:
         return []
-    rows = session.execute(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == case_id)).all()
+    rows = run.rows(_SLOTS_OF, {"b_case": case_id})
     ids: set[int] = set()
     for slot, except_user_id in rows:
         if not slot.startswith("q:"):
@@ -298,7 +310,7 @@ MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{1,63})")
 def mentioned(session: Session, case_id: int, body: str) -> list[int]:
     """The ids of the active people `@named` in `body` who may see case `case_id`."""
     names = sorted({m.group(1).rstrip(".") for m in MENTION.finditer(body)})
-    case = session.get(CaseRow, case_id)
+    case = run_of(session).first(_FACTS, {"b_id": case_id})
     if not names or case is None:
         return []
     ids = set(session.execute(select(_U.c.id).where(_U.c.username.in_(names), _U.c.disabled.is_(False)))
