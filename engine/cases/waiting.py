@@ -94,8 +94,6 @@ def _known(session: Session) -> dict[tuple[str, Any], Any]:
 _FACTS = Prepared(select(_C.c.id, _C.c.group_id, _C.c.assignee_id, _C.c.confidential)
                   .where(_C.c.id == bindparam("b_id")))
 _SLOTS_OF = Prepared(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == bindparam("b_case")))
-_VIEWS = Prepared(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
-                  .where(_W.c.case_id == bindparam("b_case")).order_by(_W.c.id))
 
 
 def _held(session: Session, role: str, group_id: int | None) -> bool:
@@ -251,11 +249,8 @@ def views_of(session: Session, case_ids: Iterable[int]) -> dict[int, list[Waitin
     out: dict[int, list[WaitingView]] = {i: [] for i in ids}
     if not ids:
         return out
-    if len(ids) == 1:  # a case page, a notice of a change: one case, its statement built once
-        rows: Any = run_of(session).rows(_VIEWS, {"b_case": ids[0]})
-    else:
-        rows = session.execute(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
-                               .where(_W.c.case_id.in_(ids)).order_by(_W.c.case_id, _W.c.id)).all()
+    rows = session.execute(select(_W.c.case_id, _W.c.kind, _W.c.key, _W.c.group_key, _W.c.label_sv, _W.c.label_en)
+                           .where(_W.c.case_id.in_(ids)).order_by(_W.c.case_id, _W.c.id)).all()
     for r in rows:
         out[r.case_id].append({"kind": r.kind, "key": r.key, "group": r.group_key,
                                "label": {"sv": r.label_sv, "en": r.label_en}})
