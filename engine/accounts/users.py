@@ -23,6 +23,7 @@ from engine.kernel.errors import Forbidden, NotFound, ValidationError
 from engine.kernel.text import check_name, storable
 from engine.policy.access import AGREEMENT_WIDE, spans
 from engine.store.models import Group, Membership, User
+from engine.store.prepared import Prepared, run_of
 
 __all__ = [
     "Account",
@@ -184,6 +185,8 @@ _ACTOR = (core_select(_U.c.id, _U.c.username, _U.c.name, _U.c.language, _U.c.ses
                       _M.c.group_id, _M.c.role)
           .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)))
 _BY_NAME = _ACTOR.where(_U.c.username == bindparam("b_username"))
+# Every transition a person fires begins here: on the driver's cursor (engine.store.prepared).
+_BY_NAME_PREPARED = Prepared(_BY_NAME)
 _BY_ID = _ACTOR.where(_U.c.id == bindparam("b_id"))
 
 
@@ -206,7 +209,7 @@ def actor_for(session: Session, username: str) -> Actor:
     """The Actor `username` acts as; "system" is the scheduler. Disabled users may not act."""
     if username == SYSTEM.username:
         return SYSTEM
-    rows = session.execute(_BY_NAME, {"b_username": username}).all() if storable(username) else []
+    rows = run_of(session).rows(_BY_NAME_PREPARED, {"b_username": username}) if storable(username) else []
     if not rows:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0].disabled:

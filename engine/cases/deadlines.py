@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from engine.kernel.calendar import add_working_days, is_working_day
-from engine.store.models import CaseRow, Deadline
+from engine.store.models import Deadline
+from engine.store.prepared import Prepared, run_of
 from engine.workflow.definition import DeadlineRule
 
 __all__ = ["PlannedDeadline", "add_rows", "due_date", "plan", "planned_with", "retire_pending"]
 
 MORNING = dt.time(8, 0)
 END_OF_DAY = dt.time(23, 59, 59)
+
+
+class _Case(Protocol):
+    """What `add_rows` reads of a case: a mapped row or engine.cases.loaded's."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def version(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -79,17 +92,17 @@ def plan(rule: DeadlineRule, day: dt.date, now: dt.datetime, tz: ZoneInfo,
 
 def retire_pending(session: Session, case_id: int) -> None:
     """Retire the case's pending rows: it left the state they belonged to."""
-    # On the table, not the mapped class: every transition runs this, and the ORM's
+    # On the driver's cursor (engine.store.prepared): every transition runs this, and the ORM's
     # bulk-update bookkeeping would cost more than the UPDATE itself.
-    session.execute(_RETIRE, {"b_case": case_id})
+    run_of(session).execute(_RETIRE, {"b_case": case_id})
 
 
-def add_rows(session: Session, case: CaseRow, planned: list[PlannedDeadline]) -> None:
+def add_rows(session: Session, case: _Case, planned: list[PlannedDeadline]) -> None:
     """Insert the planned rows for the case's current state and version (one executemany)."""
     assert case.id is not None
     if not planned:
         return
-    session.execute(insert(_DEADLINES), [
+    run_of(session).many(_INSERT, [
         {"case_id": case.id, "state": case.state, "case_version": case.version, "kind": p.kind,
          "offset_days": p.offset_days, "due_at": p.due_at, "trigger": p.trigger, "status": "pending",
          "attempts": 0}
@@ -97,8 +110,10 @@ def add_rows(session: Session, case: CaseRow, planned: list[PlannedDeadline]) ->
 
 
 _DEADLINES = Deadline.__table__  # type: ignore[attr-defined]
-_RETIRE = (update(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("b_case"), _DEADLINES.c.status == "pending")
-           .values(status="retired"))
+_RETIRE = Prepared(update(_DEADLINES).where(_DEADLINES.c.case_id == bindparam("b_case"),
+                                            _DEADLINES.c.status == "pending").values(status="retired"))
+_INSERT = Prepared(insert(_DEADLINES), ("case_id", "state", "case_version", "kind", "offset_days", "due_at", "trigger",
+                                        "status", "attempts"))
 
 
 def planned_with(session: Session, deadline_id: int) -> list[tuple[int, str]]:

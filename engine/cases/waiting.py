@@ -21,19 +21,23 @@ from typing import Any, TypedDict
 from sqlalchemy import bindparam, delete, exists, insert, or_, select
 from sqlmodel import Session
 
+from engine.cases.loaded import LoadedCase
 from engine.kernel.actors import Actor
 from engine.policy.access import AGREEMENT_WIDE, CHAIR, USER
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, CaseWaiting, Group, Membership, User
+from engine.store.prepared import Prepared, run_of
 from engine.workflow.definition import Definition, Labels, NextActor
 from engine.workflow.rules import done_their_part, left_out
 
 __all__ = ["Entry", "WaitingView", "backfill", "entries", "mentioned", "people", "refresh", "slots_of", "views_of",
            "waiting_for_me", "waits_for"]
 
-_W, _M, _U, _C = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
-                  CaseRow.__table__)  # type: ignore[attr-defined]
-_G = Group.__table__  # type: ignore[attr-defined]
+_W, _M, _U, _C, _G = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
+                      CaseRow.__table__, Group.__table__)  # type: ignore[attr-defined]
+
+
+_Case = CaseRow | LoadedCase  # a mapped row, or the case as firing reads it
 
 
 class WaitingView(TypedDict):
@@ -65,6 +69,36 @@ def _fill(what: Labels | None, default: Labels, name: Labels, group: Labels) -> 
                     for t, n, g in ((text.sv, name.sv, group.sv), (text.en, name.en, group.en))))
 
 
+_HELD_IN_AGREEMENT = Prepared(select(_M.c.id).select_from(_M.join(_G, _G.c.id == _M.c.group_id)
+                                                          .join(_U, _U.c.id == _M.c.user_id))
+                              .where(_M.c.role == bindparam("b_role"), _U.c.disabled.is_(False),
+                                     _G.c.agreement_id == bindparam("b_agreement")).limit(1))
+_HELD_IN = Prepared(select(_M.c.id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
+                    .where(_M.c.role == bindparam("b_role"), _U.c.disabled.is_(False),
+                           _M.c.group_id == bindparam("b_group")).limit(1))
+_NAMES = Prepared(select(_U.c.username, _U.c.name).where(_U.c.id == bindparam("b_id")))
+_USER_ID = Prepared(select(_U.c.id).where(_U.c.username == bindparam("b_username")))
+_GROUP_KEY = Prepared(select(_G.c.key).where(_G.c.id == bindparam("b_id")))
+_UNWAIT = Prepared(delete(_W).where(_W.c.case_id == bindparam("b_case")))
+_WAIT = Prepared(insert(_W), ("case_id", "slot", "kind", "key", "group_key", "label_sv", "label_en", "except_user_id"))
+
+
+def _known(session: Session) -> dict[tuple[str, Any], Any]:
+    """What this transaction already knows of group keys (by id), names (by user id) and user ids (by name).
+
+    None of these changes under a transaction that works out whom cases wait for, so each is read
+    once per transaction, and not at all when firing read it with the case (engine.cases.loaded).
+    """
+    known: dict[tuple[str, Any], Any] = session.info.setdefault("samverkan_waiting_known", {})
+    return known
+
+
+# What `people` and `mentioned` read of a case: the notice rules ask on every change of a case.
+_FACTS = Prepared(select(_C.c.id, _C.c.agreement_id, _C.c.group_id, _C.c.assignee_id, _C.c.confidential)
+                  .where(_C.c.id == bindparam("b_id")))
+_SLOTS_OF = Prepared(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == bindparam("b_case")))
+
+
 def _role_held(role: str, rest: str) -> tuple[Any, list[Any]]:
     """The memberships that fill role slot `r:{role}{rest}`: `@group id` held there, `#agreement id` held in
     a group of that agreement."""
@@ -74,25 +108,49 @@ def _role_held(role: str, rest: str) -> tuple[Any, list[Any]]:
     return (_M.join(_G, _G.c.id == _M.c.group_id), [*where, _G.c.agreement_id == int(rest[1:])])
 
 
-def _slot(role: str, case: CaseRow) -> str:
+def _slot(role: str, case: _Case) -> str:
     """The slot of `role` on `case`: in its group, or in its agreement for a role spanning the agreement."""
     return f"r:{role}#{case.agreement_id}" if role in AGREEMENT_WIDE else f"r:{role}@{case.group_id}"
 
 
 def _held(session: Session, slot: str) -> bool:
+    """Whether an active person fills role slot `slot` (`_role_held`)."""
     role, rest = re.split(r"(?=[@#])", slot[2:], maxsplit=1)
-    joined, cond = _role_held(role, rest)
-    stmt = (select(_M.c.id).select_from(joined.join(_U, _U.c.id == _M.c.user_id))
-            .where(*cond, _U.c.disabled.is_(False)).limit(1))
-    return session.execute(stmt).first() is not None
+    if rest.startswith("@"):
+        return run_of(session).first(_HELD_IN, {"b_role": role, "b_group": int(rest[1:])}) is not None
+    return run_of(session).first(_HELD_IN_AGREEMENT, {"b_role": role, "b_agreement": int(rest[1:])}) is not None
 
 
 def _user(session: Session, user_id: int) -> tuple[str, str]:
-    row = session.execute(select(_U.c.username, _U.c.name).where(_U.c.id == user_id)).one()
-    return row[0], row[1] or row[0]
+    known = _known(session)
+    found: tuple[str, str] | None = known.get(("user", user_id))
+    if found is None:
+        row = run_of(session).first(_NAMES, {"b_id": user_id})
+        assert row is not None, f"no user {user_id}"  # a case's assignee is a user (foreign key)
+        found = known["user", user_id] = (row[0], row[1] or row[0])
+    return found
 
 
-def _entry(eng: Engine, session: Session, case: CaseRow, n: NextActor, group: tuple[str, Labels]) -> Entry | None:
+def _user_id(session: Session, username: str) -> int | None:
+    known = _known(session)
+    if ("uid", username) not in known:
+        row = run_of(session).first(_USER_ID, {"b_username": username})
+        known["uid", username] = row[0] if row is not None else None
+    found: int | None = known["uid", username]
+    return found
+
+
+def _seed(session: Session, case: _Case) -> None:
+    """What firing read with the case: its group's key, its assignee's names."""
+    if isinstance(case, LoadedCase):
+        known = _known(session)
+        known["group_key", case.group_id] = case.group_key
+        if case.assignee_id is not None and case.assignee_username is not None:
+            known["user", case.assignee_id] = (case.assignee_username, case.assignee_name or case.assignee_username)
+            known["uid", case.assignee_username] = case.assignee_id
+
+
+def _entry(eng: Engine, session: Session, case: _Case, n: NextActor, group: tuple[str, Labels]) -> Entry | None:
     gkey, glabel = group
     roles = {r.key: Labels(r.sv, r.en) for r in eng.config.roles}
     if n.who == "assignee" and case.assignee_id is not None:
@@ -114,18 +172,22 @@ def _entry(eng: Engine, session: Session, case: CaseRow, n: NextActor, group: tu
 
 
 def _group(eng: Engine, session: Session, group_id: int) -> tuple[str, Labels]:
-    key = session.execute(select(Group.key).where(Group.id == group_id)).scalar_one()  # type: ignore[call-overload]
+    known = _known(session)
+    key: str | None = known.get(("group_key", group_id))
+    if key is None:
+        key = known["group_key", group_id] = run_of(session).first(_GROUP_KEY, {"b_id": group_id})[0]
     found = next((g for g in eng.config.groups if g.key == key), None)
     return key, (Labels(found.sv, found.en) if found else Labels(key, key))
 
 
-def entries(eng: Engine, session: Session, case: CaseRow, definition: Definition) -> list[Entry]:
+def entries(eng: Engine, session: Session, case: _Case, definition: Definition) -> list[Entry]:
     """Who `case` waits for in its state now, in the order the workflow file names them."""
     state = definition.states.get(case.state)
     if state is None or state.terminal or not case.is_open:
         return []
     ruled = [t for t in definition.transitions if case.state in t.sources]
     guards = {g for t in ruled for g in (*t.guards, *t.unless)}
+    _seed(session, case)
     group = _group(eng, session, case.group_id)
     found: dict[str, Entry] = {}
     for n in state.next:
@@ -140,19 +202,20 @@ def entries(eng: Engine, session: Session, case: CaseRow, definition: Definition
         found[slot] = Entry(slot, "role", CHAIR, None, chair)
     person = left_out(case.data, guards)
     if person is not None:
-        uid = session.execute(select(_U.c.id).where(_U.c.username == person)).scalar()
+        uid = _user_id(session, person)
         found = {k: Entry(e.slot, e.kind, e.key, e.group_key, e.label, uid) if e.kind != "user" else e
                  for k, e in found.items()}
     return list(found.values())
 
 
-def refresh(eng: Engine, session: Session, case: CaseRow, definition: Definition) -> list[Entry]:
+def refresh(eng: Engine, session: Session, case: _Case, definition: Definition) -> list[Entry]:
     """Rewrite the case's `case_waiting` rows from its state now; the entries written."""
     assert case.id is not None
     now = entries(eng, session, case, definition)
-    session.execute(delete(_W).where(_W.c.case_id == case.id))
+    run = run_of(session)
+    run.execute(_UNWAIT, {"b_case": case.id})
     if now:
-        session.execute(insert(_W), [{"case_id": case.id, "slot": e.slot, "kind": e.kind, "key": e.key,
+        run.many(_WAIT, [{"case_id": case.id, "slot": e.slot, "kind": e.kind, "key": e.key,
                                       "group_key": e.group_key, "label_sv": e.label.sv, "label_en": e.label.en,
                                       "except_user_id": e.except_user_id} for e in now])
     return now
@@ -240,10 +303,11 @@ def people(session: Session, case_id: int) -> list[int]:
     """The ids of the active people case `case_id` waits for in person (as `waiting_for_me`: not a group's
     unassigned case, which its queue shows), and who may see it (a confidential case names nobody outside
     its confidants)."""
-    case = session.get(CaseRow, case_id)
+    run = run_of(session)
+    case = run.first(_FACTS, {"b_id": case_id})
     if case is None:
         return []
-    rows = session.execute(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == case_id)).all()
+    rows = run.rows(_SLOTS_OF, {"b_case": case_id})
     ids: set[int] = set()
     for slot, except_user_id in rows:
         if not slot.startswith("q:"):
@@ -259,7 +323,7 @@ MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{1,63})")
 def mentioned(session: Session, case_id: int, body: str) -> list[int]:
     """The ids of the active people `@named` in `body` who may see case `case_id`."""
     names = sorted({m.group(1).rstrip(".") for m in MENTION.finditer(body)})
-    case = session.get(CaseRow, case_id)
+    case = run_of(session).first(_FACTS, {"b_id": case_id})
     if not names or case is None:
         return []
     ids = set(session.execute(select(_U.c.id).where(_U.c.username.in_(names), _U.c.disabled.is_(False)))

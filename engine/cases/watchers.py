@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from engine.store.models import CaseWatcher
+from engine.store.prepared import Prepared, run_of
 
 __all__ = ["follow", "followers", "is_following", "stop_following", "watch"]
 
 _W = CaseWatcher.__table__  # type: ignore[attr-defined]
+# The notice rules ask on every change of a case: on the driver's cursor (engine.store.prepared).
+_FOLLOWERS = Prepared(select(_W.c.user_id).where(_W.c.case_id == bindparam("b_case"), _W.c.following.is_(True))
+                      .order_by(_W.c.user_id))
 
 
 def watch(session: Session, case_id: int, user_id: int | None, now: dt.datetime) -> None:
@@ -43,8 +47,7 @@ def stop_following(session: Session, case_id: int, user_id: int, now: dt.datetim
 
 def followers(session: Session, case_id: int) -> list[int]:
     """The ids of the people following `case_id`."""
-    return list(session.execute(select(_W.c.user_id).where(_W.c.case_id == case_id, _W.c.following.is_(True))
-                                .order_by(_W.c.user_id)).scalars())
+    return [r[0] for r in run_of(session).rows(_FOLLOWERS, {"b_case": case_id})]
 
 
 def is_following(session: Session, case_id: int, user_id: int | None) -> bool:

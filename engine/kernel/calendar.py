@@ -45,11 +45,17 @@ def add_working_days(start: dt.datetime, days: int, tz: ZoneInfo) -> dt.datetime
     Counting starts on the day after `start`, so one working day after a Friday
     afternoon is the Monday afternoon (or later, over a holiday).
     """
-    day = local_date(start, tz)
+    return _at_same_local_time(start, _working_days_from(local_date(start, tz), days), tz)
+
+
+@lru_cache(maxsize=4096)
+def _working_days_from(day: dt.date, days: int) -> dt.date:
+    # Every transition into a state with a deadline in working days walks a month of days:
+    # the same few (day, count) pairs again and again, so each is walked once.
     step = 1 if days >= 0 else -1
     remaining = abs(days)
     while remaining:
         day += dt.timedelta(days=step)
         if is_working_day(day):
             remaining -= 1
-    return _at_same_local_time(start, day, tz)
+    return day

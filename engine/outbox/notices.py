@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from engine.store.db import Database
 from engine.store.models import CaseRow, Group, Membership, Notice, NoticePreference, Period, User
+from engine.store.prepared import Prepared, run_of
 
 __all__ = [
     "CaseBrief",
@@ -133,6 +134,10 @@ _WITH_ROLE_IN = _WITH_ROLE.where(_GROUPS.c.agreement_id == bindparam("b_agreemen
 _MEMBER_IDS = (core_select(_USERS.c.id).join(_MEMBERS, _MEMBERS.c.user_id == _USERS.c.id)
                .where(_MEMBERS.c.group_id == bindparam("b_group"), _USERS.c.disabled.is_(False)).distinct())
 _ACTIVE = core_select(_USERS.c.id).where(_USERS.c.id == bindparam("b_user"), _USERS.c.disabled.is_(False))
+# Asked on every change of a case (the notice rules): on the driver's cursor (engine.store.prepared).
+_BRIEF_PREPARED = Prepared(_BRIEF)
+_ID_BY_NAME = Prepared(core_select(_USERS.c.id, _USERS.c.disabled).where(_USERS.c.username == bindparam("b_name")))
+_NAME_BY_NAME = Prepared(core_select(_USERS.c.name).where(_USERS.c.username == bindparam("b_name")))
 _MODES = core_select(_PREFS.c.user_id, _PREFS.c.mode).where(_PREFS.c.user_id.in_(bindparam("b_users", expanding=True)))
 
 
@@ -159,7 +164,7 @@ def existing_keys(session: Session, keys: Iterable[str], *, since: dt.datetime |
 
 def case_brief(session: Session, case_id: int) -> CaseBrief | None:
     """The facts about case `case_id` that notices are made from, or None."""
-    row = session.execute(_BRIEF, {"b_case": case_id}).first()
+    row = run_of(session).first(_BRIEF_PREPARED, {"b_case": case_id})
     return None if row is None else CaseBrief(*row)
 
 
@@ -185,10 +190,11 @@ def group_member_ids(session: Session, group_id: int) -> list[int]:
 
 def user_id_by_name(session: Session, username: str, *, active: bool = True) -> int | None:
     """Id of user `username` (only if enabled, unless `active` is False), or None."""
-    stmt = select(User.id).where(User.username == username)
-    if active:
-        stmt = stmt.where(User.disabled == False)  # noqa: E712
-    return session.exec(stmt).first()
+    row = run_of(session).first(_ID_BY_NAME, {"b_name": username})
+    if row is None or (active and row.disabled):
+        return None
+    found: int = row.id
+    return found
 
 
 def is_active(session: Session, user_id: int) -> bool:
@@ -198,7 +204,8 @@ def is_active(session: Session, user_id: int) -> bool:
 
 def display_name(session: Session, username: str) -> str:
     """The user's name as people read it (the user name if there is none)."""
-    return session.exec(select(User.name).where(User.username == username)).first() or username
+    row = run_of(session).first(_NAME_BY_NAME, {"b_name": username})
+    return (row.name if row is not None else None) or username
 
 
 def delivery_modes(session: Session, user_ids: Iterable[int]) -> dict[int, str]:

@@ -146,11 +146,9 @@ def _decide(machine: WorkflowMachine, trigger: str, ctx: FireContext) -> Decisio
 
 def decide(machine: WorkflowMachine, trigger: str, ctx: FireContext) -> Decision:
     """Take `trigger` on `ctx.case` as `ctx.actor`, or the reason it cannot be taken now."""
-    with machine.attached(ctx.case):
-        return _decide(machine, trigger, ctx)
+    return _decide(machine, trigger, ctx)
 
 
 def decide_each(machine: WorkflowMachine, ctx: FireContext) -> list[tuple[str, Decision]]:
     """The decision for every trigger declared from the case's state, in the order the file names them."""
-    with machine.attached(ctx.case):
-        return [(trigger, _decide(machine, trigger, ctx)) for trigger in machine.triggers_from(ctx.case.state)]
+    return [(trigger, _decide(machine, trigger, ctx)) for trigger in machine.triggers_from(ctx.case.state)]

@@ -5,8 +5,12 @@ Each transition's rules are the machine's own: the role check and the `guards` a
 `Attempt` of the transition being tried, so a refusal is explained from the same
 evaluation that made it, not by asking the guards again.
 
-A case goes through the machine as a `CaseAdapter` that is added to the machine for the
-duration of one decision and removed afterwards, so nothing per case stays in memory.
+A case goes through the machine as a `CaseAdapter`. A decision asks the machine what
+`may_<trigger>` on an attached model asks (`Machine._can_trigger`) with the adapter given, so
+the adapter is not even added to the machine: adding a model binds a method per trigger and
+per state to it, which cost more than the decision itself (bench/transitions.py). Nothing per
+case is kept in memory either way; `attached` still adds one for a block, for code that wants
+the model's own methods.
 """
 
 from __future__ import annotations
@@ -134,13 +138,11 @@ class WorkflowMachine:
             with self._lock:
                 self._machine.remove_model(adapter)
 
-    @staticmethod
-    def attempt(trigger: str, ctx: FireContext) -> tuple[TransitionDef | None, list[Attempt]]:
-        """Ask the machine once (`may_<trigger>`); the transition it would take and what it tried.
-
-        `ctx.case` must be attached (see `attached`).
-        """
+    def attempt(self, trigger: str, ctx: FireContext) -> tuple[TransitionDef | None, list[Attempt]]:
+        """Ask the machine once (`may_<trigger>`); the transition it would take and what it tried."""
         attempts: list[Attempt] = []
-        ok = ctx.case.may_trigger(trigger, ctx=ctx, attempts=attempts)  # type: ignore[attr-defined]
+        # What an attached model's `may_trigger` is bound to; it reads only the model's state and
+        # touches nothing shared, so concurrent decisions need no lock.
+        ok = self._machine._can_trigger(ctx.case, trigger, ctx=ctx, attempts=attempts)
         # The machine stops at the first transition whose conditions all pass: the last one tried.
         return (attempts[-1].transition if ok else None), attempts
