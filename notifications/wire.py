@@ -27,6 +27,9 @@ _MAXLEN = 78
 # the line is too long, and leaves it as it is otherwise (tabs, runs of spaces, a trailing space,
 # a line break: each has a rule of its own there, so those go to the policy).
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
+# The same without ',' and ';', which the Header class prefers as split points: a line of these
+# breaks before the last word that does not fit (RFC 2047 encoded words are such words).
+_WORDS = re.compile(r"[!-+\--:<-~]+(?: [!-+\--:<-~]+)*")
 # An addr-spec without quotes, comments or brackets: email.utils.getaddresses gives it back as
 # it is from "phrase <addr-spec>", whatever the (formataddr-quoted) phrase.
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -50,9 +53,40 @@ class Outgoing:
 
 def header_line(name: str, value: str) -> bytes:
     """`name: value` folded exactly as the email package's generator writes it under send_message."""
-    if len(name) + 2 + len(value) <= _MAXLEN and _PLAIN.fullmatch(value):
-        return f"{name}: {value}\r\n".encode("ascii")
+    if _PLAIN.fullmatch(value):
+        if len(name) + 2 + len(value) <= _MAXLEN:
+            return f"{name}: {value}\r\n".encode("ascii")
+        if _WORDS.fullmatch(value):
+            return _fold_words(name, value)
     return _POLICY.fold_binary(name, value)
+
+
+def _fold_words(name: str, value: str) -> bytes:
+    """What Header(value, header_name=name).encode() makes of words without ',' and ';' between single spaces.
+
+    Its _ValueFormatter, step for step, for such words: a word that does not fit goes to the next
+    line with the space before it; a first word too long for the header's own line leaves that
+    line empty; a word too long for any line stays whole.
+    """
+    lines: list[str] = []
+    line: list[str] = []
+    size, first = len(name) + 2, True  # the header's own line counts "Name: "
+    for n, word in enumerate(value.split(" ")):
+        part = " " + word if n else word
+        line.append(part)
+        size += len(part)
+        if size <= _MAXLEN:
+            continue
+        if len(line) > 1:
+            lines.append("".join(line[:-1]))
+            line, size, first = [part], len(part), False
+        elif first:
+            lines.append("")
+            part = " " + word
+            line, size, first = [part], len(part), False
+    lines.append("".join(line))
+    folded = "\r\n".join(lines)
+    return f"{name}: {folded}\r\n".encode("ascii")
 
 
 @lru_cache(maxsize=8)

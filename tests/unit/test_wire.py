@@ -107,3 +107,14 @@ def test_a_header_is_folded_as_the_generator_folds_it(name: str, value: str) -> 
 def test_the_envelope_recipient_is_what_send_message_reads_from_the_to_header(name: str, email: str) -> None:
     to = formataddr((name, email)) if name.isascii() else formataddr((name.encode().hex(), email))
     assert envelope_recipients(to, email) == tuple(a for _, a in getaddresses([to]))
+
+
+WORD = st.text(st.sampled_from("=?utf-8b" + "ABCxyz0123456789+/!~-:<"), min_size=1, max_size=90)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(name=st.sampled_from(["Subject", "To", "X-Samverkan-Notices", "A"]),
+       words=st.lists(WORD, min_size=1, max_size=8))
+def test_words_between_single_spaces_fold_as_the_generator_folds_them(name: str, words: list[str]) -> None:
+    value = " ".join(words)
+    assert header_line(name, value) == compat32.clone(linesep="\r\n").fold_binary(name, value)
