@@ -46,16 +46,15 @@ def _header(text: str) -> str:
     """
     if text.isascii():
         return text
-    words, chunk, size = [], "", 0
-    for ch in text:
-        width = 1 if ch < "\x80" else len(ch.encode())
-        if size + width > 45:  # 45 bytes -> 60 base64 characters
-            words.append(chunk)
-            chunk, size = "", 0
-        chunk += ch
-        size += width
-    words.append(chunk)
-    return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+    data, words, start = text.encode(), [], 0
+    while len(data) - start > 45:  # 45 bytes -> 60 base64 characters
+        end = start + 45
+        while data[end] & 0xC0 == 0x80:  # inside a character: the word ends before it
+            end -= 1
+        words.append(data[start:end])
+        start = end
+    words.append(data[start:])
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words)
 
 
 def _one_line(value: str, what: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 from email.generator import BytesGenerator
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from engine.config.settings import MailConfig
 from engine.outbox.notices import OutboxItem
-from notifications.render import render_message, render_outgoing
+from notifications.render import _header, render_message, render_outgoing
 from notifications.wire import Outgoing, envelope_recipients, header_line
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -118,3 +119,25 @@ WORD = st.text(st.sampled_from("=?utf-8b" + "ABCxyz0123456789+/!~-:<"), min_size
 def test_words_between_single_spaces_fold_as_the_generator_folds_them(name: str, words: list[str]) -> None:
     value = " ".join(words)
     assert header_line(name, value) == compat32.clone(linesep="\r\n").fold_binary(name, value)
+
+
+def _words_by_character(text: str) -> str:
+    """The encoded words as render made them a character at a time: each as many bytes as fit in 45."""
+    words, chunk, size = [], "", 0
+    for ch in text:
+        width = len(ch.encode())
+        if size + width > 45:
+            words.append(chunk)
+            chunk, size = "", 0
+        chunk += ch
+        size += width
+    words.append(chunk)
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200).filter(
+    lambda t: not t.isascii()))
+def test_encoded_words_split_at_the_last_character_that_fits_in_45_bytes(text: str) -> None:
+    assert _header(text) == _words_by_character(text)
+
