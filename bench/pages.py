@@ -16,7 +16,8 @@ logged in through the log-in form:
 
 - an official of one group ("Att göra", my queue, the group queue, the overdue queue with
   filters, the agreement page, a case page, a search, a POST that fires a transition);
-- the chair (the chair's overview, the overdue queue, the agreement page);
+- Höör's chair (the chair's overview, the overdue queue, the agreement page: Höör's, the agreement
+  the chair's group belongs to and the chair's role spans);
 - a police officer working for ten municipalities ("Att göra", my queue, the group and overdue
   queues).
 
@@ -218,14 +219,15 @@ def fill_waiting(eng: Any) -> int:
     memo: dict[tuple[Any, ...], list[Any]] = {}
     written = 0
     with eng.db.read() as s:
-        open_cases = s.execute(select(CaseRow.id, CaseRow.workflow, CaseRow.state, CaseRow.group_id,
-                                      CaseRow.assignee_id).where(CaseRow.is_open.is_(True))).all()  # type: ignore[attr-defined]
+        open_cases = s.execute(select(CaseRow.id, CaseRow.workflow, CaseRow.state, CaseRow.agreement_id,
+                                      CaseRow.group_id, CaseRow.assignee_id)
+                               .where(CaseRow.is_open.is_(True))).all()  # type: ignore[attr-defined]
         rows: list[dict[str, Any]] = []
-        for cid, workflow, state, gid, aid in open_cases:
-            key = (workflow, state, gid, aid)
+        for cid, workflow, state, agreement_id, gid, aid in open_cases:
+            key = (workflow, state, gid, aid)  # the group decides the agreement
             if key not in memo:
-                probe = CaseRow(id=cid, workflow=workflow, state=state, group_id=gid, assignee_id=aid, is_open=True,
-                                data={})
+                probe = CaseRow(id=cid, workflow=workflow, state=state, agreement_id=agreement_id, group_id=gid,
+                                assignee_id=aid, is_open=True, data={})
                 memo[key] = entries(eng, s, probe, eng.registry.current[workflow])
             rows += [{"case_id": cid, "slot": e.slot, "kind": e.kind, "key": e.key, "group_key": e.group_key,
                       "label_sv": e.label.sv, "label_en": e.label.en, "except_user_id": e.except_user_id}

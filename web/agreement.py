@@ -2,8 +2,10 @@
 
 With more than one agreement in config.toml the header offers a selector; the choice is
 kept in the session, the queues show only that agreement's cases and the agreement page
-shows that agreement. "All agreements" (the start) filters nothing; a deployment with
-one agreement never shows the selector.
+shows that agreement. Until a person chooses, they see the agreement all their groups
+belong to (Höör's chair lands on Höör's overview, though the deployment follows 290
+agreements), and all agreements when their groups lie in several; "All agreements"
+filters nothing. A deployment with one agreement never shows the selector.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.cases.overview import agreement_ids
+from engine.cases.overview import group_ids as groups_by_key
 from engine.kernel.errors import ValidationError
 from engine.policy.access import may_see_overview
 from engine.reporting.output import render_csv, render_html
@@ -28,25 +31,59 @@ __all__ = ["bp", "selected_agreement_id", "selected_key"]
 
 bp = Blueprint("agreement", __name__)
 SESSION_KEY = "agreement"
+ALL = "*"  # the session's value once a person chose all agreements
 
 
 def _agreements() -> tuple[Any, ...]:
     return tuple(getattr(current_app.extensions["samverkan"].config, "agreements", ()))
 
 
+class _Ids:
+    """Agreement key → id and group id → agreement key, read once per process (config sync keeps
+    ids; a key or group not seen yet reads them again)."""
+
+    def __init__(self) -> None:
+        self.agreement: dict[str, int] = {}
+        self.of_group: dict[int, str | None] = {}
+
+    def read(self) -> None:
+        config = current_app.extensions["samverkan"].config
+        agreement_of = {g.key: a.key for a in config.agreements for g in a.groups}
+        self.agreement = agreement_ids(eng())
+        self.of_group = {gid: agreement_of.get(key) for key, gid in groups_by_key(eng()).items()}
+
+
+def _ids(*, key: str | None = None, groups: frozenset[int] = frozenset()) -> _Ids:
+    ids: _Ids = current_app.extensions.setdefault("samverkan_agreement_ids", _Ids())
+    if (key is not None and key not in ids.agreement) or not groups <= ids.of_group.keys():
+        ids.read()
+    return ids
+
+
+def _home_key() -> str | None:
+    """The agreement all of the person's groups belong to; None when they lie in several (or none)."""
+    groups = actor().group_ids
+    of_group = _ids(groups=groups).of_group
+    keys = {of_group.get(g) for g in groups}
+    return keys.pop() if len(keys) == 1 else None
+
+
 def selected_key() -> str | None:
-    """The agreement chosen in this session; None for all agreements (always None with only one)."""
+    """The agreement shown: the one chosen in this session, else the person's own (`_home_key`); None for
+    all agreements (always None with only one)."""
     agreements = _agreements()
-    key = session.get(SESSION_KEY)
-    if len(agreements) < 2 or key not in {a.key for a in agreements}:
+    if len(agreements) < 2:
         return None
-    return str(key)
+    key = session.get(SESSION_KEY)
+    if key is None:
+        key = _home_key()
+    return str(key) if key in {a.key for a in agreements} else None
 
 
 def selected_agreement_id() -> int | None:
-    """The database id of the chosen agreement, for queue filters; None for all."""
+    """The database id of the agreement shown, for queue filters; None for all."""
     key = selected_key()
-    return agreement_ids(eng()).get(key) if key else None
+    return _ids(key=key).agreement.get(key) if key else None
 
 
 @bp.app_context_processor
@@ -63,10 +100,7 @@ def select() -> Any:
     if key and key not in {a.key for a in _agreements()}:
         flash(_("Unknown agreement; choose one from the list."), "error")
         return redirect(back)
-    if key:
-        session[SESSION_KEY] = key
-    else:
-        session.pop(SESSION_KEY, None)
+    session[SESSION_KEY] = key or ALL
     return redirect(back)
 
 

@@ -21,6 +21,7 @@ from engine.config.settings import Config
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
 from engine.kernel.text import check_name, storable
+from engine.policy.access import AGREEMENT_WIDE, spans
 from engine.store.models import Group, Membership, User
 
 __all__ = [
@@ -186,10 +187,19 @@ _BY_NAME = _ACTOR.where(_U.c.username == bindparam("b_username"))
 _BY_ID = _ACTOR.where(_U.c.id == bindparam("b_id"))
 
 
-def _actor(rows: Sequence[Row[Any]]) -> Actor:
+_G = Group.__table__  # type: ignore[attr-defined]
+# Every group of the agreements that the given groups belong to: where a role spanning its agreement counts.
+_AGREEMENT_GROUPS = core_select(_G.c.agreement_id, _G.c.id).where(_G.c.agreement_id.in_(
+    core_select(_G.c.agreement_id).where(_G.c.id.in_(bindparam("b_groups", expanding=True))).scalar_subquery()))
+
+
+def _actor(session: Session, rows: Sequence[Row[Any]]) -> Actor:
     first = rows[0]
-    return Actor(first.username, first.id, frozenset((r.group_id, r.role) for r in rows if r.group_id is not None),
-                 first.name, first.language)
+    memberships = frozenset((r.group_id, r.role) for r in rows if r.group_id is not None)
+    wide = sorted({g for g, r in memberships if r in AGREEMENT_WIDE})
+    groups = session.execute(_AGREEMENT_GROUPS, {"b_groups": wide}).all() if wide else []
+    return Actor(first.username, first.id, memberships, first.name, first.language,
+                 spans(memberships, ((a, g) for a, g in groups)))
 
 
 def actor_for(session: Session, username: str) -> Actor:
@@ -201,7 +211,7 @@ def actor_for(session: Session, username: str) -> Actor:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0].disabled:
         raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
-    return _actor(rows)
+    return _actor(session, rows)
 
 
 def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None:
@@ -209,7 +219,7 @@ def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None
     rows = session.execute(_BY_ID, {"b_id": user_id}).all()
     if not rows:
         return None
-    return _actor(rows), rows[0].session_nonce or "", bool(rows[0].disabled)
+    return _actor(session, rows), rows[0].session_nonce or "", bool(rows[0].disabled)
 
 
 def as_actor(session: Session, actor: Actor | str) -> Actor:

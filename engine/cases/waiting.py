@@ -2,7 +2,8 @@
 
 `entries` reads the state's declared next actors and makes them concrete for the case: the
 assignee by name (the owning group while nobody holds it), the group by name, a role in the owning
-group or, for the roles that count everywhere, the role itself, minus those who already did their
+group or, for the roles that span an agreement, the role in the case's agreement (`r:police#3`: the
+Police of that municipality, not of all 290 a deployment may serve), minus those who already did their
 part (a party that signed; the person who completed an action does not approve it). A role that
 nobody holds is left out; when nobody is left, the chair is waited for.
 
@@ -21,7 +22,7 @@ from sqlalchemy import bindparam, delete, exists, insert, or_, select
 from sqlmodel import Session
 
 from engine.kernel.actors import Actor
-from engine.policy.access import CHAIR, EVERYWHERE, USER
+from engine.policy.access import AGREEMENT_WIDE, CHAIR, USER
 from engine.runtime.engine import Engine
 from engine.store.models import CaseRow, CaseWaiting, Group, Membership, User
 from engine.workflow.definition import Definition, Labels, NextActor
@@ -32,6 +33,7 @@ __all__ = ["Entry", "WaitingView", "backfill", "entries", "mentioned", "people",
 
 _W, _M, _U, _C = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
                   CaseRow.__table__)  # type: ignore[attr-defined]
+_G = Group.__table__  # type: ignore[attr-defined]
 
 
 class WaitingView(TypedDict):
@@ -63,11 +65,25 @@ def _fill(what: Labels | None, default: Labels, name: Labels, group: Labels) -> 
                     for t, n, g in ((text.sv, name.sv, group.sv), (text.en, name.en, group.en))))
 
 
-def _held(session: Session, role: str, group_id: int | None) -> bool:
-    cond = [_M.c.role == role, _U.c.disabled.is_(False)]
-    if group_id is not None:
-        cond.append(_M.c.group_id == group_id)
-    stmt = select(_M.c.id).select_from(_M.join(_U, _U.c.id == _M.c.user_id)).where(*cond).limit(1)
+def _role_held(role: str, rest: str) -> tuple[Any, list[Any]]:
+    """The memberships that fill role slot `r:{role}{rest}`: `@group id` held there, `#agreement id` held in
+    a group of that agreement."""
+    where = [_M.c.role == role]
+    if rest.startswith("@"):
+        return _M, [*where, _M.c.group_id == int(rest[1:])]
+    return (_M.join(_G, _G.c.id == _M.c.group_id), [*where, _G.c.agreement_id == int(rest[1:])])
+
+
+def _slot(role: str, case: CaseRow) -> str:
+    """The slot of `role` on `case`: in its group, or in its agreement for a role spanning the agreement."""
+    return f"r:{role}#{case.agreement_id}" if role in AGREEMENT_WIDE else f"r:{role}@{case.group_id}"
+
+
+def _held(session: Session, slot: str) -> bool:
+    role, rest = re.split(r"(?=[@#])", slot[2:], maxsplit=1)
+    joined, cond = _role_held(role, rest)
+    stmt = (select(_M.c.id).select_from(joined.join(_U, _U.c.id == _M.c.user_id))
+            .where(*cond, _U.c.disabled.is_(False)).limit(1))
     return session.execute(stmt).first() is not None
 
 
@@ -89,13 +105,12 @@ def _entry(eng: Engine, session: Session, case: CaseRow, n: NextActor, group: tu
         prefix = "q" if case.assignee_id is None else "g"
         return Entry(f"{prefix}:{case.group_id}", "group", gkey, None,
                      _fill(n.what if n.who == "group_member" else None, Labels("{group}", "{group}"), glabel, glabel))
-    everywhere = n.who in EVERYWHERE
-    if not _held(session, n.who, None if everywhere else case.group_id):
+    wide, slot = n.who in AGREEMENT_WIDE, _slot(n.who, case)
+    if not _held(session, slot):
         return None  # nobody holds the role there: nobody to wait for
     role = roles.get(n.who, Labels(n.who, n.who))
-    default = role if everywhere else Labels(f"{role.sv} i {{group}}", f"{role.en} in {{group}}")
-    return Entry(f"r:{n.who}" if everywhere else f"r:{n.who}@{case.group_id}", "role", n.who,
-                 None if everywhere else gkey, _fill(n.what, default, role, glabel))
+    default = role if wide else Labels(f"{role.sv} i {{group}}", f"{role.en} in {{group}}")
+    return Entry(slot, "role", n.who, None if wide else gkey, _fill(n.what, default, role, glabel))
 
 
 def _group(eng: Engine, session: Session, group_id: int) -> tuple[str, Labels]:
@@ -119,9 +134,10 @@ def entries(eng: Engine, session: Session, case: CaseRow, definition: Definition
         entry = _entry(eng, session, case, n, group)
         if entry is not None and entry.slot not in found:
             found[entry.slot] = entry
-    if not found:
+    if not found:  # the agreement's chair, held or not yet: whoever is made chair there finds it waiting
         chair = next((Labels(r.sv, r.en) for r in eng.config.roles if r.key == CHAIR), Labels(CHAIR, CHAIR))
-        found["r:chair"] = Entry("r:chair", "role", CHAIR, None, chair)
+        slot = _slot(CHAIR, case)
+        found[slot] = Entry(slot, "role", CHAIR, None, chair)
     person = left_out(case.data, guards)
     if person is not None:
         uid = session.execute(select(_U.c.id).where(_U.c.username == person)).scalar()
@@ -154,12 +170,12 @@ def backfill(eng: Engine, session: Session) -> int:
 
 
 def slots_of(actor: Actor) -> list[str]:
-    """Every slot `actor` fills: themself, their groups, their roles in those groups, roles counting everywhere."""
+    """Every slot `actor` fills: themself, their groups, their roles in those groups, and the roles spanning an
+    agreement in each agreement they span."""
     slots = {f"u:{actor.user_id}"} if actor.user_id is not None else set()
     for group_id, role in actor.memberships:
         slots |= {f"g:{group_id}", f"r:{role}@{group_id}"}
-        if role in EVERYWHERE:
-            slots.add(f"r:{role}")
+    slots |= {f"r:{role}#{agreement_id}" for agreement_id, _, role in actor.spans}
     return sorted(slots) or ["-"]
 
 
@@ -203,18 +219,18 @@ def _holders(session: Session, slot: str) -> set[int]:
         stmt = select(_U.c.id).where(*cond, _U.c.disabled.is_(False))
         return set(session.execute(stmt).scalars())
     if kind in ("g", "q"):
-        where = [_M.c.group_id == int(rest)]
+        joined, where = _M, [_M.c.group_id == int(rest)]
     else:
-        role, _, group_id = rest.partition("@")
-        where = [_M.c.role == role] + ([_M.c.group_id == int(group_id)] if group_id else [])
-    stmt = (select(_M.c.user_id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
+        joined, where = _role_held(*re.split(r"(?=[@#])", rest, maxsplit=1))
+    stmt = (select(_M.c.user_id).select_from(joined.join(_U, _U.c.id == _M.c.user_id))
             .where(*where, _U.c.disabled.is_(False)).distinct())
     return set(session.execute(stmt).scalars())
 
 
 def _confidants(session: Session, case: Any) -> set[int]:
-    """Who may see a confidential case: its group's members, its assignee, the chair (engine/policy/access.py)."""
-    ids = _holders(session, f"g:{case.group_id}") | _holders(session, f"r:{CHAIR}")
+    """Who may see a confidential case: its group's members, its assignee, its agreement's chair
+    (engine/policy/access.py)."""
+    ids = _holders(session, f"g:{case.group_id}") | _holders(session, _slot(CHAIR, case))
     if case.assignee_id is not None:
         ids.add(case.assignee_id)
     return ids

@@ -164,11 +164,12 @@ def case_brief(session: Session, case_id: int) -> CaseBrief | None:
 
 
 def user_ids_with_role(session: Session, role: str, agreement_id: int | None = None) -> list[int]:
-    """Active users holding `role` in a group of agreement `agreement_id` (any group if None or none there)."""
+    """Active users holding `role` in a group of agreement `agreement_id` (in any group if None).
+
+    Only that agreement's: the chair of another municipality's agreement may not open its cases
+    (engine/policy/access.py), so an agreement without a chair has no chair told."""
     if agreement_id is not None:
-        scoped = session.execute(_WITH_ROLE_IN, {"b_role": role, "b_agreement": agreement_id}).scalars().all()
-        if scoped:  # an agreement without its own chair still has somebody told
-            return sorted(scoped)
+        return sorted(session.execute(_WITH_ROLE_IN, {"b_role": role, "b_agreement": agreement_id}).scalars().all())
     return sorted(session.execute(_WITH_ROLE, {"b_role": role}).scalars().all())
 
 
@@ -318,12 +319,18 @@ def notice_for(session: Session, user_id: int, notice_id: int) -> OutboxItem | N
     return found[0] if found else None
 
 
+_N = Notice.__table__  # type: ignore[attr-defined]
+# Built once: every page's header counts the unread notices, and the case page those about the case.
+_UNREAD = core_select(func.count()).select_from(_N).where(_N.c.recipient_id == bindparam("b_user"),
+                                                         _N.c.read_at.is_(None))
+_UNREAD_ABOUT = _UNREAD.where(_N.c.case_id == bindparam("b_case"))
+
+
 def unread_count(session: Session, user_id: int, *, case_id: int | None = None) -> int:
     """How many of a person's notices (about case `case_id`, if given) are unread."""
-    where = (col(Notice.recipient_id) == user_id) & col(Notice.read_at).is_(None)
-    if case_id is not None:
-        where = where & (col(Notice.case_id) == case_id)
-    return session.exec(select(func.count()).select_from(Notice).where(where)).one()
+    if case_id is None:
+        return int(session.execute(_UNREAD, {"b_user": user_id}).scalar_one())
+    return int(session.execute(_UNREAD_ABOUT, {"b_user": user_id, "b_case": case_id}).scalar_one())
 
 
 def mark_read(session: Session, user_id: int, now: dt.datetime, ids: Iterable[int] | None = None, *,

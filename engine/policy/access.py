@@ -1,17 +1,21 @@
 """The one access policy: which roles an actor holds on a case, and what those roles allow.
 
 Roles (keys from config.toml's `[[roles]]`; a person holds a role in a group). A role counts
-on the cases of the group it is held in, except the three that count everywhere (`EVERYWHERE`):
+on the cases of the group it is held in, except the three that span the agreement of that group
+(`AGREEMENT_WIDE`): they count on the cases of every group of that agreement, and of no other.
+One deployment may serve many municipalities' agreements (a police region runs one for all of
+them): the chair of Höör's safety group chairs Höör's agreement, not Malmö's; a police officer
+working for ten municipalities holds the role in a group of each of the ten.
 
-- `chair` (ordförande): counts on every group's cases. Sees every case, confidential ones
-  too; oversees every group (their unassigned queue spans them all); assigns, hands over and
-  reminds on any case; opens cases for any group; sees the overview; acts as `chair` wherever
+- `chair` (ordförande): counts on every case of the agreement. Sees them all, confidential ones
+  too; oversees every group of it (their unassigned queue spans them all); assigns, hands over
+  and reminds on its cases; opens cases for its groups; sees the overview; acts as `chair` wherever
   a workflow lets the chair act (closing, verifying, signing the renewal).
 - `admin` (administratör): manages accounts and API tokens; assigns, hands over and reminds on
   any case they may see and sees the overview, but sees another group's confidential cases
   only when assigned to them, and opens cases only where a workflow's `open_roles` lets them.
 - `police` (polis): the Police are a party to the agreement, not a municipal group, so the
-  role counts wherever a workflow gives the Police a step: signing the renewal, the annual
+  role counts on the agreement's cases wherever a workflow gives the Police a step: signing the renewal, the annual
   report to the steering group, the joint monthly review, acute matters followed up together
   with the municipality. It gives no sight of confidential cases beyond the Police's own group.
 - `official`, `member`, `security`: count only on cases of the group they are held in: an
@@ -43,10 +47,10 @@ from engine.store.models import CaseRow
 
 __all__ = [
     "ADMIN",
+    "AGREEMENT_WIDE",
     "CHAIR",
     "POLICE",
     "USER",
-    "EVERYWHERE",
     "CaseFacts",
     "Reach",
     "assigned",
@@ -71,16 +75,17 @@ __all__ = [
     "reach",
     "roles_on",
     "seen",
+    "spans",
     "visible",
 ]
 
 CHAIR, ADMIN = "chair", "admin"
 POLICE = "police"
-EVERYWHERE = frozenset({CHAIR, ADMIN, POLICE})  # roles that count on every group's cases, wherever they are held
+AGREEMENT_WIDE = frozenset({CHAIR, ADMIN, POLICE})  # roles that count on every group's cases of their agreement
 _CONFIDANTS = frozenset({CHAIR, "group_member", "assignee"})  # who sees a confidential case
 _OVERSEERS = frozenset({CHAIR, "group_member"})  # who answers for a case being taken care of
 _MANAGERS = _OVERSEERS | {ADMIN}  # who may assign, hand over and remind
-_REVIEWERS = frozenset({CHAIR, ADMIN})  # who sees the overview of every group
+_REVIEWERS = frozenset({CHAIR, ADMIN})  # who sees the overview of what is overdue
 
 
 class CaseFacts(Protocol):
@@ -107,12 +112,26 @@ class _Draft:
     assignee_id: int | None = None
 
 
-def _held_in(actor: Actor, group_id: int) -> frozenset[str]:
-    """The roles of `actor` that count on a case of `group_id`: those held in that group, and `EVERYWHERE`.
+def spans(memberships: Iterable[tuple[int, str]], groups: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int, str]]:
+    """Where the `AGREEMENT_WIDE` roles among `memberships` count: (agreement id, group id, role) for every
+    group of each agreement one is held in (`Actor.spans`). `groups` are the (agreement id, group id) of
+    every group of those agreements; a group outside any agreement spans only itself.
 
     The one place that decides whether a role held in one group counts in another.
     """
-    return frozenset(r for g, r in actor.memberships if g == group_id or r in EVERYWHERE)
+    agreement_of: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    for agreement_id, group_id in groups:
+        agreement_of[group_id] = agreement_id
+        members.setdefault(agreement_id, []).append(group_id)
+    return frozenset((agreement, group, role) for held, role in memberships if role in AGREEMENT_WIDE
+                     and (agreement := agreement_of.get(held)) is not None for group in members[agreement])
+
+
+def _held_in(actor: Actor, group_id: int) -> frozenset[str]:
+    """The roles of `actor` that count on a case of `group_id`: those held in that group, and those spanning
+    its agreement (`spans`)."""
+    return actor.roles_in(group_id)
 
 
 def roles_on(actor: Actor, case: CaseFacts) -> frozenset[str]:
@@ -138,7 +157,8 @@ def may_see(actor: Actor, case: SeenFacts) -> bool:
 
 
 def oversees(actor: Actor, case: CaseFacts) -> bool:
-    """Whether `actor` answers for the case being taken care of: its group's members; the chair for every group."""
+    """Whether `actor` answers for the case being taken care of: its group's members; the chair for every group of
+    the agreement."""
     return bool(_OVERSEERS & roles_on(actor, case))
 
 
@@ -174,7 +194,7 @@ def may_claim(actor: Actor, case: CaseFacts) -> bool:
 
 
 def may_see_overview(actor: Actor) -> bool:
-    """The overview of what is overdue in every group: the chair, administrators and the system."""
+    """The overview of what is overdue (in the groups each may see): the chair, administrators and the system."""
     return actor.is_system or not _REVIEWERS.isdisjoint(actor.roles)
 
 
@@ -214,6 +234,10 @@ def may_unassign(actor: Actor, case: CaseFacts) -> bool:
 # go in as these bind parameters, so the queue statements are built once per shape.
 USER = bindparam("b_user", type_=Integer)
 GROUPS = bindparam("b_groups", expanding=True, type_=Integer)
+CHAIRED = bindparam("b_chaired", expanding=True, type_=Integer)  # the groups of the agreements the actor chairs
+# GROUPS and CHAIRED together: one IN list, so that the (group_id, …) indexes serve it (an OR of two lists
+# made SQLite walk every unassigned case of the deployment for a chair's queue).
+OVERSEEN = bindparam("b_overseen", expanding=True, type_=Integer)
 _C = CaseRow.__table__  # type: ignore[attr-defined]
 
 
@@ -221,31 +245,33 @@ _C = CaseRow.__table__  # type: ignore[attr-defined]
 class Reach:
     """What of an actor the shape of an access condition depends on (hashable: a statement cache key)."""
 
-    sees_all: bool  # every case, confidential ones too: the system and the chair
-    every_group: bool  # answers for every group's cases: the chair
+    sees_all: bool  # every case, confidential ones too: the system
+    chairs: bool  # chairs an agreement: sees and answers for every case of its groups (CHAIRED)
 
 
 def reach(actor: Actor) -> Reach:
     """The shape of `actor`'s access conditions."""
-    chair = CHAIR in actor.roles  # held anywhere, counts everywhere (EVERYWHERE)
-    return Reach(sees_all=actor.is_system or chair, every_group=chair)
+    return Reach(sees_all=actor.is_system, chairs=CHAIR in actor.roles)
 
 
-def _values(actor: Actor) -> tuple[int, list[int]]:
+def _values(actor: Actor) -> tuple[int, list[int], list[int]]:
     # -1 is never an id: an actor without a user or groups matches nothing through them.
-    return (actor.user_id if actor.user_id is not None else -1), (sorted(actor.group_ids) or [-1])
+    return ((actor.user_id if actor.user_id is not None else -1), (sorted(actor.group_ids) or [-1]),
+            (sorted(actor.spanned(CHAIR)[1]) or [-1]))
 
 
 def binds(actor: Actor) -> dict[str, Any]:
-    """The values of USER and GROUPS for `actor`."""
-    user, groups = _values(actor)
-    return {USER.key: user, GROUPS.key: groups}
+    """The values of USER, GROUPS, CHAIRED and OVERSEEN for `actor`."""
+    user, groups, chaired = _values(actor)
+    return {USER.key: user, GROUPS.key: groups, CHAIRED.key: chaired,
+            OVERSEEN.key: sorted(set(groups) | set(chaired) - {-1}) or [-1]}
 
 
-def _seen(shape: Reach, user: Any, groups: Any) -> ColumnElement[bool]:
+def _seen(shape: Reach, user: Any, groups: Any, chaired: Any) -> ColumnElement[bool]:
     if shape.sees_all:
         return true()
-    return or_(_C.c.confidential == false(), _C.c.group_id.in_(groups), _C.c.assignee_id == user)
+    chair = [_C.c.group_id.in_(chaired)] if shape.chairs else []
+    return or_(_C.c.confidential == false(), _C.c.group_id.in_(groups), _C.c.assignee_id == user, *chair)
 
 
 def assigned() -> ColumnElement[bool]:
@@ -260,12 +286,12 @@ def in_own_groups() -> ColumnElement[bool]:
 
 def seen(shape: Reach) -> ColumnElement[bool]:
     """`may_see` in SQL."""
-    return _seen(shape, USER, GROUPS)
+    return _seen(shape, USER, GROUPS, CHAIRED)
 
 
 def overseen(shape: Reach) -> ColumnElement[bool]:
     """`oversees` in SQL."""
-    return true() if shape.every_group else in_own_groups()
+    return _C.c.group_id.in_(OVERSEEN) if shape.chairs else in_own_groups()
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:

@@ -127,6 +127,9 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_open_due", "is_open", "due_at"),
         # The unassigned queue and its count: one group's open cases without an assignee, by due time.
         Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
+        # One agreement's open cases by due time: the overview, the overdue queue and the counts of a
+        # person who sees one agreement of the 290 a deployment may follow.
+        Index("ix_cases_agreement_open_due", "agreement_id", "is_open", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)

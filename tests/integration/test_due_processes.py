@@ -167,6 +167,9 @@ def test_two_scheduler_processes_fire_each_deadline_once(config: Config, tmp_pat
     procs = start_schedulers(scheduler_config(config.database_url, tmp_path), 2)
     db = Database(config.database_url)
     try:
+        for p in procs:  # both are up (and stop on SIGTERM) before the first may have fired everything
+            assert p.stdout is not None
+            assert "running" in p.stdout.readline(), p.stderr.read() if p.poll() is not None else ""
         wait_until(lambda: count_done(db) == len(ids) or any(p.poll() is not None for p in procs),
                    "the schedulers to fire every deadline", timeout=30)
         stop_schedulers(procs)

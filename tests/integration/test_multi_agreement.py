@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engine.accounts.users import add_user
+from engine.accounts.users import actor_for, add_user
+from engine.cases import waiting
 from engine.cases.commands import OpenRequest, open_case
 from engine.cases.periods import sync_from_config
 from engine.cases.queues import QueueFilter, list_queue
 from engine.config.load import load_config
 from engine.kernel.errors import ConfigError
+from engine.policy import access
 from engine.runtime.engine import Engine
 from engine.schedule.due import run_due
 from engine.schedule.obligations import agreement_status
@@ -73,6 +75,11 @@ def two(tmp_path: Path, db_url: str) -> Iterator[Engine]:
                  roles=[("chair", "eslov_rad")])
         add_user(s, eng.config, "hoorchair", name="H", email="h@example.org", now=T0,
                  roles=[("chair", "trygghetsgruppen")])
+        add_user(s, eng.config, "eslovpolis", name="EP", email="ep@example.org", now=T0,
+                 roles=[("police", "eslov_rad")])
+        add_user(s, eng.config, "hoorpolis", name="HP", email="hp@example.org", now=T0, roles=[("police", "polisen")])
+        add_user(s, eng.config, "regionpolis", name="RP", email="rp@example.org", now=T0,
+                 roles=[("police", "polisen"), ("police", "eslov_rad")])
     yield eng
     eng.db.dispose()  # else PostgreSQL connections outlive the test and warn in a later one
 
@@ -95,6 +102,41 @@ def test_each_agreement_has_its_groups_period_cases_and_obligations(two: Engine)
     mine = list_queue(two, "eslovchair", "all", filters=QueueFilter(agreement_id=agreements["eslov"]))
     assert [c["id"] for c in mine] == [case.id]
     assert list_queue(two, "eslovchair", "all", filters=QueueFilter(agreement_id=agreements["hoor"])) == []
+
+
+def test_the_chair_and_the_police_count_in_their_own_agreement_only(two: Engine) -> None:
+    """One deployment may follow every municipality's agreement: Höör's chair must not read Eslöv's confidential
+    cases, and an acute matter reported in Eslöv waits for the Police working for Eslöv, not for all of them."""
+    secret = open_case(two, OpenRequest("action", "Orosanmälan", group="eslov_rad", confidential=True), "eslovchair")
+    acute = open_case(two, OpenRequest("acute_matter", "Skadegörelse vid stationen", group="eslov_rad"), "eslovpolis")
+    hoor_acute = open_case(two, OpenRequest("acute_matter", "Inbrott i skolan", group="polisen"), "hoorpolis")
+    with two.db.read() as s:
+        people = {n: actor_for(s, n) for n in ("eslovchair", "hoorchair", "eslovpolis", "hoorpolis", "regionpolis")}
+        cases = list(s.exec(select(CaseRow)).all())
+        by_id = {c.id: c for c in cases}
+        seen = {n: {c.id for c in cases if access.may_see(a, c)} for n, a in people.items()}
+        for name, actor in people.items():  # the SQL forms the lists use say the same as the Python forms
+            listed = set(s.exec(select(CaseRow.id).where(access.visible(actor))).all())
+            assert listed == seen[name], name
+            overseen = set(s.exec(select(CaseRow.id).where(access.overseen(access.reach(actor))),
+                                  params=access.binds(actor)).all())
+            assert overseen == {c.id for c in cases if access.oversees(actor, c)}, name
+        waits = {n: {c.id for c in cases if waiting.waits_for(s, c, a)} for n, a in people.items()}
+        told = {cid: {u for u in waiting.people(s, cid)} for cid in (acute.id, hoor_acute.id)}
+        user_id = {n: a.user_id for n, a in people.items()}
+    assert (secret.id in seen["eslovchair"], secret.id in seen["hoorchair"]) == (True, False)
+    assert access.oversees(people["eslovchair"], by_id[secret.id])
+    assert not access.oversees(people["hoorchair"], by_id[secret.id])
+    assert not access.may_manage(people["hoorchair"], by_id[secret.id])
+    assert (acute.id in waits["eslovpolis"], acute.id in waits["hoorpolis"], acute.id in waits["regionpolis"]) == \
+        (True, False, True)
+    assert (hoor_acute.id in waits["eslovpolis"], hoor_acute.id in waits["hoorpolis"]) == (False, True)
+    assert told[acute.id] >= {user_id["eslovpolis"], user_id["regionpolis"]}
+    assert user_id["hoorpolis"] not in told[acute.id]
+    todo = {c["id"] for c in list_queue(two, "hoorpolis", "todo")}
+    assert (hoor_acute.id in todo, acute.id in todo) == (True, False)
+    assert access.may_act(people["eslovpolis"], by_id[acute.id], frozenset({"police"}))
+    assert not access.may_act(people["hoorpolis"], by_id[acute.id], frozenset({"police"}))
 
 
 def test_renewals_and_recurring_openings_are_per_agreement(two: Engine) -> None:

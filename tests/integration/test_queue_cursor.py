@@ -47,3 +47,21 @@ def test_a_foreign_cursor_is_refused_naming_it(eng, cursor):
     with pytest.raises(ValidationError) as refused:
         queue_page(eng, "chair", "all", cursor=cursor)
     assert refused.value.field == "cursor"
+
+
+def test_a_queue_over_several_groups_pages_in_one_order_read_group_by_group(eng, open_case):
+    """The chair's unassigned queue spans the agreement's groups and is read group by group
+    (queues._dated_by_group): its offset pages and keyset pages give one order, soonest first."""
+    for i, group in enumerate(["socialnamnden", "ksau", "polisen", "socialnamnden", "ksau", "kultur_fritid"] * 2):
+        open_case(title=f"case {i}", group=group, due=dt.date(2027, 4, 1 + (i * 7) % 12))
+    open_case(title="no due date", group="ksau")
+    whole = list_queue(eng, "chair", "unassigned", limit=100)
+    assert len({c["group"] for c in whole}) == 4
+    dated = [c["due_at"] for c in whole if c["due_at"] is not None]
+    assert dated == sorted(dated)
+    expected = [c["id"] for c in whole]
+    for limit in (1, 2, 5):
+        paged = [c["id"] for offset in range(0, len(expected), limit)
+                 for c in list_queue(eng, "chair", "unassigned", limit=limit, offset=offset)]
+        assert paged == expected
+        assert _walk(eng, "unassigned", limit) == expected

@@ -10,6 +10,7 @@ import pytest
 
 from engine.kernel.actors import SYSTEM, Actor
 from engine.kernel.errors import Forbidden, TransitionNotAllowed, ValidationError
+from engine.policy.access import spans
 from engine.workflow.decide import (
     CommentRequired,
     GuardUnmet,
@@ -99,6 +100,12 @@ def machine(facts: dict[str, bool]) -> WorkflowMachine:
     return WorkflowMachine(parse_definition(FLOW, "workflows/flow.toml", {"official", "chair"}))
 
 
+def _chair() -> Actor:
+    """The chair of the agreement GROUP belongs to, held in another of its groups."""
+    held = frozenset({(GROUP + 2, "chair")})
+    return Actor("cia", 3, held, spans=spans(held, [(1, GROUP), (1, GROUP + 1), (1, GROUP + 2)]))
+
+
 def _ctx(state: str = "open", actor: Actor | None = None, comment: str | None = None) -> FireContext:
     who = actor or Actor("olle", 1, frozenset({(GROUP, "official")}))
     return FireContext(CaseAdapter(42, state, None, GROUP, {}), who, NOW, comment)
@@ -154,7 +161,7 @@ def test_a_role_that_may_not_never_reaches_the_guards(machine) -> None:
 
 
 def test_a_missing_comment_is_the_last_reason_and_a_validation_error_on_the_comment(machine) -> None:
-    chair = Actor("cia", 3, frozenset({(GROUP + 2, "chair")}))
+    chair = _chair()
     decision = decide(machine, "close", _ctx("ready", chair))
     assert isinstance(decision, CommentRequired)
     assert decision.transition.target == "closed"
@@ -179,7 +186,7 @@ def test_each_trigger_from_the_state_is_decided_in_one_pass(machine, facts) -> N
 
 
 def test_the_shared_machine_keeps_no_case_and_no_case_loses_its_state(machine) -> None:
-    chair = Actor("cia", 3, frozenset({(GROUP + 2, "chair")}))
+    chair = _chair()
     ctx = _ctx("ready", chair, comment="Klart.")
     assert isinstance(decide(machine, "close", ctx), Take)
     assert ctx.case.state == "ready", "adding the adapter must not reset it to the initial state"

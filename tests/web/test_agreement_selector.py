@@ -49,6 +49,21 @@ def test_all_agreements_at_first(region: Web) -> None:
     assert "Klotter i Eslöv" in page
 
 
+def test_one_agreement_s_people_see_their_own_until_they_choose_all(two: Engine) -> None:
+    with two.db.write() as s:
+        add_user(s, two.config, "eslovchair", name="E", email="e@example.org", now=T0, roles=[("chair", "eslov_rad")])
+    web = Web(create_app(two.config, engine=two, clock=FixedClock(T0), testing=True).test_client(), two)
+    assert web.login("eslovchair").status_code == 302
+    page = web.text("/queues/unassigned")
+    assert '<option value="eslov" selected>' in page
+    assert ("Klotter i Eslöv" in page, "Belysning i Höör" in page) == (True, False)
+    assert "Samverkansöverenskommelse Eslöv</h2>" in web.text("/agreement")
+    web.post("/agreement/select", {"agreement": ""})  # all agreements, chosen: kept, not the person's own again
+    page = web.text("/queues/unassigned")
+    assert "selected>" not in page.split('id="agreement-select"')[1].split("</select>")[0]
+    assert "Samverkansöverenskommelse Eslöv</h2>" not in web.text("/agreement")
+
+
 def test_choosing_an_agreement_filters_the_queues_and_their_counts(region: Web) -> None:
     response = region.post("/agreement/select", {"agreement": "eslov", "next": "/queues/unassigned"})
     assert response.status_code == 302
