@@ -23,8 +23,9 @@ from engine.outbox import notices as outbox
 from engine.outbox.notices import OutboxItem
 from engine.runtime.engine import Engine
 from notifications.digest import enqueue_weekly_digests
-from notifications.render import Unbuildable, render_message
+from notifications.render import Unbuildable, render_message, render_outgoing
 from notifications.smtp import PermanentError, SmtpChannel, TransientError
+from notifications.wire import Outgoing
 
 __all__ = ["Channel", "DeliverySummary", "deliver_pending", "retry_at"]
 
@@ -35,7 +36,7 @@ _FLUSH_EVERY = 50
 class Channel(Protocol):
     def __enter__(self) -> Any: ...
     def __exit__(self, *exc: object) -> None: ...
-    def send(self, msg: Message) -> None: ...
+    def send(self, msg: Message | Outgoing) -> None: ...
 
 
 @dataclass
@@ -91,7 +92,8 @@ class _Run:
                 self.fail(group, "the recipient's account is disabled", permanent=True)
                 continue
             try:
-                msg = render_message(group, self.eng.config.mail, self.eng.tz, self.now)
+                mail, tz = self.eng.config.mail, self.eng.tz
+                msg = render_outgoing(group, mail, tz, self.now) or render_message(group, mail, tz, self.now)
             except Exception as exc:  # noqa: BLE001 - whatever the stored data breaks, retrying will not mend it
                 detail = str(exc) if isinstance(exc, Unbuildable) else f"{type(exc).__name__}: {exc}"
                 self.fail(group, f"the message cannot be built: {detail}", permanent=True)

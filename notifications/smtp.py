@@ -10,6 +10,7 @@ from email.message import Message
 from types import TracebackType
 
 from engine.config.settings import MailConfig
+from notifications.wire import Outgoing
 
 __all__ = ["PermanentError", "SmtpChannel", "TransientError"]
 
@@ -72,8 +73,9 @@ class SmtpChannel:
             raise TransientError(f"cannot reach mail server {m.host}:{m.port}: {exc}", connection=True) from None
         return smtp
 
-    def send(self, msg: Message) -> None:
-        """Send `msg`; raises TransientError or PermanentError when it was not accepted."""
+    def send(self, msg: Message | Outgoing) -> None:
+        """Send `msg` (a message, or one already flattened with its envelope); raises TransientError or
+        PermanentError when it was not accepted."""
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
@@ -86,9 +88,12 @@ class SmtpChannel:
                     raise TransientError(f"mail server dropped the connection: {exc}", connection=True) from None
 
     @staticmethod
-    def _send(smtp: smtplib.SMTP, msg: Message) -> None:
+    def _send(smtp: smtplib.SMTP, msg: Message | Outgoing) -> None:
         try:
-            refused = smtp.send_message(msg)
+            if isinstance(msg, Outgoing):  # what send_message would do, with the flattening done already
+                refused = smtp.sendmail(msg.sender, list(msg.recipients), msg.data)
+            else:
+                refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise _smtp_code_error(code, text) from None

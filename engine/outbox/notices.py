@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -237,28 +237,50 @@ def overdue_cases(session: Session, now: dt.datetime) -> list[CaseBrief]:
 
 # --- delivery --------------------------------------------------------------------------
 
+# The deliverer's statements, built once: at thousands of messages a run, building them and loading
+# each notice and its recipient as mapped objects cost more than the database's work.
+_ITEM_COLUMNS = (_NOTICES.c.id, _NOTICES.c.idempotency_key, _NOTICES.c.kind, _NOTICES.c.case_id,
+                 _NOTICES.c.payload, _NOTICES.c.attempts, _NOTICES.c.created_at, _USERS.c.id, _USERS.c.email,
+                 _USERS.c.name, _USERS.c.language, _NOTICES.c.status, _USERS.c.username,
+                 _NOTICES.c.next_attempt_at, _NOTICES.c.sent_at, _NOTICES.c.read_at, _NOTICES.c.last_error,
+                 _USERS.c.disabled)  # in OutboxItem's order
+_ITEMS = core_select(*_ITEM_COLUMNS).join_from(_NOTICES, _USERS, _USERS.c.id == _NOTICES.c.recipient_id)
+_B_NOW = bindparam("b_now", type_=_NOTICES.c.next_attempt_at.type)
+_B_IDS: BindParameter[list[int]] = bindparam("b_ids", expanding=True)
+_DUE_IDS = (core_select(_NOTICES.c.id)
+            .where(_NOTICES.c.status == "pending", _NOTICES.c.next_attempt_at <= _B_NOW,
+                   or_(_NOTICES.c.claimed_until.is_(None), _NOTICES.c.claimed_until <= _B_NOW))
+            .order_by(_NOTICES.c.recipient_id, _NOTICES.c.id).limit(bindparam("b_limit"))
+            .with_for_update(skip_locked=True))
+_LEASE = (update(_NOTICES).where(_NOTICES.c.id.in_(_B_IDS))
+          .values(claimed_until=bindparam("b_until", type_=_NOTICES.c.claimed_until.type)))
+_CLAIMED = _ITEMS.where(_NOTICES.c.id.in_(_B_IDS)).order_by(_NOTICES.c.id)
+_SENT = (update(_NOTICES).where(_NOTICES.c.id.in_(_B_IDS))
+         .values(status="sent", sent_at=_B_NOW, claimed_until=None, last_error=None,
+                 attempts=_NOTICES.c.attempts + 1))
+
+
+def _item(row: Any) -> OutboxItem:
+    (nid, key, kind, case_id, payload, attempts, created_at, uid, email, name, language, status, username,
+     next_at, sent_at, read_at, last_error, disabled) = row
+    return OutboxItem(nid, key, kind, case_id, dict(payload), attempts, created_at, uid, email, name, language,
+                      status, username, next_at, sent_at, read_at, last_error, bool(disabled))
+
+
 def _items(session: Session, where: Any, limit: int, order: Any = None) -> list[OutboxItem]:
-    rows = session.exec(select(Notice, User).join(User, col(User.id) == col(Notice.recipient_id))
-                        .where(where).order_by(*(order or (col(Notice.id),))).limit(limit)).all()
-    return [OutboxItem(n.id or 0, n.idempotency_key, n.kind, n.case_id, dict(n.payload), n.attempts,
-                       n.created_at, u.id or 0, u.email, u.name, u.language, n.status, u.username,
-                       n.next_attempt_at, n.sent_at, n.read_at, n.last_error, u.disabled) for n, u in rows]
+    rows = session.execute(_ITEMS.where(where).order_by(*(order or (_NOTICES.c.id,))).limit(limit))
+    return [_item(row) for row in rows]
 
 
 def claim_due(db: Database, now: dt.datetime, *, limit: int = 500,
               lease: dt.timedelta = dt.timedelta(minutes=10)) -> list[OutboxItem]:
     """Claim up to `limit` pending notices due by `now` for one deliverer, in their own transaction."""
     with db.write() as session:
-        ids = [i for i in session.exec(
-            select(Notice.id).where(col(Notice.status) == "pending", col(Notice.next_attempt_at) <= now,
-                                    or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) <= now))
-            .order_by(col(Notice.recipient_id), col(Notice.id)).limit(limit)
-            .with_for_update(skip_locked=True)).all() if i is not None]
+        ids = list(session.execute(_DUE_IDS, {"b_now": now, "b_limit": limit}).scalars())
         if not ids:
             return []
-        session.execute(update(Notice).where(col(Notice.id).in_(ids))
-                        .values(claimed_until=now + lease))
-        return _items(session, col(Notice.id).in_(ids), len(ids))
+        session.execute(_LEASE, {"b_ids": ids, "b_until": now + lease})
+        return [_item(row) for row in session.execute(_CLAIMED, {"b_ids": ids})]
 
 
 def mark_sent(db: Database, ids: list[int], now: dt.datetime) -> None:
@@ -266,9 +288,7 @@ def mark_sent(db: Database, ids: list[int], now: dt.datetime) -> None:
     if not ids:
         return
     with db.write() as session:
-        session.execute(update(Notice).where(col(Notice.id).in_(ids))
-                        .values(status="sent", sent_at=now, claimed_until=None, last_error=None,
-                                attempts=Notice.attempts + 1))
+        session.execute(_SENT, {"b_ids": ids, "b_now": now})
 
 
 def record_failures(db: Database, failures: list[tuple[int, dt.datetime | None, str]]) -> None:
