@@ -12,7 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, bindparam, delete
+from sqlalchemy import and_, bindparam, delete, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -178,31 +178,28 @@ def list_users(session: Session) -> list[Account]:
                      tuple(ms.get(u.id or 0, []))) for u in users]
 
 
-_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
-# The user and their memberships in one statement, built once: the web runs it on every
-# request and the CLI and the API on every action. One row per membership (one without any).
+_U, _M, _G = User.__table__, Membership.__table__, Group.__table__  # type: ignore[attr-defined]
+_HELD, _SPAN = _G.alias("held_in"), _G.alias("spanned")
+# The user, their memberships and, for a role spanning its agreement, every group of that agreement
+# (access.spans), in one statement built once: the web runs it on every request and the CLI and the
+# API on every action. One row per membership and spanned group (one without any membership).
 _ACTOR = (core_select(_U.c.id, _U.c.username, _U.c.name, _U.c.language, _U.c.session_nonce, _U.c.disabled,
-                      _M.c.group_id, _M.c.role)
-          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)))
+                      _M.c.group_id, _M.c.role, _SPAN.c.agreement_id, _SPAN.c.id.label("span_group"))
+          .select_from(_U.outerjoin(_M, _M.c.user_id == _U.c.id)
+                       .outerjoin(_HELD, and_(_HELD.c.id == _M.c.group_id,
+                                              or_(*(_M.c.role == r for r in sorted(AGREEMENT_WIDE)))))
+                       .outerjoin(_SPAN, _SPAN.c.agreement_id == _HELD.c.agreement_id)))
 _BY_NAME = _ACTOR.where(_U.c.username == bindparam("b_username"))
 # Every transition a person fires begins here: on the driver's cursor (engine.store.prepared).
 _BY_NAME_PREPARED = Prepared(_BY_NAME)
 _BY_ID = _ACTOR.where(_U.c.id == bindparam("b_id"))
 
 
-_G = Group.__table__  # type: ignore[attr-defined]
-# Every group of the agreements that the given groups belong to: where a role spanning its agreement counts.
-_AGREEMENT_GROUPS = core_select(_G.c.agreement_id, _G.c.id).where(_G.c.agreement_id.in_(
-    core_select(_G.c.agreement_id).where(_G.c.id.in_(bindparam("b_groups", expanding=True))).scalar_subquery()))
-
-
-def _actor(session: Session, rows: Sequence[Row[Any]]) -> Actor:
+def _actor(rows: Sequence[Any]) -> Actor:
     first = rows[0]
     memberships = frozenset((r.group_id, r.role) for r in rows if r.group_id is not None)
-    wide = sorted({g for g, r in memberships if r in AGREEMENT_WIDE})
-    groups = session.execute(_AGREEMENT_GROUPS, {"b_groups": wide}).all() if wide else []
-    return Actor(first.username, first.id, memberships, first.name, first.language,
-                 spans(memberships, ((a, g) for a, g in groups)))
+    groups = {(r.agreement_id, r.span_group) for r in rows if r.span_group is not None}
+    return Actor(first.username, first.id, memberships, first.name, first.language, spans(memberships, groups))
 
 
 def actor_for(session: Session, username: str) -> Actor:
@@ -214,7 +211,7 @@ def actor_for(session: Session, username: str) -> Actor:
         raise NotFound(f"No user {username!r}; `samverkan user list` shows who exists.")
     if rows[0].disabled:
         raise Forbidden(f"User {username!r} is disabled; an administrator can enable them again.")
-    return _actor(session, rows)
+    return _actor(rows)
 
 
 def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None:
@@ -222,7 +219,7 @@ def load_actor(session: Session, user_id: int) -> tuple[Actor, str, bool] | None
     rows = session.execute(_BY_ID, {"b_id": user_id}).all()
     if not rows:
         return None
-    return _actor(session, rows), rows[0].session_nonce or "", bool(rows[0].disabled)
+    return _actor(rows), rows[0].session_nonce or "", bool(rows[0].disabled)
 
 
 def as_actor(session: Session, actor: Actor | str) -> Actor:
