@@ -127,9 +127,13 @@ def _fenced(conds: tuple[Any, ...], *order: Any) -> Any:
     million cases). OFFSET 0 keeps the subquery whole, so it is planned for all its rows,
     which it reads from the slot index.
     """
-    found = select(_C.c.id, _C.c.due_at).where(*conds).offset(0).subquery()
-    columns = {c.name: found.c[c.name] for c in order}
-    first = select(found.c.id).order_by(*(columns[c.name] for c in order)).limit(_LIMIT).offset(_OFFSET)
+    return _page_of(select(_C.c.id, _C.c.due_at).where(*conds).offset(0).subquery(), *order)
+
+
+def _page_of(found: Any, *order: Any) -> Any:
+    """The queue rows of the page (`b_limit`, `b_offset`) of `found` (a subquery of case ids and due
+    times) in `order`, a sequence of case columns."""
+    first = select(found.c.id).order_by(*(found.c[c.name] for c in order)).limit(_LIMIT).offset(_OFFSET)
     return ROWS.where(_C.c.id.in_(first)).order_by(*order)
 
 
@@ -163,9 +167,7 @@ def _dated_by_group(shape: _Shape, n: int) -> Any:
     arms = [select(_C.c.id, _C.c.due_at)
             .where(*conds, _C.c.group_id == bindparam(f"b_g{i}", type_=Integer), _C.c.due_at.is_not(None))
             .order_by(_C.c.due_at, _C.c.id).limit(take).subquery().select() for i in range(n)]
-    merged = union_all(*arms).subquery()
-    first = select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(_LIMIT).offset(_OFFSET)
-    return ROWS.where(_C.c.id.in_(first)).order_by(_C.c.due_at, _C.c.id)
+    return _page_of(union_all(*arms).subquery(), _C.c.due_at, _C.c.id)
 
 
 def _spread(shape: _Shape, params: dict[str, Any]) -> list[int]:

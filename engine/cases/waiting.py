@@ -69,13 +69,15 @@ def _fill(what: Labels | None, default: Labels, name: Labels, group: Labels) -> 
                     for t, n, g in ((text.sv, name.sv, group.sv), (text.en, name.en, group.en))))
 
 
-_HELD_IN_AGREEMENT = Prepared(select(_M.c.id).select_from(_M.join(_G, _G.c.id == _M.c.group_id)
-                                                          .join(_U, _U.c.id == _M.c.user_id))
+# Who holds a role slot: `r:{role}@{group id}` held in that group, `r:{role}#{agreement id}` held in a
+# group of that agreement. Asked on every change of state (`_held`) and of every notice (`_holders`).
+_ROLE_IN_GROUP = Prepared(select(_M.c.user_id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
+                          .where(_M.c.role == bindparam("b_role"), _U.c.disabled.is_(False),
+                                 _M.c.group_id == bindparam("b_place")).distinct())
+_ROLE_IN_AGREEMENT = Prepared(select(_M.c.user_id).select_from(_M.join(_G, _G.c.id == _M.c.group_id)
+                                                               .join(_U, _U.c.id == _M.c.user_id))
                               .where(_M.c.role == bindparam("b_role"), _U.c.disabled.is_(False),
-                                     _G.c.agreement_id == bindparam("b_agreement")).limit(1))
-_HELD_IN = Prepared(select(_M.c.id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
-                    .where(_M.c.role == bindparam("b_role"), _U.c.disabled.is_(False),
-                           _M.c.group_id == bindparam("b_group")).limit(1))
+                                     _G.c.agreement_id == bindparam("b_place")).distinct())
 _NAMES = Prepared(select(_U.c.username, _U.c.name).where(_U.c.id == bindparam("b_id")))
 _USER_ID = Prepared(select(_U.c.id).where(_U.c.username == bindparam("b_username")))
 _GROUP_KEY = Prepared(select(_G.c.key).where(_G.c.id == bindparam("b_id")))
@@ -99,26 +101,21 @@ _FACTS = Prepared(select(_C.c.id, _C.c.agreement_id, _C.c.group_id, _C.c.assigne
 _SLOTS_OF = Prepared(select(_W.c.slot, _W.c.except_user_id).where(_W.c.case_id == bindparam("b_case")))
 
 
-def _role_held(role: str, rest: str) -> tuple[Any, list[Any]]:
-    """The memberships that fill role slot `r:{role}{rest}`: `@group id` held there, `#agreement id` held in
-    a group of that agreement."""
-    where = [_M.c.role == role]
-    if rest.startswith("@"):
-        return _M, [*where, _M.c.group_id == int(rest[1:])]
-    return (_M.join(_G, _G.c.id == _M.c.group_id), [*where, _G.c.agreement_id == int(rest[1:])])
-
-
 def _slot(role: str, case: _Case) -> str:
     """The slot of `role` on `case`: in its group, or in its agreement for a role spanning the agreement."""
     return f"r:{role}#{case.agreement_id}" if role in AGREEMENT_WIDE else f"r:{role}@{case.group_id}"
 
 
-def _held(session: Session, slot: str) -> bool:
-    """Whether an active person fills role slot `slot` (`_role_held`)."""
+def _role_holders(session: Session, slot: str) -> set[int]:
+    """The active people who fill role slot `slot` (`r:…`, as `_slot` writes it)."""
     role, rest = re.split(r"(?=[@#])", slot[2:], maxsplit=1)
-    if rest.startswith("@"):
-        return run_of(session).first(_HELD_IN, {"b_role": role, "b_group": int(rest[1:])}) is not None
-    return run_of(session).first(_HELD_IN_AGREEMENT, {"b_role": role, "b_agreement": int(rest[1:])}) is not None
+    stmt = _ROLE_IN_GROUP if rest.startswith("@") else _ROLE_IN_AGREEMENT
+    return {row[0] for row in run_of(session).rows(stmt, {"b_role": role, "b_place": int(rest[1:])})}
+
+
+def _held(session: Session, slot: str) -> bool:
+    """Whether an active person fills role slot `slot`."""
+    return bool(_role_holders(session, slot))
 
 
 def _user(session: Session, user_id: int) -> tuple[str, str]:
@@ -281,12 +278,10 @@ def _holders(session: Session, slot: str) -> set[int]:
         cond = [_U.c.id == int(rest)]
         stmt = select(_U.c.id).where(*cond, _U.c.disabled.is_(False))
         return set(session.execute(stmt).scalars())
-    if kind in ("g", "q"):
-        joined, where = _M, [_M.c.group_id == int(rest)]
-    else:
-        joined, where = _role_held(*re.split(r"(?=[@#])", rest, maxsplit=1))
-    stmt = (select(_M.c.user_id).select_from(joined.join(_U, _U.c.id == _M.c.user_id))
-            .where(*where, _U.c.disabled.is_(False)).distinct())
+    if kind == "r":
+        return _role_holders(session, slot)
+    stmt = (select(_M.c.user_id).select_from(_M.join(_U, _U.c.id == _M.c.user_id))
+            .where(_M.c.group_id == int(rest), _U.c.disabled.is_(False)).distinct())
     return set(session.execute(stmt).scalars())
 
 

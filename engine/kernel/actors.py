@@ -43,10 +43,9 @@ class Actor:
         """The roles that count on a case of group `group_id`: held there, or spanning its agreement."""
         return self._in_group.get(group_id, frozenset())
 
-    def spanned(self, role: str) -> tuple[frozenset[int], frozenset[int]]:
-        """The agreements `role` spans for this actor, and their groups."""
-        return (frozenset(a for a, _, r in self.spans if r == role),
-                frozenset(g for _, g, r in self.spans if r == role))
+    def spanned(self, role: str) -> frozenset[int]:
+        """The groups `role` counts in for this actor through the agreements it spans."""
+        return frozenset(g for _, g, r in self.spans if r == role)
 
     @property
     def is_system(self) -> bool:

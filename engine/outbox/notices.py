@@ -326,11 +326,10 @@ def notice_for(session: Session, user_id: int, notice_id: int) -> OutboxItem | N
     return found[0] if found else None
 
 
-_N = Notice.__table__  # type: ignore[attr-defined]
 # Built once: every page's header counts the unread notices, and the case page those about the case.
-_UNREAD = core_select(func.count()).select_from(_N).where(_N.c.recipient_id == bindparam("b_user"),
-                                                         _N.c.read_at.is_(None))
-_UNREAD_ABOUT = _UNREAD.where(_N.c.case_id == bindparam("b_case"))
+_UNREAD = core_select(func.count()).select_from(_NOTICES).where(_NOTICES.c.recipient_id == bindparam("b_user"),
+                                                               _NOTICES.c.read_at.is_(None))
+_UNREAD_ABOUT = _UNREAD.where(_NOTICES.c.case_id == bindparam("b_case"))
 
 
 def unread_count(session: Session, user_id: int, *, case_id: int | None = None) -> int:

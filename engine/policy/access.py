@@ -257,14 +257,14 @@ def reach(actor: Actor) -> Reach:
 def _values(actor: Actor) -> tuple[int, list[int], list[int]]:
     # -1 is never an id: an actor without a user or groups matches nothing through them.
     return ((actor.user_id if actor.user_id is not None else -1), (sorted(actor.group_ids) or [-1]),
-            (sorted(actor.spanned(CHAIR)[1]) or [-1]))
+            (sorted(actor.spanned(CHAIR)) or [-1]))
 
 
 def binds(actor: Actor) -> dict[str, Any]:
     """The values of USER, GROUPS, CHAIRED and OVERSEEN for `actor`."""
     user, groups, chaired = _values(actor)
     return {USER.key: user, GROUPS.key: groups, CHAIRED.key: chaired,
-            OVERSEEN.key: sorted(set(groups) | set(chaired) - {-1}) or [-1]}
+            OVERSEEN.key: sorted(actor.group_ids | actor.spanned(CHAIR)) or [-1]}
 
 
 def _seen(shape: Reach, user: Any, groups: Any, chaired: Any) -> ColumnElement[bool]:
