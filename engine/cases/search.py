@@ -35,13 +35,13 @@ _LIMIT = bindparam("b_limit", type_=Integer)
 
 
 @lru_cache(maxsize=256)
-def _statement(conds: tuple[Any, ...], dialect: str) -> Any:
+def _statement(conds: tuple[Any, ...], dialect: str, narrowed: bool) -> Any:
     """The search for these (cached) queue conditions: the best ids by rank first, then their rows.
 
     Ranked on the narrow (id, rank) alone, so the database sorts the matches without carrying
     whole case rows; then the names are joined to the `b_limit` best only.
     """
-    match = search_index.matching(dialect, _C)
+    match = search_index.matching(dialect, _C, narrowed)
     best = (select(_C.c.id.label("id"), match.rank.label("rank")).select_from(_C.join(match.index_table, match.on))
             .where(*conds, match.condition).order_by(match.rank.desc(), _C.c.id.desc()).limit(_LIMIT).subquery())
     return ROWS.join(best, best.c.id == _C.c.id).order_by(best.c.rank.desc(), _C.c.id.desc())
@@ -61,9 +61,9 @@ def search_in(session: Session, actor: Actor, text: str, now: dt.datetime, filte
     number = _NUMBER.fullmatch(text.strip())
     if number:
         found = list(session.execute(ROWS.where(*conds, _C.c.id == int(number.group(1))), params).all())
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(_statement(conds, dialect),
-                           {**params, "b_q": search_index.query(dialect, words), "b_limit": limit}).all()
+    prepared = search_index.prepare(session, words)
+    rows = session.execute(_statement(conds, session.get_bind().dialect.name, prepared.narrowed),
+                           {**params, **prepared.params, "b_limit": limit}).all()
     found += [r for r in rows if not found or r.id != found[0].id]
     return summaries(session, found[:limit], now)
 

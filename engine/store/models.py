@@ -29,6 +29,7 @@ __all__ = [
     "NoticePreference",
     "Period",
     "SEARCH_TABLE",
+    "SEARCH_TERMS",
     "ScheduleMark",
     "SchedulerHeartbeat",
     "TransitionLog",
@@ -395,15 +396,23 @@ class CitizenText(SQLModel, table=True):
 # outside the metadata (on SQLite it is an FTS5 virtual table, which no model can declare), yet
 # made and dropped with them, so a schema made by `create_all` has it as a migrated one does.
 SEARCH_TABLE = "case_search"
+# The words in the index, so that a prefix is searched as the few words it begins (search_index.prepare):
+# on PostgreSQL a table the engine keeps, on SQLite a view of the FTS5 index's own vocabulary.
+SEARCH_TERMS = f"{SEARCH_TABLE}_terms"
 _SEARCH_DDL = {
     "postgresql": (f"CREATE TABLE IF NOT EXISTS {SEARCH_TABLE} (case_id integer PRIMARY KEY REFERENCES cases (id), "
                    "document tsvector NOT NULL)",
-                   f"CREATE INDEX IF NOT EXISTS ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document)"),
+                   # Without fastupdate's pending list, which every search would read through (search_index).
+                   f"CREATE INDEX IF NOT EXISTS ix_{SEARCH_TABLE}_document ON {SEARCH_TABLE} USING gin (document) "
+                   "WITH (fastupdate = off)",
+                   f'CREATE TABLE IF NOT EXISTS {SEARCH_TERMS} (term text COLLATE "C" PRIMARY KEY)'),
     # The words as written (å, ä and ö kept apart from a and o); a query's words are stemmed.
     "sqlite": (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TABLE} USING fts5(title, body, "
-               "tokenize = 'unicode61 remove_diacritics 0')",),
+               "tokenize = 'unicode61 remove_diacritics 0')",
+               f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TERMS} USING fts5vocab({SEARCH_TABLE}, 'instance')"),
 }
 for _dialect, _statements in _SEARCH_DDL.items():
     for _statement in _statements:
         event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
-event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))  # type: ignore[no-untyped-call]
+for _table in (SEARCH_TERMS, SEARCH_TABLE):
+    event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {_table}"))  # type: ignore[no-untyped-call]

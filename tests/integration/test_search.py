@@ -46,6 +46,27 @@ def test_klotter_finds_klottret_sanerat(eng: Engine, open_case: Callable[..., in
     assert _ids(eng, "member", "klotter storgatan") == []
 
 
+@pytest.mark.parametrize("expansions", [search_index.EXPANSIONS, 1])
+def test_a_prefix_finds_every_word_it_begins_and_a_frequent_word_narrows_without_ranking(
+        eng: Engine, open_case: Callable[..., int], monkeypatch: pytest.MonkeyPatch, expansions: int) -> None:
+    """A prefix is asked as the index's words it begins, the words an edit or a comment added since among
+    them; a word found more often than FREQUENT still narrows the match, and the rarer words order it."""
+    monkeypatch.setattr(search_index, "FREQUENT", 3)  # on SQLite "klott" (four times) is frequent, "skol" not
+    monkeypatch.setattr(search_index, "EXPANSIONS", expansions)  # 1: too many words begun, the prefix is kept
+    in_title = open_case("action", title="Klotter vid skolan")
+    in_body = open_case("action", title="Trafikmätning", description="Nära skolan")
+    edit(eng, in_body, "chair", Edit(title="Klottret sanerat"))
+    elsewhere = open_case("action", title="Möte på Storgatan")
+    comment(eng, elsewhere, "chair", "Klotterplanket är målat, klottret borta")
+    open_case("action", title="Skolans parkering")
+    assert set(_ids(eng, "member", "klotter")) == {in_title, in_body, elsewhere}
+    assert _ids(eng, "member", "klotter skolan") == [in_title, in_body]  # "skolan" in the title ranks first
+    assert _ids(eng, "member", "klotter storgatan") == [elsewhere]
+    with eng.db.read() as s:
+        narrowed = search_index.prepare(s, search_index.words("klotter skolan")).narrowed
+    assert narrowed == (eng.db.dialect == "sqlite" and expansions > 1)
+
+
 def test_words_in_comments_and_a_case_number_find_the_case(eng: Engine, open_case: Callable[..., int]) -> None:
     first = open_case("action", title="Trygghetsvandring")
     other = open_case("action", title="Möte om belysningen", description=f"Efter trygghetsvandringen, ärende {first}.")
