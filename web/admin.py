@@ -90,6 +90,7 @@ def _page(form: UserForm, status: int = 200, *, row_errors: dict[str, dict[str, 
           kept_roles: dict[str, str] | None = None) -> Any:
     row_errors = row_errors or {}
     return render_template("admin_users.html", form=form, users=engine_admin.users(eng(), actor()),
+                           unchaired=engine_admin.agreements_without_chair(eng(), actor()),
                            cfg=eng().config, row_errors=row_errors, kept_roles=kept_roles or {},
                            summary=_summary(form, row_errors)), status
 

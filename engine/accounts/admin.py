@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from engine.accounts.users import (
     Account,
@@ -19,11 +19,12 @@ from engine.accounts.users import (
 )
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound
-from engine.policy.access import may_administer
+from engine.policy.access import CHAIR, may_administer
 from engine.runtime.engine import Engine
-from engine.store.models import Notice, User
+from engine.store.models import Agreement, Group, Membership, Notice, User
 
-__all__ = ["create_user", "disable", "enable", "failed_notices", "replace_roles", "reset_password", "users"]
+__all__ = ["agreements_without_chair", "create_user", "disable", "enable", "failed_notices", "replace_roles",
+           "reset_password", "users"]
 
 
 def _require_admin(actor: Actor) -> None:
@@ -36,6 +37,18 @@ def users(eng: Engine, actor: Actor | str) -> list[Account]:
     with eng.db.read() as session:
         _require_admin(as_actor(session, actor))
         return list_users(session)
+
+
+def agreements_without_chair(eng: Engine, actor: Actor | str) -> list[str]:
+    """The titles of the agreements in which no enabled user holds the chair: their escalations and
+    digests reach no chair, since the chair counts in their own agreement only (administrators only)."""
+    chaired = (select(col(Group.agreement_id)).join(Membership, col(Membership.group_id) == col(Group.id))
+               .join(User, col(User.id) == col(Membership.user_id))
+               .where(col(Membership.role) == CHAIR, col(User.disabled).is_(False)))
+    with eng.db.read() as session:
+        _require_admin(as_actor(session, actor))
+        return list(session.exec(select(Agreement.title).where(col(Agreement.id).not_in(chaired))
+                                 .order_by(col(Agreement.title))).all())
 
 
 def create_user(eng: Engine, actor: Actor | str, username: str, *, name: str, email: str, password: str,

@@ -101,3 +101,20 @@ def test_choosing_needs_a_log_in(two: Engine) -> None:
     response = web.client.post("/agreement/select", data={"agreement": "eslov", "csrf_token": web.token("/login")})
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_the_administrator_is_told_of_an_agreement_without_a_chair(two: Engine) -> None:
+    with two.db.write() as s:
+        add_user(s, two.config, "admin", name="A", email="a@example.org", now=T0, roles=[("admin", "forvaltningen")])
+        add_user(s, two.config, "hoorchair", name="H", email="h@example.org", now=T0,
+                 roles=[("chair", "trygghetsgruppen")])
+    web = Web(create_app(two.config, engine=two, clock=FixedClock(T0), testing=True).test_client(), two)
+    assert web.login("admin").status_code == 302
+    page = web.text("/admin/users")  # regionchair chairs both; once disabled, Eslöv has no chair left
+    assert "flash-warning" not in page
+    assert web.post("/admin/users/regionchair/disable").status_code == 302
+    page = web.text("/admin/users")
+    warning = page.split('class="flash flash-warning"', 1)[1].split("</div>", 1)[0]
+    assert "Ingen är ordförande i det här avtalet" in warning
+    assert "<li>Samverkansöverenskommelse Eslöv</li>" in warning
+    assert "Höör" not in warning  # hoorchair still chairs Höör
