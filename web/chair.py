@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
+from markupsafe import Markup, escape
 
-from engine.cases.overview import SORTS, chair_overview, members_of, user_names
+from engine.cases.overview import SORTS, OverdueCase, chair_overview, members_of
 from engine.cases.reminders import remind_many
 from engine.kernel.errors import Forbidden
 from web.agreement import selected_agreement_id
+from web.formatting import labels, local_date
 from web.queues import MAX_PAGE
 from web.support import actor, eng, now
 
@@ -32,11 +34,70 @@ def overview() -> Any:
     """Totals, then the overdue cases with who holds them and when they were last reminded (chair)."""
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     found = chair_overview(eng(), actor(), now(), sort=_sort(), agreement_id=selected_agreement_id(), page=page)
-    members = members_of(eng(), (c["group"] for c in found["cases"]))
-    names = {u: n for people in members.values() for u, n in people}
-    holders = {c["assignee"] for c in found["cases"] if c["assignee"] and c["assignee"] not in names}
-    names.update(user_names(eng(), holders))  # a holder from outside the group
-    return render_template("chair.html", overview=found, members=members, names=names, now=now())
+    return render_template("chair.html", overview=found, rows=_rows(found["cases"]), now=now())
+
+
+class _Row(NamedTuple):
+    """One row of the overview, every value escaped here: the template puts them in as they are."""
+
+    id: int
+    title: Markup
+    href: str  # a URL of this site built from the case number: nothing to escape
+    assign_href: str
+    pick: Markup
+    give: Markup
+    kind: Markup
+    group: Markup
+    due: Markup
+    late: Markup
+    holder: Markup
+    reminded: Markup
+    options: Markup
+
+
+def _rows(cases: list[OverdueCase]) -> list[_Row]:
+    """What each row of the overview shows, its texts put together and escaped here, not in the template.
+
+    A page lists up to 25 rows; translating, formatting, escaping and building links and a
+    reassign list value by value in the template cost more than everything else on the page.
+    Here every text is translated once per page (the days overdue once per number of days),
+    each group's people are made into `<option>`s once, and a row only puts its own values in.
+    """
+    names = labels()
+    members = members_of(eng(), (c["group"] for c in cases))
+    options = {group: "".join(f'<option value="{escape(u)}">{escape(n)}</option>' for u, n in people)
+               for group, people in members.items()}
+    show, assign = _linker("cases.show"), _linker("cases.assign")
+    # Without values flask_babel's gettext gives the translated pattern itself, filled in per row below.
+    pick, give = escape(_("Select case %(id)s")), escape(_("Give case %(id)s to"))
+    by, nobody, never = escape(_("%(when)s by %(name)s")), escape(_("nobody (the group)")), escape(_("never"))
+    late: dict[int, Markup] = {}
+    rows = []
+    for c in cases:
+        cid, holder, days = c["id"], c["assignee"], c["days_overdue"]
+        listed = options.get(c["group"] or "", "")
+        if holder:
+            mine = f'<option value="{escape(holder)}">'
+            listed = listed.replace(mine, mine[:-1] + " selected>", 1)
+        if days not in late:
+            late[days] = escape(ngettext("%(num)d day overdue", "%(num)d days overdue", days))
+        rows.append(_Row(
+            id=cid, title=escape(c["title"]), href=show(cid), assign_href=assign(cid),
+            pick=pick % {"id": cid}, give=give % {"id": cid},
+            kind=escape(f"{names.of_workflow(c['workflow'])} · {names.of_state(c['workflow'], c['state'])}"),
+            group=escape(names.of_group(c["group"])), due=escape(c["due_on"] or "–"), late=late[days],
+            holder=escape(c["assignee_name"] or holder) if holder else nobody,
+            reminded=by % {"when": local_date(c["last_reminded_at"]), "name": c["last_reminded_by"]}
+            if c["last_reminded_at"] else never,
+            options=Markup(listed)))  # noqa: S704 - every user name and display name is escaped above
+    return rows
+
+
+def _linker(endpoint: str) -> Any:
+    """`url_for(endpoint, case_id=n)` for many n: built once, the number put in by string work."""
+    probe = 2_000_000_001  # never a case on the page, and no other digits of the URL run like it
+    head, _mark, tail = url_for(endpoint, case_id=probe).partition(str(probe))
+    return lambda case_id: f"{head}{int(case_id)}{tail}"
 
 
 @bp.route("/chair/remind", methods=["POST"])

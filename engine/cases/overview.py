@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, false, func, true
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from engine.accounts.users import as_actor, display_names
 from engine.cases.queues import QueueFilter, capped_counts
 from engine.cases.reminders import last_reminders
-from engine.cases.views import CaseSummary, case_summary, names_for
+from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import Forbidden, NotFound, ValidationError
-from engine.policy.access import may_see_overview, visible
+from engine.policy import access
+from engine.policy.access import may_see_overview
 from engine.runtime.engine import Engine
+from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, Membership, User
 
-_C = CaseRow.__table__  # type: ignore[attr-defined]
+_C, _G = CaseRow.__table__, Group.__table__  # type: ignore[attr-defined]
+_U, _M = User.__table__, Membership.__table__  # type: ignore[attr-defined]
 
 COUNT_CAP = 100
 
@@ -49,6 +54,12 @@ def active_users(eng: Engine) -> list[tuple[str, str]]:
         return [(u, n) for u, n in rows]
 
 
+_MEMBERS = (sa_select(_G.c.key, _U.c.username, _U.c.name)
+            .select_from(_G.join(_M, _M.c.group_id == _G.c.id).join(_U, _U.c.id == _M.c.user_id))
+            .where(_G.c.key.in_(bindparam("b_keys", expanding=True)), _U.c.disabled.is_(false()))
+            .distinct().order_by(_G.c.key, _U.c.name))  # built once: every case page asks it
+
+
 def members_of(eng: Engine, group_keys: Iterable[str | None]) -> dict[str, list[tuple[str, str]]]:
     """(user name, display name) of the active members of each group, for giving a case within its group.
 
@@ -60,11 +71,7 @@ def members_of(eng: Engine, group_keys: Iterable[str | None]) -> dict[str, list[
     if not keys:
         return out
     with eng.db.read() as session:
-        rows = session.exec(select(Group.key, User.username, User.name)
-                            .join(Membership, col(Membership.group_id) == col(Group.id))
-                            .join(User, col(User.id) == col(Membership.user_id))
-                            .where(col(Group.key).in_(keys), col(User.disabled).is_(False))
-                            .distinct().order_by(col(Group.key), col(User.name))).all()
+        rows = session.execute(_MEMBERS, {"b_keys": keys}).all()
     for key, username, name in rows:
         out[key].append((username, name or username))
     return out
@@ -79,6 +86,8 @@ def user_names(eng: Engine, usernames: Iterable[str]) -> dict[str, str]:
 class OverdueCase(CaseSummary):
     """An overdue case on the chair's overview, with when it was last reminded about and by whom."""
 
+    assignee_name: str | None  # the holder's display name (their user name where they have none)
+    due_on: str | None  # the calendar day it was due in the deployment's zone (ISO), the one days_overdue counts from
     days_overdue: int
     last_reminded_at: str | None
     last_reminded_by: str | None  # display name
@@ -113,14 +122,39 @@ OVERVIEW_PAGE = 25  # rows per page, as many as a queue page: the page costs the
 OVERVIEW_CAP = 1000  # across every agreement, counted up to this many
 
 
+_NOW = bindparam("b_now", type_=UTCDateTime)
+_AGREEMENT = bindparam("b_agreement", type_=Integer)
+_CAP, _LIMIT, _OFFSET = (bindparam(n, type_=Integer) for n in ("b_cap", "b_limit", "b_offset"))
+# An overview row: the columns a list shows, the holder's names and the group's key joined.
+_ROWS = (sa_select(_C.c.id, _C.c.workflow, _C.c.title, _C.c.state, _C.c.version, _C.c.is_open, _C.c.focus_area,
+                _C.c.priority, _C.c.confidential, _C.c.parent_id, _C.c.opened_at, _C.c.due_at, _C.c.closed_at,
+                _U.c.username.label("holder"), _U.c.name.label("holder_name"), _G.c.key.label("group_key"))
+         .select_from(_C.join(_G, _G.c.id == _C.c.group_id).outerjoin(_U, _U.c.id == _C.c.assignee_id)))
+
+
 def _order(sort: str) -> list[Any]:
     """The SQL order of `sort`: each then most overdue first (earliest due), ties by case number."""
     due = [_C.c.due_at, _C.c.id]
     if sort == "group":
-        return [Group.key, *due]
+        return [_G.c.key, *due]
     if sort == "holder":  # nobody holds it: last, where the group's own queue is
-        return [_C.c.assignee_id.is_(None), User.username, *due]
+        return [_C.c.assignee_id.is_(None), _U.c.username, *due]
     return due
+
+
+@lru_cache(maxsize=64)
+def _statements(reach: access.Reach, one_agreement: bool, sort: str) -> tuple[Any, Any, Any]:
+    """(capped total, count per group key, one page of rows) of the overdue cases a reader of `reach` sees,
+    built once per shape with bind parameters for the values (building them cost more than running them)."""
+    where = [_C.c.is_open == true(), _C.c.due_at < _NOW, access.seen(reach)]
+    if one_agreement:
+        where.append(_C.c.agreement_id == _AGREEMENT)
+    total = select(func.count()).select_from(select(_C.c.id).where(*where).limit(_CAP).subquery())
+    # Counted per group id, from the index alone, and the few groups named after.
+    counted = select(_C.c.group_id, func.count().label("n")).where(*where).group_by(_C.c.group_id).subquery()
+    by_group = select(_G.c.key, counted.c.n).select_from(counted.join(_G, _G.c.id == counted.c.group_id))
+    rows = _ROWS.where(*where).order_by(*_order(sort)).limit(_LIMIT).offset(_OFFSET)
+    return total, by_group, rows
 
 
 def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
@@ -141,37 +175,34 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
         who = as_actor(session, actor)
         if not may_see_overview(who):
             raise Forbidden("The overview is for the chair; ask the chair for what you need.")
-        where = [_C.c.is_open, _C.c.due_at < now, visible(who)]
-        if agreement_id is not None:
-            where.append(_C.c.agreement_id == agreement_id)
+        total_stmt, by_group_stmt, rows_stmt = _statements(access.reach(who), agreement_id is not None, sort)
+        params = {"b_now": now, "b_agreement": agreement_id, **access.binds(who)}
         capped = False
         if agreement_id is None:
-            total = session.execute(select(func.count()).select_from(
-                select(_C.c.id).where(*where).limit(OVERVIEW_CAP + 1).subquery())).scalar_one()
+            total = session.execute(total_stmt, {**params, "b_cap": OVERVIEW_CAP + 1}).scalar_one()
             capped = total > OVERVIEW_CAP
         by_group: list[GroupCount] = []
         if not capped:
-            grouped = session.execute(select(Group.key, func.count()).select_from(_C)
-                                      .join(Group, col(Group.id) == _C.c.group_id)
-                                      .where(*where).group_by(Group.key)).all()
+            grouped = session.execute(by_group_stmt, params).all()
             by_group = [{"group": g, "count": n} for g, n in sorted(grouped, key=lambda x: (-x[1], x[0] or ""))]
             total = sum(g["count"] for g in by_group)
-        stmt = (select(CaseRow).join(Group, col(Group.id) == col(CaseRow.group_id))
-                .outerjoin(User, col(User.id) == col(CaseRow.assignee_id))
-                .where(*where).order_by(*_order(sort)).limit(page_size + 1).offset((page - 1) * page_size))
-        rows = list(session.exec(stmt).all())
+        rows = session.execute(rows_stmt, {**params, "b_limit": page_size + 1,
+                                           "b_offset": (page - 1) * page_size}).all()
         has_next = len(rows) > page_size
         rows = rows[:page_size]
-        names = names_for(session, rows)
-        reminded = last_reminders(session, [c.id for c in rows if c.id is not None])
-        today = now.astimezone(eng.tz).date()
+        reminded = last_reminders(session, [r.id for r in rows])
+        tz = eng.tz
+        today = now.astimezone(tz).date()
         cases: list[OverdueCase] = []
-        for case in rows:
-            last = reminded.get(case.id or 0)
+        for row in rows:
+            last = reminded.get(row.id)
+            due_on = row.due_at.astimezone(tz).date() if row.due_at else None
             cases.append({
-                **case_summary(case, names, now),
+                **summary_of(row, row.holder, row.group_key, now),
+                "assignee_name": (row.holder_name or row.holder) if row.holder else None,
+                "due_on": due_on.isoformat() if due_on else None,
                 # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
-                "days_overdue": (today - case.due_at.astimezone(eng.tz).date()).days if case.due_at else 0,
+                "days_overdue": (today - due_on).days if due_on else 0,
                 "last_reminded_at": last.at.isoformat().replace("+00:00", "Z") if last else None,
                 "last_reminded_by": last.by_name if last else None})
         return {"overdue": min(total, OVERVIEW_CAP) if capped else total, "capped": capped, "by_group": by_group,

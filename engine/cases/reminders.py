@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from engine.accounts.users import as_actor
@@ -84,12 +85,16 @@ def remind_many(eng: Engine, case_ids: list[int], actor: Actor | str,
     return result
 
 
+_T, _U = TransitionLog.__table__, User.__table__  # type: ignore[attr-defined]
+_REMINDED = (select(_T.c.case_id, _T.c.at, _T.c.actor, _U.c.name)
+             .select_from(_T.outerjoin(_U, _U.c.username == _T.c.actor))
+             .where(_T.c.case_id.in_(bindparam("b_cases", expanding=True)), _T.c.trigger == REMIND)
+             .order_by(_T.c.case_id, _T.c.seq))  # built once: a list page asks it on every request
+
+
 def last_reminders(session: Session, case_ids: list[int]) -> dict[int, LastReminder]:
     """The latest reminder of each case in `case_ids` that has had one."""
     if not case_ids:
         return {}
-    rows = session.exec(select(TransitionLog.case_id, TransitionLog.at, TransitionLog.actor, User.name)
-                        .join(User, col(User.username) == col(TransitionLog.actor), isouter=True)
-                        .where(col(TransitionLog.case_id).in_(case_ids), TransitionLog.trigger == REMIND)
-                        .order_by(col(TransitionLog.case_id), col(TransitionLog.seq))).all()
+    rows = session.execute(_REMINDED, {"b_cases": case_ids}).all()
     return {case_id: LastReminder(at, by, name or by) for case_id, at, by, name in rows}

@@ -129,8 +129,10 @@ class CaseRow(SQLModel, table=True):
         # The unassigned queue and its count: one group's open cases without an assignee, by due time.
         Index("ix_cases_group_unassigned", "group_id", "assignee_id", "is_open", "due_at"),
         # One agreement's open cases by due time: the overview, the overdue queue and the counts of a
-        # person who sees one agreement of the 290 a deployment may follow.
-        Index("ix_cases_agreement_open_due", "agreement_id", "is_open", "due_at"),
+        # person who sees one agreement of the 290 a deployment may follow. The columns after due_at are
+        # those the access condition and the overview's count per group read: counted from the index alone.
+        Index("ix_cases_agreement_open_due", "agreement_id", "is_open", "due_at", "group_id", "confidential",
+              "assignee_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)

@@ -87,6 +87,24 @@ def test_chair_overview_gives_totals_first_then_the_cases_sortable(web, open_cas
     assert by_group.index(f"#{other} ") < by_group.index(f"#{older} ")  # kultur_fritid < socialnamnden
 
 
+def test_chair_overview_names_the_holder_and_offers_the_group_with_the_holder_chosen(web, eng, open_case, clock):
+    from engine.store.models import User
+    with eng.db.write() as s:
+        holder = s.exec(select(User).where(User.username == "official")).one()
+        holder.name = "Anders <Holm>"
+        s.add(holder)
+    case_id = open_case(title="Sen", assignee="official", due=dt.date(2027, 2, 20))
+    clock.advance(days=30)
+    web.login("chair")
+    page = web.text("/chair")
+    row = page[page.index(f'value="{case_id}" id="pick-{case_id}"'):]
+    row = row[:row.index("</tr>")]
+    # The person, as people know them, not their user name; and the reassign list has them chosen.
+    assert '<td data-label="Innehas av">Anders &lt;Holm&gt;</td>' in row
+    assert '<option value="official" selected>Anders &lt;Holm&gt;</option>' in row
+    assert f'<form method="post" action="/cases/{case_id}/assign">' in row
+
+
 def test_chair_overview_is_for_the_chair(web):
     web.login("official")
     assert web.client.get("/chair").status_code == 403
