@@ -1,10 +1,12 @@
 """The workflow diagram of a case page: laid out by Graphviz, rendered to SVG on the server.
 
 A layout is made once per (workflow, definition version, language) by `dot -Tsvg` and
-cached; the current state is marked on a copy for each page (a thick border, a fill and
-the word for "current" on a line of its own), so the cache is not per state. Where `dot`
-is missing (a developer's machine without Graphviz) the hand layout of
-web.diagram_fallback is drawn instead, with one warning in the log: never an error page.
+cached; the current state is marked on a copy (a thick border, a fill and the word for
+"current" on a line of its own), and that copy is cached too, per state: a definition
+version never changes, so neither does the diagram of one of its states in one language
+(parsing and writing the SVG again cost a case page half a millisecond). Where `dot` is
+missing (a developer's machine without Graphviz) the hand layout of web.diagram_fallback
+is drawn instead, with one warning in the log: never an error page.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class _Layouts:
 
     def __init__(self) -> None:
         self.cache: dict[tuple[str, str, str, str], str | None] = {}
+        # The page markup of a diagram: (workflow, version, state, and the texts it shows) → markup.
+        self.marked: dict[tuple[str, ...], Markup] = {}
         self.dot_missing = False
         self.lock = threading.Lock()
 
@@ -50,6 +54,7 @@ def reset() -> None:
     """Forget cached layouts and a missing `dot` (after installing Graphviz, and between tests)."""
     with _layouts.lock:
         _layouts.cache.clear()
+        _layouts.marked.clear()
         _layouts.dot_missing = False
 
 
@@ -138,11 +143,23 @@ def _legend(d: Definition) -> str:
 
 def case_diagram(case: CaseView, language: str) -> Markup:
     """The diagram of the case's own definition version, its state marked, as page markup."""
-    d = definition_of(eng(), case["workflow"], case["definition_version"])  # the version it started on
-    state = d.states.get(case["state"])
+    workflow, version, current = case["workflow"], case["definition_version"], case["state"]
+    words = (_("automatic"), _("current"))
+    # Everything the markup is made of: the version's labels come with the version, the words with the language.
+    key = (workflow, version, current, language, *words)
+    found = _layouts.marked.get(key)
+    if found is None:
+        found = _draw(definition_of(eng(), workflow, version), current, language, *words)  # the version it started on
+        with _layouts.lock:
+            _layouts.marked[key] = found
+    return found
+
+
+def _draw(d: Definition, current: str, language: str, automatic: str, current_word: str) -> Markup:
+    state = d.states.get(current)
     title = _("Workflow diagram of %(workflow)s; the current state is %(state)s.", workflow=d.label.get(language),
-              state=state.label.get(language) if state else case["state"])
-    laid = layout(d, language, _("automatic"))
+              state=state.label.get(language) if state else current)
+    laid = layout(d, language, automatic)
     if laid is None:
-        return Markup(hand_svg(d, case["state"], language, _("current"), title))
-    return Markup(mark(laid, case["state"], _("current"), title) + _legend(d))
+        return Markup(hand_svg(d, current, language, current_word, title))
+    return Markup(mark(laid, current, current_word, title) + _legend(d))

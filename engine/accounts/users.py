@@ -227,10 +227,14 @@ def as_actor(session: Session, actor: Actor | str) -> Actor:
     return actor if isinstance(actor, Actor) else actor_for(session, actor)
 
 
+_NAMED = (core_select(User.__table__.c.username, User.__table__.c.name)  # type: ignore[attr-defined]
+          .where(User.__table__.c.username.in_(bindparam("b_names", expanding=True))))  # type: ignore[attr-defined]
+
+
 def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
     """The names people read for these users (the user name where a user has none), in one query."""
     wanted = sorted(set(usernames))
     if not wanted:
         return {}
-    rows = session.exec(select(User.username, User.name).where(col(User.username).in_(wanted))).all()
+    rows = session.execute(_NAMED, {"b_names": wanted}).all()
     return {u: n or u for u, n in rows}

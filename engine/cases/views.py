@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
-from sqlmodel import Session, select
+from sqlalchemy import Integer, bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session
 
 from engine.accounts.users import as_actor, display_names
 from engine.cases import waiting, watchers
 from engine.cases.attachments import AttachmentView, attachments_of
-from engine.cases.firing import context_of, load_visible
+from engine.cases.firing import context_of
 from engine.cases.waiting import WaitingView
 from engine.kernel.actors import Actor
+from engine.kernel.errors import NotFound
 from engine.policy.access import may_see, roles_on
 from engine.runtime.engine import Engine
 from engine.store.models import CaseComment, CaseRow, Group, TransitionLog, User
@@ -35,12 +38,10 @@ __all__ = [
     "LabelText",
     "Refused",
     "actions_of",
-    "case_summary",
     "case_view",
     "comment_of",
     "definition_of",
     "get_case",
-    "names_for",
     "summary_of",
     "told",
 ]
@@ -177,7 +178,7 @@ def _action(d: Definition, state: str, trigger: str, decision: Decision) -> Acti
             "on_assign": any(t.on_assign for t in same), "backward": _backward(d, state, same), "refusal": refusal}
 
 
-def actions_of(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> list[ActionView]:
+def actions_of(eng: Engine, session: Session, case: Any, actor: Actor, now: dt.datetime) -> list[ActionView]:
     """Every trigger from the case's state, decided for `actor` now under the case's definition version."""
     machine = eng.registry.machine(session, case.workflow, case.definition_version)
     return [_action(machine.definition, case.state, trigger, decision)
@@ -190,11 +191,6 @@ def definition_of(eng: Engine, workflow: str, version: str) -> Definition:
         return eng.registry.machine(session, workflow, version).definition
 
 
-def case_summary(case: CaseRow, names: dict[str, dict[int, str]], now: dt.datetime) -> CaseSummary:
-    """The fields of a case for lists (no history); `names` as `names_for` gives them."""
-    return summary_of(case, names["users"].get(case.assignee_id or 0), names["groups"].get(case.group_id), now)
-
-
 def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime) -> CaseSummary:
     """The fields of a case (a row or anything with its columns as attributes) for lists."""
     return {
@@ -204,15 +200,6 @@ def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datet
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at), "closed_at": _iso(case.closed_at),
         "overdue": bool(case.is_open and case.due_at and case.due_at < now), "waiting_for": [],
     }
-
-
-def names_for(session: Session, cases: list[CaseRow]) -> dict[str, dict[int, str]]:
-    """User names and group keys referenced by `cases`, fetched in two queries."""
-    uids = {c.assignee_id for c in cases if c.assignee_id}
-    gids = {c.group_id for c in cases}
-    users = dict(session.exec(select(User.id, User.username).where(User.id.in_(uids))).all()) if uids else {}  # type: ignore[union-attr]
-    groups = dict(session.exec(select(Group.id, Group.key).where(Group.id.in_(gids))).all()) if gids else {}  # type: ignore[union-attr]
-    return {"users": users, "groups": groups}  # type: ignore[dict-item]
 
 
 def _transition_of(d: Definition, trigger: str) -> TransitionDef | None:
@@ -227,7 +214,7 @@ def _assign_note(comment: str | None) -> tuple[str | None, str | None]:
     return (value, None) if kind == "user" else (None, value) if kind == "group" else (None, None)
 
 
-def _history(d: Definition, log: list[TransitionLog], names: dict[str, str]) -> list[HistoryEntry]:
+def _history(d: Definition, log: list[Any], names: dict[str, str]) -> list[HistoryEntry]:
     out: list[HistoryEntry] = []
     for r in log:
         t = None if r.trigger.startswith("@") else _transition_of(d, r.trigger)
@@ -261,8 +248,7 @@ def told(history: list[HistoryEntry]) -> list[HistoryEntry]:
     return out
 
 
-def _comments(d: Definition, comments: list[CaseComment], log: list[TransitionLog],
-              names: dict[str, str]) -> list[CommentView]:
+def _comments(d: Definition, comments: list[Any], log: list[Any], names: dict[str, str]) -> list[CommentView]:
     """The comments and the comments given with a step (the completion's account of the work), by time."""
     plain: list[tuple[Any, int, CommentView]] = [
         (c.at, 0, {"author": c.author, "author_name": names.get(c.author, c.author), "at": _iso(c.at),
@@ -274,29 +260,47 @@ def _comments(d: Definition, comments: list[CaseComment], log: list[TransitionLo
     return [c for _at, _k, c in sorted(plain + given, key=lambda x: (x[0], x[1]))]
 
 
-def _children(eng: Engine, session: Session, case: CaseRow, actor: Actor) -> list[ChildView]:
-    rows = session.exec(select(CaseRow).where(CaseRow.parent_id == case.id)
-                        .order_by(CaseRow.id)).all()  # type: ignore[arg-type]
-    return [{"id": c.id or 0, "workflow": c.workflow, "title": c.title, "state": c.state,
+_C, _G, _U = CaseRow.__table__, Group.__table__, User.__table__  # type: ignore[attr-defined]
+_T, _CC = TransitionLog.__table__, CaseComment.__table__  # type: ignore[attr-defined]
+_CASE = bindparam("b_case", type_=Integer)
+# The case page's statements, built once: on the tables rather than the mapped classes, the rows
+# read as plain tuples (building a statement and loading mapped rows cost a case page more than
+# running its dozen statements).
+_VIEWED = (core_select(_C, _G.c.key.label("group_key"), _U.c.username.label("assignee_username"))
+           .select_from(_C.join(_G, _G.c.id == _C.c.group_id).outerjoin(_U, _U.c.id == _C.c.assignee_id))
+           .where(_C.c.id == _CASE))
+_LOG = (core_select(_T.c.seq, _T.c.trigger, _T.c.from_state, _T.c.to_state, _T.c.actor, _T.c.at, _T.c.comment,
+                    _T.c.field, _T.c.old_value, _T.c.new_value).where(_T.c.case_id == _CASE).order_by(_T.c.seq))
+_COMMENTS = (core_select(_CC.c.author, _CC.c.at, _CC.c.body).where(_CC.c.case_id == _CASE)
+             .order_by(_CC.c.at, _CC.c.id))
+_CHILDREN = (core_select(_C.c.id, _C.c.workflow, _C.c.definition_version, _C.c.title, _C.c.state, _C.c.group_id,
+                         _C.c.assignee_id, _C.c.confidential).where(_C.c.parent_id == _CASE).order_by(_C.c.id))
+
+
+def _children(eng: Engine, session: Session, case: Any, actor: Actor) -> list[ChildView]:
+    rows = session.execute(_CHILDREN, {"b_case": case.id}).all()
+    return [{"id": c.id, "workflow": c.workflow, "title": c.title, "state": c.state,
              "state_label": _label(eng.registry.machine(session, c.workflow, c.definition_version)
                                    .definition.states[c.state].label)}
             for c in rows if may_see(actor, c)]
 
 
-def case_view(eng: Engine, session: Session, case: CaseRow, actor: Actor, now: dt.datetime) -> CaseView:
-    """Everything about a case the actor may see: fields, actions, history, comments, children."""
+def case_view(eng: Engine, session: Session, case: Any, actor: Actor, now: dt.datetime) -> CaseView:
+    """Everything about a case the actor may see: fields, actions, history, comments, children.
+
+    `case` is a row as `get_case` reads it: the case's columns with its group's key (`group_key`) and its
+    holder's user name (`assignee_username`).
+    """
     assert case.id is not None
     d = eng.registry.machine(session, case.workflow, case.definition_version).definition
-    log = session.exec(select(TransitionLog).where(TransitionLog.case_id == case.id)
-                       .order_by(TransitionLog.seq)).all()  # type: ignore[arg-type]
-    comments = session.exec(select(CaseComment).where(CaseComment.case_id == case.id)
-                            .order_by(CaseComment.at, CaseComment.id)).all()  # type: ignore[arg-type]
+    log = session.execute(_LOG, {"b_case": case.id}).all()
+    comments = session.execute(_COMMENTS, {"b_case": case.id}).all()
     actions = actions_of(eng, session, case, actor, now)
     people = {r.actor for r in log} | {c.author for c in comments}
     people |= {u for r in log if r.trigger == "@assign" and (u := _assign_note(r.comment)[0])}
     names = display_names(session, people)
     return {
-        **case_summary(case, names_for(session, [case]), now),
+        **summary_of(case, case.assignee_username, case.group_key, now),
         "description": case.description,
         "definition_version": case.definition_version,
         "workflow_label": _label(d.label),
@@ -327,4 +331,9 @@ def get_case(eng: Engine, case_id: int, actor: Actor | str, *, now: dt.datetime 
     now = now or eng.now()
     with eng.db.read() as session:
         who = as_actor(session, actor)
-        return case_view(eng, session, load_visible(session, case_id, who), who, now)
+        if not 0 < case_id < 2**31:  # ids are 32-bit; a larger number would overflow the database driver
+            raise NotFound(f"No case {case_id} that you may see.")
+        case = session.execute(_VIEWED, {"b_case": case_id}).first()
+        if case is None or not may_see(who, case):
+            raise NotFound(f"No case {case_id} that you may see.")  # the same as engine.cases.firing.load_visible
+        return case_view(eng, session, case, who, now)

@@ -18,6 +18,8 @@ __all__ = ["follow", "followers", "is_following", "stop_following", "watch"]
 
 _W = CaseWatcher.__table__  # type: ignore[attr-defined]
 # The notice rules ask on every change of a case: on the driver's cursor (engine.store.prepared).
+_FOLLOWING = select(_W.c.id).where(_W.c.case_id == bindparam("b_case"), _W.c.user_id == bindparam("b_user"),
+                                   _W.c.following.is_(True))  # built once: every case page asks it
 _FOLLOWERS = Prepared(select(_W.c.user_id).where(_W.c.case_id == bindparam("b_case"), _W.c.following.is_(True))
                       .order_by(_W.c.user_id))
 
@@ -54,5 +56,4 @@ def is_following(session: Session, case_id: int, user_id: int | None) -> bool:
     """Whether `user_id` follows `case_id`."""
     if user_id is None:
         return False
-    return session.execute(select(_W.c.id).where(_W.c.case_id == case_id, _W.c.user_id == user_id,
-                                                 _W.c.following.is_(True))).first() is not None
+    return session.execute(_FOLLOWING, {"b_case": case_id, "b_user": user_id}).first() is not None

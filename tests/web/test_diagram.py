@@ -175,6 +175,25 @@ def test_case_page_draws_the_definition_version_the_case_started_on(web, eng, op
     assert ">Fördelad<" not in page
 
 
+def test_a_case_page_draws_its_marked_diagram_once_per_state_and_language(web, eng, open_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The marked diagram is kept per (definition version, state, language): the page after a step marks
+    the new state, and a page in the same state does not parse and write the SVG again."""
+    _need_dot()
+    marks: list[str | None] = []
+    real = diagram.mark
+    monkeypatch.setattr(diagram, "mark", lambda svg, current, *rest: marks.append(current) or real(svg, current, *rest))
+    cid = open_case("agreement_renewal", group="trygghetsgruppen", title="Förlängning")
+    web.login("chair")
+    first, again = web.text(f"/cases/{cid}"), web.text(f"/cases/{cid}")
+    assert "current" in _states(_diagram_of(again))["opened"].get("class", "")
+    fire(eng, cid, "schedule_discussion", "chair")
+    moved = _states(_diagram_of(web.text(f"/cases/{cid}")))
+    assert "current" in moved["discussion_scheduled"].get("class", "")
+    assert "current" not in moved["opened"].get("class", "")
+    assert marks == ["opened", "discussion_scheduled"]
+    assert _diagram_of(first).get("aria-label") == _diagram_of(again).get("aria-label")
+
+
 def test_without_graphviz_the_page_falls_back_to_the_hand_layout_with_one_warning(
         web, open_case, monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
     cid = open_case(title="Sanera klotter")
