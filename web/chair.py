@@ -68,27 +68,35 @@ def _rows(cases: list[OverdueCase]) -> list[_Row]:
     options = {group: "".join(f'<option value="{escape(u)}">{escape(n)}</option>' for u, n in people)
                for group, people in members.items()}
     show, assign = _linker("cases.show"), _linker("cases.assign")
-    # Without values flask_babel's gettext gives the translated pattern itself, filled in per row below.
-    pick, give = escape(_("Select case %(id)s")), escape(_("Give case %(id)s to"))
-    by, nobody, never = escape(_("%(when)s by %(name)s")), escape(_("nobody (the group)")), escape(_("never"))
-    late: dict[int, Markup] = {}
+    # Without values flask_babel's gettext gives the translated pattern itself: escaped once here, a row's
+    # number put in by plain string formatting (a number needs no escaping).
+    pick, give = str(escape(_("Select case %(id)s"))), str(escape(_("Give case %(id)s to")))
+    by, nobody, never = str(escape(_("%(when)s by %(name)s"))), escape(_("nobody (the group)")), escape(_("never"))
+    late: dict[int, Markup] = {}  # per number of days
+    kind: dict[tuple[str, str], Markup] = {}  # per workflow and state
+    group: dict[str | None, Markup] = {}
     rows = []
     for c in cases:
-        cid, holder, days = c["id"], c["assignee"], c["days_overdue"]
-        listed = options.get(c["group"] or "", "")
+        cid, holder, days, key = c["id"], c["assignee"], c["days_overdue"], c["group"]
+        shape = (c["workflow"], c["state"])
+        listed = options.get(key or "", "")
         if holder:
             mine = f'<option value="{escape(holder)}">'
             listed = listed.replace(mine, mine[:-1] + " selected>", 1)
         if days not in late:
             late[days] = escape(ngettext("%(num)d day overdue", "%(num)d days overdue", days))
+        if shape not in kind:
+            kind[shape] = escape(f"{names.of_workflow(shape[0])} · {names.of_state(*shape)}")
+        if key not in group:
+            group[key] = escape(names.of_group(key))
+        when = c["last_reminded_at"]
         rows.append(_Row(
             id=cid, title=escape(c["title"]), href=show(cid), assign_href=assign(cid),
-            pick=pick % {"id": cid}, give=give % {"id": cid},
-            kind=escape(f"{names.of_workflow(c['workflow'])} · {names.of_state(c['workflow'], c['state'])}"),
-            group=escape(names.of_group(c["group"])), due=escape(c["due_on"] or "–"), late=late[days],
+            pick=Markup(pick % {"id": cid}), give=Markup(give % {"id": cid}),  # noqa: S704 - escaped above
+            kind=kind[shape], group=group[key], due=escape(c["due_on"] or "–"), late=late[days],
             holder=escape(c["assignee_name"] or holder) if holder else nobody,
-            reminded=by % {"when": local_date(c["last_reminded_at"]), "name": c["last_reminded_by"]}
-            if c["last_reminded_at"] else never,
+            reminded=Markup(by % {"when": escape(local_date(when)), "name": escape(c["last_reminded_by"])})  # noqa: S704
+            if when else never,
             options=Markup(listed)))  # noqa: S704 - every user name and display name is escaped above
     return rows
 
