@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -101,7 +102,7 @@ def _rows(cases: list[OverdueCase]) -> list[_Row]:
     return rows
 
 
-def _linker(endpoint: str) -> Any:
+def _linker(endpoint: str) -> Callable[[int], str]:
     """`url_for(endpoint, case_id=n)` for many n: built once, the number put in by string work."""
     probe = 2_000_000_001  # never a case on the page, and no other digits of the URL run like it
     head, _mark, tail = url_for(endpoint, case_id=probe).partition(str(probe))
