@@ -138,8 +138,10 @@ _GIN = f"ix_{TABLE}_document"
 # PostgreSQL: the lexemes of these cases' documents into TERMS, in one statement in their order, so that
 # two transactions adding the same new words wait for each other rather than deadlock. A word whose
 # last case lost it stays listed: it begins a prefix's expansion and matches nothing (`rebuild` clears).
-_KEEP_TERMS = text(f"INSERT INTO {TERMS} (term) SELECT DISTINCT t FROM {TABLE}, unnest(tsvector_to_array(document)) "
-                   "AS t WHERE case_id = ANY(:b_ids) ORDER BY t ON CONFLICT DO NOTHING")
+_TERMS_OF = (f"INSERT INTO {TERMS} (term) SELECT DISTINCT t FROM {TABLE}, unnest(tsvector_to_array(document)) AS t "
+             "{where} ORDER BY t ON CONFLICT DO NOTHING")
+_KEEP_TERMS = text(_TERMS_OF.format(where="WHERE case_id = ANY(:b_ids)"))
+_ALL_TERMS = text(_TERMS_OF.format(where=""))
 
 
 def _keep_terms(session: Session, ids: list[int]) -> None:
@@ -186,8 +188,7 @@ def rebuild(session: Session) -> int:
         session.execute(text(f"SELECT gin_clean_pending_list('{_GIN}')"))
         session.execute(text(f"ALTER INDEX {_GIN} SET (fastupdate = off)"))
         session.execute(text(f"DELETE FROM {TERMS}"))
-        session.execute(text(f"INSERT INTO {TERMS} (term) SELECT DISTINCT unnest(tsvector_to_array(document)) "
-                             f"FROM {TABLE} ORDER BY 1"))
+        session.execute(_ALL_TERMS)
     return len(ids)
 
 
