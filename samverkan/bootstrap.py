@@ -6,6 +6,7 @@ the domain (`engine/`) never imports its own wiring nor anything of the outer la
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import notifications
@@ -17,7 +18,7 @@ from engine.schedule.scheduler import Scheduler
 from engine.store.db import Database
 from engine.workflow.references import check_workflow_references
 
-__all__ = ["build_engine", "build_service", "extra_jobs", "start_background", "with_notifications"]
+__all__ = ["build_engine", "build_service", "extra_jobs", "freeze_startup", "start_background", "with_notifications"]
 
 
 def build_engine(config: Config, *, db: Database | None = None, clock: Clock | None = None) -> Engine:
@@ -52,3 +53,17 @@ def start_background(eng: Engine) -> Scheduler:
     scheduler = Scheduler(eng, extra_jobs=extra_jobs(eng))
     scheduler.start()
     return scheduler
+
+
+def freeze_startup() -> None:
+    """Move everything start-up made (modules, templates, the engine's statements) out of the collector's sight.
+
+    A full collection walks every tracked object: about 170,000 once the web app is up, 75-95 ms on this
+    stack (measured with a 10,000-case database), which the request that triggers it pays. Those objects
+    live as long as the process, so collecting them finds nothing; frozen, a full collection walks only
+    what was made since (0.01 ms). In 2,400 mixed requests the slowest went from 92-109 ms to 37-43 ms.
+    Called once the server is ready to serve, before its first request.
+    """
+    gc.collect()
+    gc.freeze()
+

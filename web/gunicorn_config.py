@@ -1,4 +1,7 @@
-"""gunicorn's hooks for prometheus_client's multi-process mode: `gunicorn -c python:web.gunicorn_config`.
+"""gunicorn's hooks: `gunicorn -c python:web.gunicorn_config`.
+
+After a worker has loaded the app, `post_worker_init` freezes what start-up made (see
+`samverkan.bootstrap.freeze_startup`). The others serve prometheus_client's multi-process mode.
 
 With PROMETHEUS_MULTIPROC_DIR set in gunicorn's environment (`samverkan up` sets it; the
 systemd unit too), every worker writes its request metrics to files there and /metrics sums
@@ -15,7 +18,9 @@ from typing import Protocol
 
 from prometheus_client import multiprocess
 
-__all__ = ["child_exit", "on_starting"]
+from samverkan.bootstrap import freeze_startup
+
+__all__ = ["child_exit", "on_starting", "post_worker_init"]
 
 
 class _Worker(Protocol):
@@ -41,3 +46,9 @@ def child_exit(server: object, worker: _Worker) -> None:
     """A worker ended: its live gauges go (its counters stay, they are part of the totals)."""
     if _metrics_dir() is not None:
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: object) -> None:
+    """A worker has loaded the app: what it loaded is frozen out of the collector's full walks (`freeze_startup`)."""
+    freeze_startup()
+

@@ -24,12 +24,13 @@ def register(main: click.Group) -> None:
         """Serve the web interface (and start the background work) until interrupted."""
         import waitress
 
-        from samverkan.bootstrap import start_background
+        from samverkan.bootstrap import freeze_startup, start_background
         from web import create_app
 
         eng = state.engine
         app = create_app(eng.config, engine=eng)
         background = start_background(eng)
+        freeze_startup()
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"Samverkan is at http://{shown}:{port}/  (Ctrl-C stops it)")
         click.echo(DEMO_HINT)
