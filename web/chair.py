@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -17,7 +16,7 @@ from engine.kernel.errors import Forbidden
 from web.agreement import selected_agreement_id
 from web.formatting import labels, local_date
 from web.queues import MAX_PAGE
-from web.support import actor, eng, now
+from web.support import actor, case_linker, eng, now
 
 __all__ = ["bp"]
 
@@ -68,7 +67,7 @@ def _rows(cases: list[OverdueCase]) -> list[_Row]:
     members = members_of(eng(), (c["group"] for c in cases))
     options = {group: "".join(f'<option value="{escape(u)}">{escape(n)}</option>' for u, n in people)
                for group, people in members.items()}
-    show, assign = _linker("cases.show"), _linker("cases.assign")
+    show, assign = case_linker("cases.show"), case_linker("cases.assign")
     # Without values flask_babel's gettext gives the translated pattern itself: escaped once here, a row's
     # number put in by plain string formatting (a number needs no escaping).
     pick, give = str(escape(_("Select case %(id)s"))), str(escape(_("Give case %(id)s to")))
@@ -100,13 +99,6 @@ def _rows(cases: list[OverdueCase]) -> list[_Row]:
             if when else never,
             options=Markup(listed)))  # noqa: S704 - every user name and display name is escaped above
     return rows
-
-
-def _linker(endpoint: str) -> Callable[[int], str]:
-    """`url_for(endpoint, case_id=n)` for many n: built once, the number put in by string work."""
-    probe = 2_000_000_001  # never a case on the page, and no other digits of the URL run like it
-    head, _mark, tail = url_for(endpoint, case_id=probe).partition(str(probe))
-    return lambda case_id: f"{head}{int(case_id)}{tail}"
 
 
 @bp.route("/chair/remind", methods=["POST"])

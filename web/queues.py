@@ -20,7 +20,7 @@ from engine.policy.access import CHAIR
 from web.agreement import selected_agreement_id
 from web.engine_messages import engine_message
 from web.formatting import due_status, labels, language, local_date
-from web.support import actor, eng, now
+from web.support import actor, case_linker, eng, now
 
 __all__ = ["FILTERS", "MAX_PAGE", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
 
@@ -93,7 +93,9 @@ def display_rows(rows: list[CaseSummary]) -> list[SimpleNamespace]:
     rather than by a dozen template calls per row."""
     names, when, lang = labels(), now(), language()
     me, you = actor().username, _("you")  # "Väntar på: dig" rather than one's own name
-    return [SimpleNamespace(**c, waiting=", ".join(you if w["kind"] == "user" and w["key"] == me else w["label"][lang]
+    show, claim = case_linker("cases.show"), case_linker("cases.claim")
+    return [SimpleNamespace(**c, href=show(c["id"]), claim_href=claim(c["id"]),
+                            waiting=", ".join(you if w["kind"] == "user" and w["key"] == me else w["label"][lang]
                                               for w in c.get("waiting_for", [])),
                             workflow_label=names.of_workflow(c["workflow"]),
                             state_label=names.of_state(c["workflow"], c["state"]),
