@@ -8,7 +8,8 @@ a few minutes on a quiet 2-core machine; 1,000,000 is the national size and take
 times the seeding of 100,000): a fresh database with a generated config of 290 agreements
 (bench/support/national.py), 5,000 users and the cases seeded with Core bulk inserts (seeding
 time printed; whom each open case waits for written as the engine would, and the search index
-rebuilt), then served by the production server: `samverkan serve`
+rebuilt; the first cases are open ones in the measured people's groups, so that each of their
+lists is a full page at every size and the growth measures the data, not a page's length), then served by the production server: `samverkan serve`
 (waitress with its scheduler, one machine) on SQLite, gunicorn with one worker as `samverkan up`
 runs it on PostgreSQL (`--server` chooses), in its own process, requested over HTTP keep-alive
 (gunicorn's sync worker closes each connection, as it does in production) by three people
@@ -76,6 +77,7 @@ USERS = 5_000
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 TARGET_FLOOR, TARGET_GROWTH, TARGET_RSS = 4.0, 1.3, 1.2
 POLICE_AGREEMENTS = 10
+FULL_PAGES = 400  # open cases seeded first in each measured person's groups: a full page of each of their lists
 
 # (who, page name, path): add a line for a new page. {case} is the official's case page; "/" is "Att göra"
 # for the official and the police officer, and the search finds one case's title among all of them.
@@ -145,7 +147,13 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
                                                       for i in range(1, POLICE_AGREEMENTS + 1)],
                      password=PASSWORD)
         with eng.db.read() as s:
-            groups = [(gid, aid) for gid, aid in s.execute(select(Group.id, Group.agreement_id))]
+            keyed = {key: (gid, aid) for gid, aid, key in s.execute(select(Group.id, Group.agreement_id, Group.key))}
+        groups = list(keyed.values())
+        # The measured people's own lists get a full page at every size (FULL_PAGES), so that 10,000 and 1,000,000
+        # cases render as many rows and their ratio measures the data's size, not a page's length.
+        hoor = keyed["trygghetsgruppen"][1]
+        police = [keyed["polisen"]] + [keyed[f"m{i:03d}_rad"] for i in range(1, POLICE_AGREEMENTS + 1)]
+        theirs = [[keyed["m001_soc"]], police, [g for g in groups if g[1] == hoor]]
         users_t, members_t = User.__table__, Membership.__table__  # type: ignore[attr-defined]
         with eng.db.engine.begin() as conn:
             conn.execute(insert(users_t), [
@@ -170,9 +178,11 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         with eng.db.engine.begin() as conn:
             batch: list[dict[str, Any]] = []
             for i in range(n_cases):
-                gid, aid = groups[rng.randrange(len(groups))]
+                full = i < FULL_PAGES * len(theirs)  # the official's group, the police's groups, Höör's groups
+                pick = theirs[i % len(theirs)] if full else groups
+                gid, aid = pick[rng.randrange(len(pick))]
                 workflow = "action" if rng.random() < 0.8 else "acute_matter"
-                is_open = rng.random() < 0.3
+                is_open = full or rng.random() < 0.3
                 opened = now - dt.timedelta(days=rng.randint(1, 3650))
                 batch.append({
                     "agreement_id": aid, "workflow": workflow, "definition_version": versions[workflow],
