@@ -9,11 +9,12 @@ times the seeding of 100,000): a fresh database with a generated config of 290 a
 (bench/support/national.py), 5,000 users and the cases seeded with Core bulk inserts (seeding
 time printed; whom each open case waits for written as the engine would, and the search index
 rebuilt; the first cases are open ones in the measured people's groups, so that each of their
-lists is a full page at every size and the growth measures the data, not a page's length), then served by the production server: `samverkan serve`
-(waitress with its scheduler, one machine) on SQLite, gunicorn with one worker as `samverkan up`
-runs it on PostgreSQL (`--server` chooses), in its own process, requested over HTTP keep-alive
-(gunicorn's sync worker closes each connection, as it does in production) by three people
-logged in through the log-in form:
+lists is a full page at every size and the growth measures the data, not a page's length),
+then served by the production server: `samverkan serve` (waitress with its scheduler, one
+machine) on SQLite, gunicorn with one worker as `samverkan up` runs it on PostgreSQL
+(`--server` chooses), in its own process, requested over HTTP keep-alive (gunicorn's sync
+worker closes each connection, as it does in production) by three people logged in through
+the log-in form:
 
 - an official of one group ("Att göra", my queue, the group queue, the overdue queue with
   filters, the agreement page, a case page, a search, a POST that fires a transition);
