@@ -81,7 +81,8 @@ POLICE_AGREEMENTS = 10
 FULL_PAGES = 400  # open cases seeded first in each measured person's groups: a full page of each of their lists
 
 # (who, page name, path): add a line for a new page. {case} is the official's case page; "/" is "Att göra"
-# for the official and the police officer, and the search finds one case's title among all of them.
+# for the official and the police officer, and the search finds more than a page (50) of titles at every size:
+# "Ärende 4711" begins 111 case numbers at 1,000,000 and one at 10,000, so the official's group gets 60 more.
 PAGES: list[tuple[str, str, str]] = [
     ("official", "floor", "/floor"),
     ("official", "att göra", "/"),
@@ -187,7 +188,7 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
                 opened = now - dt.timedelta(days=rng.randint(1, 3650))
                 batch.append({
                     "agreement_id": aid, "workflow": workflow, "definition_version": versions[workflow],
-                    "title": f"Ärende {i}", "description": "",
+                    "title": f"Ärende 4711 {i}" if full and i < 3 * 60 else f"Ärende {i}", "description": "",
                     "state": rng.choice(states[workflow]) if is_open else "done" if workflow == "action" else "closed",
                     "is_open": is_open, "version": 1,
                     "assignee_id": rng.choice(members[gid]) if members[gid] and rng.random() < 0.6 else None,
