@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, true, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
@@ -51,9 +52,9 @@ _LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", typ
 # A queue row is the case with the names the lists show, joined rather than fetched apart.
 # A list's row: the columns `summary_of` shows (not the description, the data nor the other times, which a
 # page of 50 rows would read, decode and convert for nothing), the holder's user name and the group's key.
-ROWS = (select(_C.c.id, _C.c.workflow, _C.c.title, _C.c.state, _C.c.version, _C.c.is_open, _C.c.focus_area,
-               _C.c.priority, _C.c.confidential, _C.c.parent_id, _C.c.opened_at, _C.c.due_at, _C.c.closed_at,
-               _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
+ROWS = (sa_select(_C.c.id, _C.c.workflow, _C.c.title, _C.c.state, _C.c.version, _C.c.is_open, _C.c.focus_area,
+                  _C.c.priority, _C.c.confidential, _C.c.parent_id, _C.c.opened_at, _C.c.due_at, _C.c.closed_at,
+                  _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
         .select_from(_C.outerjoin(_U, _U.c.id == _C.c.assignee_id).outerjoin(_G, _G.c.id == _C.c.group_id)))
 
 
