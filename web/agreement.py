@@ -31,6 +31,7 @@ __all__ = ["bp", "selected_agreement_id", "selected_key"]
 
 bp = Blueprint("agreement", __name__)
 SESSION_KEY = "agreement"
+SHOWN = 10  # the cases listed per obligation on the page; the rest are counted (a national agreement has hundreds)
 ALL = "*"  # the session's value once a person chose all agreements
 
 
@@ -112,7 +113,7 @@ def show() -> Any:
     key = request.args.get("agreement") or selected_key()
     if key is not None and key not in {a.key for a in agreements}:
         abort(404)
-    status = agreement_status(eng(), now(), key, viewer=actor())
+    status = agreement_status(eng(), now(), key, viewer=actor(), shown=SHOWN)
     return render_template("agreement.html", status=status, cfg=eng().config, agreements=agreements,
                            current_key=key or eng().config.agreement.key, report_formats=REPORT_FORMATS)
 

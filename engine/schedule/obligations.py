@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Select, String, bindparam, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    true,
+)
+from sqlalchemy import case as when
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
 from engine.cases.periods import current_period
 from engine.config.settings import ObligationConfig
 from engine.kernel.actors import Actor
-from engine.policy.access import visible
+from engine.policy.access import Reach, binds, reach, seen
 from engine.runtime.engine import Engine
 from engine.schedule import renewal
 from engine.store.db import UTCDateTime
@@ -38,6 +53,9 @@ class ObligationStatus:
     expected: int = 0
     pace: str = ""  # met | on_track | behind: red only when behind, not merely unfinished
     open_case_ids: list[int] = field(default_factory=list)  # open cases that would count when they get there
+    # How many cases the two lists would hold in all: a page shows the first few of a national agreement's hundreds.
+    case_total: int = 0
+    open_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,8 +80,10 @@ def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return at(period.starts_on), at(period.ends_on)
 
 
-# The statements the agreement page runs for each obligation, built once (building them per obligation
-# and page cost more than running them); the values go in as bind parameters.
+# The statements the agreement page runs for each obligation, built once per way of counting and shape of
+# the reader's access (building them per obligation and page cost more than running them); the values go
+# in as bind parameters. Each reads one agreement's cases of one workflow through ix_cases_agreement_workflow_open
+# and asks the log, through ix_transition_log_case_state_at, whether the case entered a counted state.
 _TL, _CASES = TransitionLog.__table__, CaseRow.__table__  # type: ignore[attr-defined]
 _WORKFLOW: BindParameter[str] = bindparam("o_workflow", type_=String)
 _STATES: BindParameter[str] = bindparam("o_states", expanding=True, type_=String)
@@ -71,28 +91,55 @@ _AGREEMENT: BindParameter[int] = bindparam("o_agreement", type_=Integer)
 _PERIOD: BindParameter[int] = bindparam("o_period", type_=Integer)
 _START: BindParameter[dt.datetime] = bindparam("o_start", type_=UTCDateTime)
 _END: BindParameter[dt.datetime] = bindparam("o_end", type_=UTCDateTime)
+_SHOWN: BindParameter[int] = bindparam("o_shown", type_=Integer)
+
+
+def _entered(count: str) -> Exists:
+    """The case entered one of the states (in the period: by its period or by the time it did)."""
+    entered = [_TL.c.case_id == _CASES.c.id, _TL.c.to_state.in_(_STATES),
+               # A state is entered by a change of state or by opening (no state before).
+               or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state)]
+    if count != "of_period":
+        entered += [_TL.c.at >= _START, _TL.c.at < _END]
+    return exists().where(*entered)
+
+
+def _of_obligation(count: str) -> list[ColumnElement[bool]]:
+    where = [_CASES.c.agreement_id == _AGREEMENT, _CASES.c.workflow == _WORKFLOW]
+    if count == "of_period":
+        where.append(_CASES.c.period_id == _PERIOD)
+    return where
 
 
 @cache
-def _entered_statement(count: str) -> Select[tuple[int]]:
-    stmt = (select(_TL.c.case_id).join(_CASES, _CASES.c.id == _TL.c.case_id)
-            .where(_CASES.c.workflow == _WORKFLOW, _TL.c.to_state.in_(_STATES),
-                   # A state is entered by a change of state or by opening (no state before).
-                   or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state),
-                   _CASES.c.agreement_id == _AGREEMENT))
-    if count == "of_period":
-        stmt = stmt.where(_CASES.c.period_id == _PERIOD)
-    else:
-        stmt = stmt.where(_TL.c.at >= _START, _TL.c.at < _END)
-    return stmt.group_by(_TL.c.case_id)
+def _count_statement(count: str) -> Select[int]:
+    return sa_select(func.count()).select_from(_CASES).where(*_of_obligation(count), _entered(count))
 
 
-def _entered(session: Session, eng: Engine, period: Period, workflow: str, states: tuple[str, ...],
-             count: str) -> list[int]:
+@cache
+def _counted_statement(count: str, shape: Reach | None, limited: bool) -> Select[int, int, int, int]:
+    # Every case that counts is counted (what is met does not depend on who looks); those the reader may
+    # see come first, and only they are listed (the rest of the rows the limit lets through are dropped).
+    listed = (when((seen(shape), 1), else_=0) if shape is not None else literal_column("1")).label("listed")
+    stmt = (sa_select(_CASES.c.id, listed, func.count().over(), func.sum(listed).over())
+            .where(*_of_obligation(count), _entered(count)).order_by(listed.desc(), _CASES.c.id))
+    return stmt.limit(_SHOWN) if limited else stmt
+
+
+@cache
+def _open_statement(count: str, shape: Reach | None, limited: bool) -> Select[int, int]:
+    # Open cases that would count when they get there: those not counted yet, that the reader may see.
+    stmt = (sa_select(_CASES.c.id, func.count().over())
+            .where(*_of_obligation(count), _CASES.c.is_open == true(), ~_entered(count),
+                   *([seen(shape)] if shape is not None else []))
+            .order_by(_CASES.c.id))
+    return stmt.limit(_SHOWN) if limited else stmt
+
+
+def _params(eng: Engine, period: Period, workflow: str, states: tuple[str, ...]) -> dict[str, Any]:
     start, end = _bounds(eng, period)
-    params = {"o_workflow": workflow, "o_states": list(states), "o_agreement": period.agreement_id,
-              "o_period": period.id, "o_start": start, "o_end": end}
-    return sorted(set(session.execute(_entered_statement(count), params).scalars()))
+    return {"o_workflow": workflow, "o_states": list(states), "o_agreement": period.agreement_id,
+            "o_period": period.id, "o_start": start, "o_end": end}
 
 
 def expected_by(required: int, starts_on: dt.date, ends_on: dt.date, today: dt.date) -> int:
@@ -109,43 +156,36 @@ def pace_of(done: int, required: int, expected: int) -> str:
     return "on_track" if done >= expected else "behind"
 
 
-def _open_cases(session: Session, period: Period, workflows: set[str],
-               viewer: Actor | None) -> list[tuple[int, str, int | None]]:
-    """(id, workflow, period id) of the agreement's open cases of `workflows` (those `viewer` may see), in one query."""
-    stmt = select(_CASES.c.id, _CASES.c.workflow, _CASES.c.period_id).where(
-        _CASES.c.is_open, _CASES.c.agreement_id == period.agreement_id, _CASES.c.workflow.in_(sorted(workflows)))
-    if viewer is not None:
-        stmt = stmt.where(visible(viewer))
-    return [(i, w, p) for i, w, p in session.execute(stmt.order_by(_CASES.c.id))]
-
-
-def _would_count(open_cases: list[tuple[int, str, int | None]], period: Period, ob: ObligationConfig,
-                 done: list[int]) -> list[int]:
-    counted = set(done)
-    return [i for i, w, p in open_cases
-            if w == ob.workflow and i not in counted and (ob.count != "of_period" or p == period.id)]
-
-
 def obligation_status(session: Session, eng: Engine, period: Period, ob: ObligationConfig,
-                      today: dt.date | None = None,
-                      open_cases: list[tuple[int, str, int | None]] | None = None) -> ObligationStatus:
+                      today: dt.date | None = None, viewer: Actor | None = None,
+                      shown: int | None = None) -> ObligationStatus:
     """How far one obligation is met in `period`, and whether that is behind the pace `today` asks for.
 
     A fixed number is expected evenly over the period (12 reviews a year: 2 by the end of
     February); one counted from another state (information after each review held) is
-    expected in full at once.
+    expected in full at once. Every counted case counts; the cases listed are those `viewer`
+    may see (all without one), the first `shown` of them (all when None), with their totals.
     """
-    done = _entered(session, eng, period, ob.workflow, ob.states, ob.count)
+    params = _params(eng, period, ob.workflow, ob.states)
+    if shown is not None:
+        params["o_shown"] = shown
+    shape, limited = (reach(viewer) if viewer is not None else None), shown is not None
+    if viewer is not None:
+        params |= binds(viewer)
+    rows = session.execute(_counted_statement(ob.count, shape, limited), params).all()
+    done, case_total = (rows[0][2], int(rows[0][3])) if rows else (0, 0)
+    case_ids = [i for i, listed, _, _ in rows if listed]
+    open_rows = session.execute(_open_statement(ob.count, shape, limited), params).all()
+    open_ids, open_total = [i for i, _ in open_rows], (open_rows[0][1] if open_rows else 0)
     if ob.required_state is not None:
-        required = len(_entered(session, eng, period, ob.requiring_workflow, (ob.required_state,), ob.count))
+        requiring = _params(eng, period, ob.requiring_workflow, (ob.required_state,))
+        required = session.execute(_count_statement(ob.count), requiring).scalar_one()
         expected = required
     else:
         required = ob.required or 0
         expected = expected_by(required, period.starts_on, period.ends_on, today or period.starts_on)
-    return ObligationStatus(ob.key, ob.sv, ob.en, required, len(done), len(done) >= required, done,
-                            expected, pace_of(len(done), required, expected),
-                            _would_count(_open_cases(session, period, {ob.workflow}, None) if open_cases is None
-                                         else open_cases, period, ob, done))
+    return ObligationStatus(ob.key, ob.sv, ob.en, required, done, done >= required, case_ids,
+                            expected, pace_of(done, required, expected), open_ids, case_total, open_total)
 
 
 def missing_signatures(eng: Engine, session: Session, case: CaseRow | None) -> list[str]:
@@ -160,18 +200,10 @@ def missing_signatures(eng: Engine, session: Session, case: CaseRow | None) -> l
     return [p for p in PARTIES if p not in signed]
 
 
-def _visible_cases(session: Session, viewer: Actor, obligations: list[ObligationStatus]) -> list[ObligationStatus]:
-    # The open cases are read visible ones only; the counted ones are checked here.
-    ids = {i for o in obligations for i in o.case_ids}
-    stmt = select(CaseRow.id).where(col(CaseRow.id).in_(ids), visible(viewer))
-    seen = set(session.exec(stmt).all()) if ids else set()
-    return [dataclasses.replace(o, case_ids=[i for i in o.case_ids if i in seen],
-                                open_case_ids=o.open_case_ids) for o in obligations]
-
-
 def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
-                     viewer: Actor | str | None = None) -> AgreementStatus | None:
-    """The period of agreement `key` (default: the default one) in force today, and its obligations.
+                     viewer: Actor | str | None = None, shown: int | None = None) -> AgreementStatus | None:
+    """The period of agreement `key` (default: the default one) in force today, and its obligations
+    (with the first `shown` cases of each that `viewer` may see, and how many there are; all when None).
 
     Once the renewal is signed the next period exists too, but the one running today is what
     the page is about; only when no period contains today (it lapsed or was terminated)
@@ -188,10 +220,7 @@ def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
         case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
         today = now.astimezone(eng.tz).date()
         who = as_actor(session, viewer) if viewer is not None else None
-        open_cases = _open_cases(session, period, {ob.workflow for ob in a.obligations}, who)
-        obligations = [obligation_status(session, eng, period, ob, today, open_cases) for ob in a.obligations]
-        if who is not None:
-            obligations = _visible_cases(session, who, obligations)
+        obligations = [obligation_status(session, eng, period, ob, today, who, shown) for ob in a.obligations]
         return AgreementStatus(
             title=agreement.title, parties=list(agreement.parties), period_number=period.number,
             starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,

@@ -135,6 +135,10 @@ class CaseRow(SQLModel, table=True):
         # those the access condition and the overview's count per group read: counted from the index alone.
         Index("ix_cases_agreement_open_due", "agreement_id", "is_open", "due_at", "group_id", "confidential",
               "assignee_id"),
+        # One agreement's cases of one workflow, open ones apart, by id: the agreement page's obligations
+        # (the first cases counted or that would count, and how many) read the index, and a case's row only
+        # when it is confidential and the access condition asks for its group or holder.
+        Index("ix_cases_agreement_workflow_open", "agreement_id", "workflow", "is_open", "id", "confidential"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)
@@ -171,7 +175,10 @@ class TransitionLog(SQLModel, table=True):
     """Append-only; each row's HMAC covers its content and the previous row's hash (engine.store.audit)."""
 
     __tablename__ = "transition_log"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    # (case_id, to_state, at): whether a case entered a state, and when, without reading its log rows
+    # (the agreement page asks it of every case of an obligation).
+    __table_args__ = (UniqueConstraint("case_id", "seq"),
+                      Index("ix_transition_log_case_state_at", "case_id", "to_state", "at"))
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")
     seq: int

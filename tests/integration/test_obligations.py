@@ -83,3 +83,25 @@ def test_a_confidential_acute_matter_counts_for_everyone_but_is_listed_only_to_t
     assert seen_by("police") == (1, [acute])
     assert seen_by("chair") == (1, [acute])
     assert seen_by("outsider") == (1, [])
+
+
+def test_the_page_reads_the_first_cases_the_viewer_may_see_and_how_many_there_are(
+        eng: Engine, open_case: Callable[..., int]) -> None:
+    hidden = open_case("monthly_review", group="polisen", confidential=True)  # the official may not see it
+    held = [open_case("monthly_review", group="trygghetsgruppen") for _ in range(5)]
+    waiting = [open_case("monthly_review", group="trygghetsgruppen") for _ in range(4)]
+    hidden_waiting = open_case("monthly_review", group="polisen", confidential=True)
+    for review in (hidden, *held):
+        fire(eng, review, "hold", "police")
+
+    def reviews(who: str, shown: int | None) -> tuple[int, list[int], int, list[int], int]:
+        status = agreement_status(eng, eng.now(), viewer=who, shown=shown)
+        assert status is not None
+        [ob] = [o for o in status.obligations if o.key == "monthly_reviews"]
+        return ob.done, ob.case_ids, ob.case_total, ob.open_case_ids, ob.open_total
+
+    # All six held count, whoever looks; the official is shown the first 3 of the 5 they may see.
+    assert reviews("official", 3) == (6, held[:3], 5, waiting[:3], 4)
+    assert reviews("official", None) == (6, held, 5, waiting, 4)
+    assert reviews("chair", 3) == (6, [hidden, *held[:2]], 6, waiting[:3], 5)
+    assert reviews("chair", 10) == (6, [hidden, *held], 6, [*waiting, hidden_waiting], 5)

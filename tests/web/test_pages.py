@@ -24,6 +24,8 @@ class FakeObligation:
     expected: int = 0
     pace: str = ""
     open_case_ids: list[int] = field(default_factory=list)
+    case_total: int = 0
+    open_total: int = 0
 
 
 @dataclass
@@ -40,15 +42,15 @@ class FakeStatus:
     obligations: list[FakeObligation]
 
 
-def _fake_status(_eng, _now, _key=None, viewer=None):
+def _fake_status(_eng, _now, _key=None, viewer=None, shown=None):
     return FakeStatus("Samverkansavtal", ["Höörs kommun", "Polisen"], 18, dt.date(2026, 10, 15),
                       dt.date(2027, 10, 15), 247, "active", None, None,
                       [FakeObligation("police_annual_report", "Polisens information till KSAU",
-                                      "Police information to KSAU", 1, 1, True, [7], 0, "met"),
+                                      "Police information to KSAU", 1, 1, True, [7], 0, "met", [], 1),
                        FakeObligation("safety_group_meeting", "Trygghetsgruppens möten", "Safety group meetings",
-                                      3, 1, False, [3], 2, "behind", [12]),
+                                      3, 1, False, [3], 2, "behind", [12], 1, 1),
                        FakeObligation("monthly_reviews", "Månadsgenomgångar", "Monthly reviews",
-                                      12, 2, False, [4, 5], 2, "on_track")])
+                                      12, 2, False, [4, 5], 2, "on_track", [], 2)])
 
 
 def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypatch):
@@ -65,6 +67,36 @@ def test_agreement_page_shows_period_days_left_and_each_obligation(web, monkeypa
     assert "Uppfyllt" in page
     assert 'href="/cases/7"' in page
     assert 'href="/cases/12" aria-label="Öppet ärende 12"' in page  # the open case that would count
+
+
+def test_agreement_page_lists_the_first_ten_cases_of_an_obligation_and_counts_the_rest(web, eng, open_case):
+    from engine.cases.firing import fire
+
+    # A review of the Police's that the official may not see, counted first (lowest id) in both lists.
+    hidden_held = open_case("monthly_review", group="polisen", confidential=True)
+    hidden_open = open_case("monthly_review", group="polisen", confidential=True)
+    held = [open_case("monthly_review", group="trygghetsgruppen") for _ in range(12)]
+    waiting = [open_case("monthly_review", group="trygghetsgruppen") for _ in range(12)]
+    for review in (hidden_held, *held):
+        fire(eng, review, "hold", "police")
+    web.login("official")
+    page = web.text("/agreement")
+    row = page[page.index('<td class="title">Gemensamma månadsgenomgångar'):]
+    row = row[:row.index("</tr>")]
+    counted, would_count = row.split("<br>")
+
+    def listed(cell):
+        return [int(i) for i in re.findall(r'href="/cases/(\d+)"', cell)]
+
+    # Every held review counts, the hidden one too; 10 of the 12 the official may see are listed, 2 more said.
+    assert "förväntat hittills 3 av 12, utfört 13" in row
+    assert listed(counted) == held[:10]
+    assert counted.rstrip().endswith("och 2 till")
+    # Open and not held yet: would count. The held ones, still open, are not listed again.
+    assert listed(would_count) == waiting[:10]
+    assert would_count.rstrip().endswith("och 2 till</td>")
+    assert f'/cases/{hidden_held}"' not in page
+    assert f'/cases/{hidden_open}"' not in page
 
 
 def test_chair_overview_gives_totals_first_then_the_cases_sortable(web, open_case, clock):
