@@ -10,16 +10,17 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Exists,
+    CompoundSelect,
     Integer,
-    Select,
     String,
+    and_,
     bindparam,
-    exists,
+    distinct,
     func,
     literal_column,
     or_,
     true,
+    union_all,
 )
 from sqlalchemy import case as when
 from sqlalchemy import select as sa_select
@@ -80,66 +81,80 @@ def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return at(period.starts_on), at(period.ends_on)
 
 
-# The statements the agreement page runs for each obligation, built once per way of counting and shape of
-# the reader's access (building them per obligation and page cost more than running them); the values go
-# in as bind parameters. Each reads one agreement's cases of one workflow through ix_cases_agreement_workflow_open
-# and asks the log, through ix_transition_log_case_state_at, whether the case entered a counted state.
+# The one statement the agreement page runs for each obligation, built once per way of counting, shape of the
+# reader's access and kind of obligation (building it per obligation and page cost more than running it);
+# the values go in as bind parameters. It reads one agreement's cases of one workflow through
+# ix_cases_agreement_workflow_open and asks the log, through ix_transition_log_case_state_at, whether a case
+# entered a counted state. One statement instead of three: each costs ~0.3 ms of SQLAlchemy and driver.
 _TL, _CASES = TransitionLog.__table__, CaseRow.__table__  # type: ignore[attr-defined]
-_WORKFLOW: BindParameter[str] = bindparam("o_workflow", type_=String)
-_STATES: BindParameter[str] = bindparam("o_states", expanding=True, type_=String)
 _AGREEMENT: BindParameter[int] = bindparam("o_agreement", type_=Integer)
 _PERIOD: BindParameter[int] = bindparam("o_period", type_=Integer)
 _START: BindParameter[dt.datetime] = bindparam("o_start", type_=UTCDateTime)
 _END: BindParameter[dt.datetime] = bindparam("o_end", type_=UTCDateTime)
 _SHOWN: BindParameter[int] = bindparam("o_shown", type_=Integer)
+# The rows of the statement: the counted cases, the open ones that would count, how many cases require it.
+_COUNTED, _OPEN, _REQUIRED = 0, 1, 2
 
 
-def _entered(count: str) -> Exists:
-    """The case entered one of the states (in the period: by its period or by the time it did)."""
-    entered = [_TL.c.case_id == _CASES.c.id, _TL.c.to_state.in_(_STATES),
+def _workflow(prefix: str) -> tuple[BindParameter[str], BindParameter[str]]:
+    return (bindparam(f"{prefix}_workflow", type_=String),
+            bindparam(f"{prefix}_states", expanding=True, type_=String))
+
+
+def _of_obligation(count: str, prefix: str) -> tuple[list[ColumnElement[bool]], ColumnElement[bool]]:
+    """One agreement's cases of the workflow, and the join of their log rows that entered one of the states
+    (in the period: by the case's period, or by the time it did)."""
+    workflow, states = _workflow(prefix)
+    cases = [_CASES.c.agreement_id == _AGREEMENT, _CASES.c.workflow == workflow]
+    entered = [_TL.c.case_id == _CASES.c.id, _TL.c.to_state.in_(states),
                # A state is entered by a change of state or by opening (no state before).
                or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state)]
-    if count != "of_period":
-        entered += [_TL.c.at >= _START, _TL.c.at < _END]
-    return exists().where(*entered)
-
-
-def _of_obligation(count: str) -> list[ColumnElement[bool]]:
-    where = [_CASES.c.agreement_id == _AGREEMENT, _CASES.c.workflow == _WORKFLOW]
     if count == "of_period":
-        where.append(_CASES.c.period_id == _PERIOD)
-    return where
+        cases.append(_CASES.c.period_id == _PERIOD)
+    else:
+        entered += [_TL.c.at >= _START, _TL.c.at < _END]
+    return cases, and_(*entered)
+
+
+def _constant(value: int) -> ColumnElement[int]:
+    return literal_column(str(value), Integer)
 
 
 @cache
-def _count_statement(count: str) -> Select[int]:
-    return sa_select(func.count()).select_from(_CASES).where(*_of_obligation(count), _entered(count))
-
-
-@cache
-def _counted_statement(count: str, shape: Reach | None, limited: bool) -> Select[int, int, int, int]:
+def _statement(count: str, shape: Reach | None, limited: bool, requiring: bool) -> CompoundSelect[int, int, int, int]:
     # Every case that counts is counted (what is met does not depend on who looks); those the reader may
     # see come first, and only they are listed (the rest of the rows the limit lets through are dropped).
-    listed = (when((seen(shape), 1), else_=0) if shape is not None else literal_column("1")).label("listed")
-    stmt = (sa_select(_CASES.c.id, listed, func.count().over(), func.sum(listed).over())
-            .where(*_of_obligation(count), _entered(count)).order_by(listed.desc(), _CASES.c.id))
-    return stmt.limit(_SHOWN) if limited else stmt
+    # The open cases that would count when they get there are those not counted yet that the reader may see.
+    # Joins, not EXISTS: SQLite ran a correlated subquery per case at three times the cost of the join.
+    of_workflow, entered = _of_obligation(count, "o")
+    may_see = when((seen(shape), _constant(1)), else_=_constant(0)) if shape is not None else _constant(1)
+    listed = may_see.label("listed")
+    counted = (sa_select(_constant(_COUNTED).label("kind"), _CASES.c.id, listed, func.count().over().label("n"),
+                         func.sum(listed).over().label("listed_n"))
+               .select_from(_CASES.join(_TL, entered)).where(*of_workflow)
+               .group_by(_CASES.c.id).order_by(listed.desc(), _CASES.c.id))
+    waiting = (sa_select(_constant(_OPEN).label("kind"), _CASES.c.id, _constant(1).label("listed"),
+                         func.count().over().label("n"), _constant(0).label("listed_n"))
+               .select_from(_CASES.outerjoin(_TL, entered))
+               .where(*of_workflow, _CASES.c.is_open == true(), _TL.c.id.is_(None),
+                      *([seen(shape)] if shape is not None else []))
+               .order_by(_CASES.c.id))
+    if limited:
+        counted, waiting = counted.limit(_SHOWN), waiting.limit(_SHOWN)
+    parts = [sa_select(counted.subquery()), sa_select(waiting.subquery())]
+    if requiring:
+        requiring_workflow, entered_required = _of_obligation(count, "r")
+        parts.append(sa_select(_constant(_REQUIRED), _constant(0), _constant(0),
+                               func.count(distinct(_CASES.c.id)), _constant(0))
+                     .select_from(_CASES.join(_TL, entered_required)).where(*requiring_workflow))
+    return union_all(*parts)
 
 
-@cache
-def _open_statement(count: str, shape: Reach | None, limited: bool) -> Select[int, int]:
-    # Open cases that would count when they get there: those not counted yet, that the reader may see.
-    stmt = (sa_select(_CASES.c.id, func.count().over())
-            .where(*_of_obligation(count), _CASES.c.is_open == true(), ~_entered(count),
-                   *([seen(shape)] if shape is not None else []))
-            .order_by(_CASES.c.id))
-    return stmt.limit(_SHOWN) if limited else stmt
-
-
-def _params(eng: Engine, period: Period, workflow: str, states: tuple[str, ...]) -> dict[str, Any]:
+def _params(eng: Engine, period: Period, ob: ObligationConfig) -> dict[str, Any]:
     start, end = _bounds(eng, period)
-    return {"o_workflow": workflow, "o_states": list(states), "o_agreement": period.agreement_id,
-            "o_period": period.id, "o_start": start, "o_end": end}
+    return {"o_workflow": ob.workflow, "o_states": list(ob.states), "o_agreement": period.agreement_id,
+            "o_period": period.id, "o_start": start, "o_end": end, "r_workflow": ob.requiring_workflow,
+            "r_states": [ob.required_state]}
 
 
 def expected_by(required: int, starts_on: dt.date, ends_on: dt.date, today: dt.date) -> int:
@@ -166,20 +181,19 @@ def obligation_status(session: Session, eng: Engine, period: Period, ob: Obligat
     expected in full at once. Every counted case counts; the cases listed are those `viewer`
     may see (all without one), the first `shown` of them (all when None), with their totals.
     """
-    params = _params(eng, period, ob.workflow, ob.states)
-    if shown is not None:
-        params["o_shown"] = shown
-    shape, limited = (reach(viewer) if viewer is not None else None), shown is not None
+    params = _params(eng, period, ob) | ({"o_shown": shown} if shown is not None else {})
     if viewer is not None:
         params |= binds(viewer)
-    rows = session.execute(_counted_statement(ob.count, shape, limited), params).all()
-    done, case_total = (rows[0][2], int(rows[0][3])) if rows else (0, 0)
-    case_ids = [i for i, listed, _, _ in rows if listed]
-    open_rows = session.execute(_open_statement(ob.count, shape, limited), params).all()
-    open_ids, open_total = [i for i, _ in open_rows], (open_rows[0][1] if open_rows else 0)
+    statement = _statement(ob.count, reach(viewer) if viewer is not None else None, shown is not None,
+                           ob.required_state is not None)
+    rows = session.execute(statement, params).all()
+    counted = sorted((r for r in rows if r[0] == _COUNTED), key=lambda r: r[1])
+    done, case_total = (counted[0][3], int(counted[0][4])) if counted else (0, 0)
+    case_ids = [r[1] for r in counted if r[2]]
+    waiting = sorted((r for r in rows if r[0] == _OPEN), key=lambda r: r[1])
+    open_ids, open_total = [r[1] for r in waiting], (waiting[0][3] if waiting else 0)
     if ob.required_state is not None:
-        requiring = _params(eng, period, ob.requiring_workflow, (ob.required_state,))
-        required = session.execute(_count_statement(ob.count), requiring).scalar_one()
+        required = next(r[3] for r in rows if r[0] == _REQUIRED)
         expected = required
     else:
         required = ob.required or 0
