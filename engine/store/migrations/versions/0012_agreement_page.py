@@ -9,15 +9,15 @@ Before them the page read every open case of the agreement's obligation workflow
 them all: 48 ms CPU for Höör's chair at a million cases against 16 at ten thousand; with them and
 the first ten listed, 21 (prof.py, the same busy machine).
 
-Revision ID: 0011_agreement_page
-Revises: 0010_agreement_open_due_covering
+Revision ID: 0012_agreement_page
+Revises: 0011_group_open_due
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011_agreement_page"
-down_revision = "0010_agreement_open_due_covering"
+revision = "0012_agreement_page"
+down_revision = "0011_group_open_due"
 branch_labels = None
 depends_on = None
 
