@@ -101,9 +101,11 @@ def _workflow(prefix: str) -> tuple[BindParameter[str], BindParameter[str]]:
             bindparam(f"{prefix}_states", expanding=True, type_=String))
 
 
-def _of_obligation(count: str, prefix: str) -> tuple[list[ColumnElement[bool]], ColumnElement[bool]]:
-    """One agreement's cases of the workflow, and the join of their log rows that entered one of the states
-    (in the period: by the case's period, or by the time it did)."""
+def _of_obligation(count: str, prefix: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]],
+                                                     ColumnElement[bool]]:
+    """One agreement's cases of the workflow; those of them that may have entered a state in the period; and the
+    join of their log rows that entered one of the states (in the period: by the case's period, or by the time
+    it did)."""
     workflow, states = _workflow(prefix)
     cases = [_CASES.c.agreement_id == _AGREEMENT, _CASES.c.workflow == workflow]
     entered = [_TL.c.case_id == _CASES.c.id, _TL.c.to_state.in_(states),
@@ -111,9 +113,12 @@ def _of_obligation(count: str, prefix: str) -> tuple[list[ColumnElement[bool]], 
                or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state)]
     if count == "of_period":
         cases.append(_CASES.c.period_id == _PERIOD)
-    else:
-        entered += [_TL.c.at >= _START, _TL.c.at < _END]
-    return cases, and_(*entered)
+        return cases, cases, and_(*entered)
+    entered += [_TL.c.at >= _START, _TL.c.at < _END]
+    # A case that entered a state at a time in the period was changed at that time, and `updated_at` is its
+    # latest change: only the cases changed since the period began are asked (ix_cases_agreement_workflow_updated),
+    # not every case of the agreement's years.
+    return cases, [*cases, _CASES.c.updated_at >= _START], and_(*entered)
 
 
 def _constant(value: int) -> ColumnElement[int]:
@@ -126,12 +131,12 @@ def _statement(count: str, shape: Reach | None, limited: bool, requiring: bool) 
     # see come first, and only they are listed (the rest of the rows the limit lets through are dropped).
     # The open cases that would count when they get there are those not counted yet that the reader may see.
     # Joins, not EXISTS: SQLite ran a correlated subquery per case at three times the cost of the join.
-    of_workflow, entered = _of_obligation(count, "o")
+    of_workflow, changed, entered = _of_obligation(count, "o")
     may_see = when((seen(shape), _constant(1)), else_=_constant(0)) if shape is not None else _constant(1)
     listed = may_see.label("listed")
     counted = (sa_select(_constant(_COUNTED).label("kind"), _CASES.c.id, listed, func.count().over().label("n"),
                          func.sum(listed).over().label("listed_n"))
-               .select_from(_CASES.join(_TL, entered)).where(*of_workflow)
+               .select_from(_CASES.join(_TL, entered)).where(*changed)
                .group_by(_CASES.c.id).order_by(listed.desc(), _CASES.c.id))
     waiting = (sa_select(_constant(_OPEN).label("kind"), _CASES.c.id, _constant(1).label("listed"),
                          func.count().over().label("n"), _constant(0).label("listed_n"))
@@ -143,10 +148,10 @@ def _statement(count: str, shape: Reach | None, limited: bool, requiring: bool) 
         counted, waiting = counted.limit(_SHOWN), waiting.limit(_SHOWN)
     parts = [sa_select(counted.subquery()), sa_select(waiting.subquery())]
     if requiring:
-        requiring_workflow, entered_required = _of_obligation(count, "r")
+        _all, requiring_changed, entered_required = _of_obligation(count, "r")
         parts.append(sa_select(_constant(_REQUIRED), _constant(0), _constant(0),
                                func.count(distinct(_CASES.c.id)), _constant(0))
-                     .select_from(_CASES.join(_TL, entered_required)).where(*requiring_workflow))
+                     .select_from(_CASES.join(_TL, entered_required)).where(*requiring_changed))
     return union_all(*parts)
 
 

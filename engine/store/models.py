@@ -139,6 +139,8 @@ class CaseRow(SQLModel, table=True):
         # (the first cases counted or that would count, and how many) read the index, and a case's row only
         # when it is confidential and the access condition asks for its group or holder.
         Index("ix_cases_agreement_workflow_open", "agreement_id", "workflow", "is_open", "id", "confidential"),
+        # The agreement page's count of the cases that entered a state in the period: those changed since it began.
+        Index("ix_cases_agreement_workflow_updated", "agreement_id", "workflow", "updated_at", "id", "confidential"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)
