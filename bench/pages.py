@@ -232,17 +232,18 @@ def fill_waiting(eng: Any) -> int:
     written = 0
     with eng.db.read() as s:
         open_cases = s.execute(select(CaseRow.id, CaseRow.workflow, CaseRow.state, CaseRow.agreement_id,
-                                      CaseRow.group_id, CaseRow.assignee_id)
+                                      CaseRow.group_id, CaseRow.assignee_id, CaseRow.due_at)
                                .where(CaseRow.is_open.is_(True))).all()  # type: ignore[attr-defined]
         rows: list[dict[str, Any]] = []
-        for cid, workflow, state, agreement_id, gid, aid in open_cases:
+        for cid, workflow, state, agreement_id, gid, aid, due_at in open_cases:
             key = (workflow, state, gid, aid)  # the group decides the agreement
             if key not in memo:
                 probe = CaseRow(id=cid, workflow=workflow, state=state, agreement_id=agreement_id, group_id=gid,
                                 assignee_id=aid, is_open=True, data={})
                 memo[key] = entries(eng, s, probe, eng.registry.current[workflow])
             rows += [{"case_id": cid, "slot": e.slot, "kind": e.kind, "key": e.key, "group_key": e.group_key,
-                      "label_sv": e.label.sv, "label_en": e.label.en, "except_user_id": e.except_user_id}
+                      "label_sv": e.label.sv, "label_en": e.label.en, "except_user_id": e.except_user_id,
+                      "due_at": due_at}
                      for e in memo[key]]
     with eng.db.engine.begin() as conn:
         existing = {r[0] for r in conn.execute(select(waiting_t.c.case_id).distinct())}

@@ -249,7 +249,7 @@ class Bare:
             for kind, off, when, trig in rows])
         conn.execute(self.unwait, {"b_id": case_id})
         if waiting:
-            conn.execute(self.wait, [{"case_id": case_id, **dict(zip(WAITING_COLUMNS, r, strict=True))}
+            conn.execute(self.wait, [{"case_id": case_id, **dict(zip(WAITING_COLUMNS, r, strict=True)), "due_at": due}
                                      for r in waiting])
 
     def run(self, plan: list[tuple[int, str]]) -> float:
@@ -274,8 +274,8 @@ RAW_SQL = {
     "plan": ("INSERT INTO deadlines (case_id, state, case_version, kind, offset_days, due_at, trigger, status, "
              "attempts) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0)"),
     "unwait": "DELETE FROM case_waiting WHERE case_id = ?",
-    "wait": ("INSERT INTO case_waiting (case_id, slot, kind, key, group_key, label_sv, label_en, except_user_id) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+    "wait": ("INSERT INTO case_waiting (case_id, slot, kind, key, group_key, label_sv, label_en, except_user_id, "
+             "due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 }
 
 
@@ -333,7 +333,7 @@ class Raw:
                                       for kind, off, when, trig in rows])
         cur.execute(sql["unwait"], (case_id,), **kw)
         if waiting:
-            cur.executemany(sql["wait"], [(case_id, *r) for r in waiting])
+            cur.executemany(sql["wait"], [(case_id, *r, due) for r in waiting])
 
     def run(self, plan: list[tuple[int, str]]) -> float:
         """Seconds to run `plan`, one transaction per transition (SQLite: BEGIN IMMEDIATE, as the engine)."""

@@ -221,6 +221,8 @@ def bump(session: Session, case: CaseRow, expected: int | None, now: dt.datetime
                            .values(**values))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(case.id, expected, case.version + 1)
+    if "due_at" in values:  # a new due date without a change of whom it waits for
+        waiting.follow_due(session, case.id, values["due_at"])  # type: ignore[arg-type]
     for key, value in values.items():
         set_committed_value(case, key, value)
 

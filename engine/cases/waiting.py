@@ -13,12 +13,13 @@ queue can ask "what waits for me" with one indexed condition (`waiting_for_me`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from sqlalchemy import bindparam, delete, exists, insert, or_, select
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlmodel import Session
 
 from engine.cases.loaded import LoadedCase
@@ -30,8 +31,8 @@ from engine.store.prepared import Prepared, run_of
 from engine.workflow.definition import Definition, Labels, NextActor
 from engine.workflow.rules import done_their_part, left_out
 
-__all__ = ["Entry", "WaitingView", "backfill", "entries", "mentioned", "people", "refresh", "slots_of", "views_of",
-           "waiting_for_me", "waits_for"]
+__all__ = ["Entry", "WaitingView", "backfill", "entries", "follow_due", "mentioned", "people", "refresh", "slots_of",
+           "views_of", "waiting_for_me", "waits_for"]
 
 _W, _M, _U, _C, _G = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
                       CaseRow.__table__, Group.__table__)  # type: ignore[attr-defined]
@@ -82,7 +83,9 @@ _NAMES = Prepared(select(_U.c.username, _U.c.name).where(_U.c.id == bindparam("b
 _USER_ID = Prepared(select(_U.c.id).where(_U.c.username == bindparam("b_username")))
 _GROUP_KEY = Prepared(select(_G.c.key).where(_G.c.id == bindparam("b_id")))
 _UNWAIT = Prepared(delete(_W).where(_W.c.case_id == bindparam("b_case")))
-_WAIT = Prepared(insert(_W), ("case_id", "slot", "kind", "key", "group_key", "label_sv", "label_en", "except_user_id"))
+_WAIT = Prepared(insert(_W), ("case_id", "slot", "kind", "key", "group_key", "label_sv", "label_en", "except_user_id",
+                              "due_at"))
+_REDUE = Prepared(update(_W).where(_W.c.case_id == bindparam("b_case")), ("due_at",))
 
 
 def _known(session: Session) -> dict[tuple[str, Any], Any]:
@@ -213,9 +216,15 @@ def refresh(eng: Engine, session: Session, case: _Case, definition: Definition) 
     run.execute(_UNWAIT, {"b_case": case.id})
     if now:
         run.many(_WAIT, [{"case_id": case.id, "slot": e.slot, "kind": e.kind, "key": e.key,
-                                      "group_key": e.group_key, "label_sv": e.label.sv, "label_en": e.label.en,
-                                      "except_user_id": e.except_user_id} for e in now])
+                          "group_key": e.group_key, "label_sv": e.label.sv, "label_en": e.label.en,
+                          "except_user_id": e.except_user_id, "due_at": case.due_at} for e in now])
     return now
+
+
+def follow_due(session: Session, case_id: int, due_at: dt.datetime | None) -> None:
+    """Copy the case's new due time to its `case_waiting` rows, where a change does not `refresh` them
+    (an edit of the due date): "Att göra" reads them in that order."""
+    run_of(session).execute(_REDUE, {"b_case": case_id, "due_at": due_at})
 
 
 def backfill(eng: Engine, session: Session) -> int:

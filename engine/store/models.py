@@ -352,10 +352,17 @@ class CaseWaiting(SQLModel, table=True):
     everywhere) or `r:ROLE@GROUP_ID` (a role held in the owning group); `except_user_id` is someone the
     slot leaves out (the person who completed an action does not approve it). Derived from the case's
     state, assignee, data and the workflow's `next`, so it is not in the signed log.
+
+    `due_at` is a copy of the case's, kept with it wherever it changes, so that "Att göra" reads each of
+    a person's slots in due order from the index alone and stops after a page's rows, instead of
+    reading every case that waits for them to sort them (engine/cases/todo.py).
     """
 
     __tablename__ = "case_waiting"
-    __table_args__ = (UniqueConstraint("case_id", "slot"), Index("ix_case_waiting_slot", "slot", "case_id"))
+    # (slot, due_at, case_id): a slot's cases in queue order; except_user_id lets the index answer
+    # "not the one left out" without reading the row. Also serves a plain `slot IN (...)`.
+    __table_args__ = (UniqueConstraint("case_id", "slot"),
+                      Index("ix_case_waiting_slot", "slot", "due_at", "case_id", "except_user_id"))
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     slot: str = Field(max_length=80)
@@ -365,6 +372,7 @@ class CaseWaiting(SQLModel, table=True):
     label_sv: str = Field(max_length=200)
     label_en: str = Field(max_length=200)
     except_user_id: int | None = Field(default=None, foreign_key="users.id")
+    due_at: dt.datetime | None = _ts(nullable=True)
 
 
 class CaseWatcher(SQLModel, table=True):

@@ -53,6 +53,9 @@ _SECRET_FILL: dict[tuple[str, str], Any] = {
     ("api_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
     ("calendar_tokens", "token_hash"): lambda: "x" + secrets.token_hex(31),
 }
+# Copies of another table's values, kept for an index's sake: never in the file (so the format is
+# the same as before they were added), filled from their source after an import.
+_DERIVED: dict[str, tuple[str, ...]] = {"case_waiting": ("due_at",)}
 _BATCH = 500
 
 
@@ -92,7 +95,7 @@ def _encode(value: Any) -> Any:
 
 
 def _exported_columns(table: Table, with_secrets: bool) -> list[Any]:
-    hidden = () if with_secrets else SECRET_COLUMNS.get(table.name, ())
+    hidden = (*(() if with_secrets else SECRET_COLUMNS.get(table.name, ())), *_DERIVED.get(table.name, ()))
     return [c for c in table.columns if c.name not in hidden]
 
 
@@ -187,7 +190,8 @@ def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_
     header = _read_header(next(numbered(lines, start=1), (1, None))[1])
     optional = {(t, c) for v, added in _ADDED_SINCE.items() if header["version"] <= v
                 for t, cols in added.items() for c in cols}
-    rows = RowReader(tables_in_order(), _SECRET_FILL, optional, check_row)
+    fills = {**_SECRET_FILL, **{(t, c): _none for t, cols in _DERIVED.items() for c in cols}}
+    rows = RowReader(tables_in_order(), fills, optional, check_row)
     result = ImportResult()
     log_lines: dict[tuple[int, int], int] = {}
     case_lines: dict[int, int] = {}
@@ -226,9 +230,21 @@ def import_from(db: Database, lines: Iterator[str], keys: AuditKeys, *, re_sign_
         if files is not None:
             result.files = _bring_files(session, files)
         search_index.rebuild(session)  # an index, not data: never in the file, made anew from the rows
+        _derive(session)
         _reset_sequences(session, db)
     result.rows = sum(result.counts.values())
     return result
+
+
+def _none() -> None:
+    return None
+
+
+def _derive(session: Session) -> None:
+    """Fill the `_DERIVED` columns from their source: each waiting row gets its case's due time."""
+    waiting, cases = metadata.tables["case_waiting"], metadata.tables["cases"]
+    session.execute(waiting.update().values(
+        due_at=select(cases.c.due_at).where(cases.c.id == waiting.c.case_id).scalar_subquery()))
 
 
 def _bring_files(session: Session, files: FileSource) -> int:
