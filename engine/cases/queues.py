@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from engine.accounts.users import as_actor
-from engine.cases import waiting
+from engine.cases import todo, waiting
 from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
@@ -77,19 +77,28 @@ def _shape(queue: str, actor: Actor, f: QueueFilter) -> _Shape:
 def _params(shape: _Shape, actor: Actor, now: dt.datetime, f: QueueFilter) -> dict[str, Any]:
     values: dict[str, Any] = {"b_now": now, **access.binds(actor)}
     if shape.queue == "todo":
-        values[waiting.SLOTS.key] = waiting.slots_of(actor)
+        values[waiting.SLOTS.key] = waiting.slots_of(actor, f.agreement_id)
     values.update({f"b_{name}": getattr(f, name) for name in shape.filters})
     return values
 
 
+_OPEN = _C.c.is_open == true()
+
+
 @lru_cache(maxsize=512)
 def _conditions(shape: _Shape) -> tuple[Any, ...]:
-    open_ = _C.c.is_open == true()
+    open_ = _OPEN
     queue = {"todo": lambda: and_(open_, waiting.waiting_for_me()),
              "mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
              "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
              "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
-    conds = [queue, access.seen(shape.reach)]
+    return queue, *_seen_and_filtered(shape)
+
+
+@lru_cache(maxsize=512)
+def _seen_and_filtered(shape: _Shape) -> tuple[Any, ...]:
+    """The conditions of `shape` besides its queue's: what the actor may see, and the filters."""
+    conds = [access.seen(shape.reach)]
     conds += [column == bindparam(f"b_{name}") for name, column in _FILTERS if name in shape.filters]
     if "due_before" in shape.filters:
         conds.append(_C.c.due_at < bindparam("b_due_before", type_=UTCDateTime))
@@ -107,8 +116,9 @@ def where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[t
 @lru_cache(maxsize=256)
 def _counts_statement(shapes: tuple[_Shape, ...]) -> Any:
     cap = bindparam("b_cap", type_=Integer)
-    return select(*(select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
-                                                     .subquery()).scalar_subquery() for shape in shapes))
+    return select(*(todo.capped_count(_todo_conditions(shape), cap) if shape.queue == "todo"
+                    else select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
+                                                          .subquery()).scalar_subquery() for shape in shapes))
 
 
 def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: QueueFilter, cap: int,
@@ -118,21 +128,10 @@ def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: Que
     Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
     """
     shapes = tuple(_shape(q, actor, filters) for q in queues)
-    params = {**_params(shapes[0], actor, now, filters), "b_cap": cap}  # the same values for every queue
+    # The same values for every queue; the actor's slots whether or not "Att göra" is among them.
+    params = {**_params(_shape("todo", actor, filters), actor, now, filters), "b_cap": cap}
     row = session.execute(_counts_statement(shapes), params).one()
     return dict(zip(queues, row, strict=True))
-
-
-def _fenced(conds: tuple[Any, ...], *order: Any) -> Any:
-    """The page of `conds` in `order`, the matching cases found first and then sorted.
-
-    For "Att göra", whose cases are found through `case_waiting`: PostgreSQL otherwise walked
-    the open cases in due order, probing each for a waiting row, and for a police officer
-    with a few thousand waiting cases among 300,000 open ones it walked them all (400 ms at a
-    million cases). OFFSET 0 keeps the subquery whole, so it is planned for all its rows,
-    which it reads from the slot index.
-    """
-    return _page_of(select(_C.c.id, _C.c.due_at).where(*conds).offset(0).subquery(), *order)
 
 
 def _page_of(found: Any, *order: Any) -> Any:
@@ -146,13 +145,28 @@ def _page_of(found: Any, *order: Any) -> Any:
 def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
     conds = _conditions(shape)
     count_dated = select(func.count()).select_from(_C).where(*conds, _C.c.due_at.is_not(None))
-    if shape.queue == "todo":
-        return (_fenced((*conds, _C.c.due_at.is_not(None)), _C.c.due_at, _C.c.id), count_dated,
-                _fenced((*conds, _C.c.due_at.is_(None)), _C.c.id))
     dated = (ROWS.where(*conds, _C.c.due_at.is_not(None)).order_by(_C.c.due_at, _C.c.id)
              .limit(_LIMIT).offset(_OFFSET))
     undated = ROWS.where(*conds, _C.c.due_at.is_(None)).order_by(_C.c.id).limit(_LIMIT).offset(_OFFSET)
     return dated, count_dated, undated
+
+
+def _todo_conditions(shape: _Shape) -> tuple[Any, ...]:
+    """What "Att göra" asks of a case besides waiting for the actor (`todo.found` joins the waiting rows)."""
+    return _OPEN, *_seen_and_filtered(shape)
+
+
+@lru_cache(maxsize=256)
+def _todo_pages(shape: _Shape, n_slots: int, dialect: str) -> tuple[Any, Any]:
+    """The dated and the undated page of "Att göra" over the actor's `n_slots` slots, each slot read in
+    index order for `b_take` rows (`engine.cases.todo`)."""
+    conds = _todo_conditions(shape)
+    return (_page_of(todo.found(conds, n_slots, True, dialect), _C.c.due_at, _C.c.id),
+            _page_of(todo.found(conds, n_slots, False, dialect), _C.c.id))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 SPREAD = 32  # a queue over 2..SPREAD groups is read group by group (`_dated_by_group`)
@@ -192,6 +206,11 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     """
     dated_stmt, count_stmt, undated_stmt = _page_statements(shape)
     paging = {"b_limit": limit, "b_offset": offset}
+    if shape.queue == "todo":
+        slots, dialect = params[waiting.SLOTS.key], _dialect(session)
+        dated_stmt, undated_stmt = _todo_pages(shape, len(slots), dialect)
+        params = {**params, **todo.binds(slots, dialect)}
+        paging[todo.TAKE.key] = offset + limit
     groups = _spread(shape, params)
     if groups:
         dated_stmt = _dated_by_group(shape, len(groups))
@@ -200,8 +219,9 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     if len(dated) == limit:
         return dated
     before = offset + len(dated) if dated else session.execute(count_stmt, params).scalar_one()
-    undated = session.execute(undated_stmt, {**params, "b_limit": limit - len(dated),
-                                             "b_offset": max(0, offset - before)}).all()
+    rest, skip = limit - len(dated), max(0, offset - before)
+    undated = session.execute(undated_stmt, {**params, "b_limit": rest, "b_offset": skip,
+                                             todo.TAKE.key: skip + rest}).all()
     return dated + list(undated)
 
 

@@ -31,8 +31,8 @@ from engine.store.prepared import Prepared, run_of
 from engine.workflow.definition import Definition, Labels, NextActor
 from engine.workflow.rules import done_their_part, left_out
 
-__all__ = ["Entry", "WaitingView", "backfill", "entries", "follow_due", "mentioned", "people", "refresh", "slots_of",
-           "views_of", "waiting_for_me", "waits_for"]
+__all__ = ["SLOTS", "Entry", "WaitingView", "backfill", "entries", "follow_due", "mentioned", "people", "refresh",
+           "slots_of", "views_of", "waiting_for_me", "waits_for"]
 
 _W, _M, _U, _C, _G = (CaseWaiting.__table__, Membership.__table__, User.__table__,  # type: ignore[attr-defined]
                       CaseRow.__table__, Group.__table__)  # type: ignore[attr-defined]
@@ -238,13 +238,21 @@ def backfill(eng: Engine, session: Session) -> int:
     return n
 
 
-def slots_of(actor: Actor) -> list[str]:
+def slots_of(actor: Actor, agreement_id: int | None = None) -> list[str]:
     """Every slot `actor` fills: themself, their groups, their roles in those groups, and the roles spanning an
-    agreement in each agreement they span."""
+    agreement in each agreement they span; with `agreement_id`, only those a case of that agreement can wait in.
+
+    Only slots that `entries` writes: a role spanning an agreement is waited for there (`_slot`), never in the
+    group it is held in, so a police officer for ten municipalities fills 21 slots rather than 31, and
+    "Att göra" reads each of them.
+    """
     slots = {f"u:{actor.user_id}"} if actor.user_id is not None else set()
+    # Where the actor's groups belong, as far as the actor knows (the agreements its spanning roles span).
+    elsewhere = {g for a, g, _ in actor.spans if agreement_id is not None and a != agreement_id}
     for group_id, role in actor.memberships:
-        slots |= {f"g:{group_id}", f"r:{role}@{group_id}"}
-    slots |= {f"r:{role}#{agreement_id}" for agreement_id, _, role in actor.spans}
+        if group_id not in elsewhere:
+            slots |= {f"g:{group_id}"} if role in AGREEMENT_WIDE else {f"g:{group_id}", f"r:{role}@{group_id}"}
+    slots |= {f"r:{role}#{a}" for a, _, role in actor.spans if agreement_id in (None, a)}
     return sorted(slots) or ["-"]
 
 
