@@ -92,14 +92,13 @@ def _conditions(shape: _Shape) -> tuple[Any, ...]:
              "mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
              "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
              "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
-    return queue, *_seen_and_filtered(shape)
+    return queue, access.seen(shape.reach), *_filtered(shape)
 
 
 @lru_cache(maxsize=512)
-def _seen_and_filtered(shape: _Shape) -> tuple[Any, ...]:
-    """The conditions of `shape` besides its queue's: what the actor may see, and the filters."""
-    conds = [access.seen(shape.reach)]
-    conds += [column == bindparam(f"b_{name}") for name, column in _FILTERS if name in shape.filters]
+def _filtered(shape: _Shape) -> tuple[Any, ...]:
+    """The conditions of the filters `shape` has set."""
+    conds = [column == bindparam(f"b_{name}") for name, column in _FILTERS if name in shape.filters]
     if "due_before" in shape.filters:
         conds.append(_C.c.due_at < bindparam("b_due_before", type_=UTCDateTime))
     if "due_after" in shape.filters:
@@ -116,7 +115,8 @@ def where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[t
 @lru_cache(maxsize=256)
 def _counts_statement(shapes: tuple[_Shape, ...]) -> Any:
     cap = bindparam("b_cap", type_=Integer)
-    return select(*(todo.capped_count(_todo_conditions(shape), cap) if shape.queue == "todo"
+    return select(*(todo.capped_count((_OPEN, access.seen(shape.reach), *_filtered(shape)), cap)
+                    if shape.queue == "todo"
                     else select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
                                                           .subquery()).scalar_subquery() for shape in shapes))
 
@@ -151,18 +151,12 @@ def _page_statements(shape: _Shape) -> tuple[Any, Any, Any]:
     return dated, count_dated, undated
 
 
-def _todo_conditions(shape: _Shape) -> tuple[Any, ...]:
-    """What "Att göra" asks of a case besides waiting for the actor (`todo.found` joins the waiting rows)."""
-    return _OPEN, *_seen_and_filtered(shape)
-
-
 @lru_cache(maxsize=256)
 def _todo_pages(shape: _Shape, n_slots: int, dialect: str) -> tuple[Any, Any]:
-    """The dated and the undated page of "Att göra" over the actor's `n_slots` slots, each slot read in
-    index order for `b_take` rows (`engine.cases.todo`)."""
-    conds = _todo_conditions(shape)
-    return (_page_of(todo.found(conds, n_slots, True, dialect), _C.c.due_at, _C.c.id),
-            _page_of(todo.found(conds, n_slots, False, dialect), _C.c.id))
+    """The dated and the undated page of "Att göra" over the actor's `n_slots` slots, each slot's dated cases
+    read in index order for `b_take` rows (`engine.cases.todo`)."""
+    conds = (_OPEN, todo.seen(shape.reach, dialect), *_filtered(shape))  # besides waiting for the actor
+    return _page_of(todo.found(conds, n_slots, dialect), _C.c.due_at, _C.c.id), _page_of(todo.undated(conds), _C.c.id)
 
 
 def _dialect(session: Session) -> str:
@@ -209,7 +203,7 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     if shape.queue == "todo":
         slots, dialect = params[waiting.SLOTS.key], _dialect(session)
         dated_stmt, undated_stmt = _todo_pages(shape, len(slots), dialect)
-        params = {**params, **todo.binds(slots, dialect)}
+        params = {**params, **todo.binds(slots, params, dialect)}
         paging[todo.TAKE.key] = offset + limit
     groups = _spread(shape, params)
     if groups:
@@ -219,9 +213,8 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
     if len(dated) == limit:
         return dated
     before = offset + len(dated) if dated else session.execute(count_stmt, params).scalar_one()
-    rest, skip = limit - len(dated), max(0, offset - before)
-    undated = session.execute(undated_stmt, {**params, "b_limit": rest, "b_offset": skip,
-                                             todo.TAKE.key: skip + rest}).all()
+    undated = session.execute(undated_stmt, {**params, "b_limit": limit - len(dated),
+                                             "b_offset": max(0, offset - before)}).all()
     return dated + list(undated)
 
 

@@ -284,9 +284,10 @@ def in_own_groups() -> ColumnElement[bool]:
     return _C.c.group_id.in_(GROUPS)  # type: ignore[no-any-return]
 
 
-def seen(shape: Reach) -> ColumnElement[bool]:
-    """`may_see` in SQL."""
-    return _seen(shape, USER, GROUPS, CHAIRED)
+def seen(shape: Reach, groups: Any = GROUPS, chaired: Any = CHAIRED) -> ColumnElement[bool]:
+    """`may_see` in SQL; `groups` and `chaired` (the lists GROUPS and CHAIRED bind) may come from other SQL,
+    for a statement that repeats the condition and would otherwise bind the lists once per repetition."""
+    return _seen(shape, USER, groups, chaired)
 
 
 def overseen(shape: Reach) -> ColumnElement[bool]:
