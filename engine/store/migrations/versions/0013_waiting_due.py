@@ -7,8 +7,8 @@ case_waiting and the index on (slot, due_at, case_id, except_user_id), the page 
 first rows in due order and stops. The engine keeps the copy with the case wherever its due time
 changes; here it is filled from the cases once.
 
-Revision ID: 0011_waiting_due
-Revises: 0010_agreement_open_due_covering
+Revision ID: 0013_waiting_due
+Revises: 0012_agreement_page
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import engine.store.db
 
-revision = "0011_waiting_due"
-down_revision = "0010_agreement_open_due_covering"
+revision = "0013_waiting_due"
+down_revision = "0012_agreement_page"
 branch_labels = None
 depends_on = None
 
