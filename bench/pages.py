@@ -85,6 +85,9 @@ FULL_PAGES = 400  # open cases seeded first in each measured person's groups: a 
 # "Ärende 4711" begins 111 case numbers at 1,000,000 and one at 10,000, so the official's group gets 60 more.
 PAGES: list[tuple[str, str, str]] = [
     ("official", "floor", "/floor"),
+    # The page layout alone (navigation and its counts, the agreement chooser, the search box) around a form:
+    # what every page below costs before its own content.
+    ("official", "layout (settings)", "/settings"),
     ("official", "att göra", "/"),
     ("official", "my queue", "/queues/mine"),
     ("official", "group queue", "/queues/group"),
