@@ -87,11 +87,10 @@ _OPEN = _C.c.is_open == true()
 
 @lru_cache(maxsize=512)
 def _conditions(shape: _Shape) -> tuple[Any, ...]:
-    open_ = _OPEN
-    queue = {"todo": lambda: and_(open_, waiting.waiting_for_me()),
-             "mine": lambda: and_(open_, access.assigned()), "group": lambda: and_(open_, access.in_own_groups()),
-             "unassigned": lambda: and_(open_, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
-             "overdue": lambda: and_(open_, _C.c.due_at < _NOW), "all": true}[shape.queue]()
+    queue = {"todo": lambda: and_(_OPEN, waiting.waiting_for_me()),
+             "mine": lambda: and_(_OPEN, access.assigned()), "group": lambda: and_(_OPEN, access.in_own_groups()),
+             "unassigned": lambda: and_(_OPEN, _C.c.assignee_id.is_(None), access.overseen(shape.reach)),
+             "overdue": lambda: and_(_OPEN, _C.c.due_at < _NOW), "all": true}[shape.queue]()
     return queue, access.seen(shape.reach), *_filtered(shape)
 
 
