@@ -10,6 +10,7 @@ filters nothing. A deployment with one agreement never shows the selector.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -37,6 +38,11 @@ ALL = "*"  # the session's value once a person chose all agreements
 
 def _agreements() -> tuple[Any, ...]:
     return tuple(getattr(current_app.extensions["samverkan"].config, "agreements", ()))
+
+
+def _keys() -> Mapping[str, Any]:
+    """The configured agreements by key: a lookup, where a set of 290 keys per question cost every page."""
+    return current_app.extensions["samverkan"].config.agreement_keys  # type: ignore[no-any-return]
 
 
 class _Ids:
@@ -78,7 +84,7 @@ def selected_key() -> str | None:
     key = session.get(SESSION_KEY)
     if key is None:
         key = _home_key()
-    return str(key) if key in {a.key for a in agreements} else None
+    return str(key) if key in _keys() else None
 
 
 def selected_agreement_id() -> int | None:
@@ -98,7 +104,7 @@ def select() -> Any:
     """Keep the chosen agreement (empty: all) in the session and go back where the person was."""
     key = request.form.get("agreement", "")
     back = safe_next(request.form.get("next"), url_for("queues.index"))
-    if key and key not in {a.key for a in _agreements()}:
+    if key and key not in _keys():
         flash(_("Unknown agreement; choose one from the list."), "error")
         return redirect(back)
     session[SESSION_KEY] = key or ALL
@@ -111,7 +117,7 @@ def show() -> Any:
     """What the agreement requires this period and whether it is met (?agreement=KEY for another one)."""
     agreements = _agreements()
     key = request.args.get("agreement") or selected_key()
-    if key is not None and key not in {a.key for a in agreements}:
+    if key is not None and key not in _keys():
         abort(404)
     status = agreement_status(eng(), now(), key, viewer=actor(), shown=SHOWN)
     return render_template("agreement.html", status=status, cfg=eng().config, agreements=agreements,
@@ -133,7 +139,7 @@ def report() -> Any:
     period = request.args.get("period", "current")
     key = request.args.get("agreement") or selected_key()
     if fmt not in REPORT_FORMATS or period not in ("current", "previous") or (
-            key is not None and key not in {a.key for a in _agreements()}):
+            key is not None and key not in _keys()):
         abort(404)
     lang, when = language(), now()
     try:

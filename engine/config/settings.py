@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -192,12 +195,14 @@ class Config:
         """The default agreement (the `[agreement]` table)."""
         return self.agreements[0]
 
+    @cached_property
+    def agreement_keys(self) -> Mapping[str, AgreementConfig]:
+        """The agreements by key (every page asks whether a key is one of a national deployment's 290)."""
+        return MappingProxyType({a.key: a for a in self.agreements})
+
     def agreement_by_key(self, key: str) -> AgreementConfig:
         """The agreement `key`; KeyError if it is not configured."""
-        for a in self.agreements:
-            if a.key == key:
-                return a
-        raise KeyError(key)
+        return self.agreement_keys[key]
 
     @property
     def groups(self) -> tuple[Labelled, ...]:
