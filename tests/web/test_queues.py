@@ -127,3 +127,12 @@ def test_an_absurd_page_number_is_the_last_page_one_could_ask_for_not_an_error(w
     r = web.client.get("/queues/mine?page=99999999999999999999")
     assert r.status_code == 200
     assert "Inga ärenden här." in r.get_data(as_text=True)
+
+
+def test_att_gora_says_in_words_when_each_case_is_due(web, open_case):
+    dated = open_case(title="Med datum", group="socialnamnden", due=dt.date(2027, 3, 1))
+    web.login("member")
+    page = web.text("/todo")
+    card = page[page.index(f'href="/cases/{dated}"'):]
+    card = card[:card.index("</li>")]
+    assert "Ska vara klart 2027-03-01" in card  # the date is the local one, the sentence translated once per page
