@@ -20,12 +20,13 @@ from engine.cases.views import CaseSummary, summary_of
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from engine.kernel.text import check_storable
+from engine.outbox import notices
 from engine.policy import access
 from engine.runtime.engine import Engine
 from engine.store.db import UTCDateTime
 from engine.store.models import CaseRow, Group, User
 
-__all__ = ["QUEUES", "ROWS", "QueueFilter", "capped_counts", "list_queue", "queue_page", "summaries", "where"]
+__all__ = ["QUEUES", "ROWS", "UNREAD", "QueueFilter", "capped_counts", "list_queue", "queue_page", "summaries", "where"]
 
 QUEUES = ("todo", "mine", "group", "unassigned", "overdue", "all")
 
@@ -111,26 +112,34 @@ def where(queue: str, actor: Actor, now: dt.datetime, f: QueueFilter) -> tuple[t
     return _conditions(shape), _params(shape, actor, now, f)
 
 
+UNREAD = "unread"  # the key of `capped_counts(..., unread=True)`'s count of the actor's unread notices
+
+
 @lru_cache(maxsize=256)
-def _counts_statement(shapes: tuple[_Shape, ...]) -> Any:
+def _counts_statement(shapes: tuple[_Shape, ...], unread: bool) -> Any:
     cap = bindparam("b_cap", type_=Integer)
-    return select(*(todo.capped_count((_OPEN, access.seen(shape.reach), *_filtered(shape)), cap)
-                    if shape.queue == "todo"
-                    else select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
-                                                          .subquery()).scalar_subquery() for shape in shapes))
+    counts = [todo.capped_count((_OPEN, access.seen(shape.reach), *_filtered(shape)), cap)
+              if shape.queue == "todo"
+              else select(func.count()).select_from(select(_C.c.id).where(*_conditions(shape)).limit(cap)
+                                                    .subquery()).scalar_subquery() for shape in shapes]
+    # The notices' count is the actor's own (`access.USER`, the same bind): one round trip for the whole header.
+    return select(*counts, *([notices.unread_of(access.USER)] if unread else []))
 
 
 def capped_counts(session: Session, actor: Actor, now: dt.datetime, filters: QueueFilter, cap: int,
-                  queues: tuple[str, ...] = QUEUES[:-1]) -> dict[str, int]:
-    """How many cases each of `queues` holds for `actor`, counted up to `cap`, in one statement.
+                  queues: tuple[str, ...] = QUEUES[:-1], *, unread: bool = False) -> dict[str, int]:
+    """How many cases each of `queues` holds for `actor`, counted up to `cap`, in one statement, and with
+    `unread` how many of the actor's notices are unread (key UNREAD, not capped).
 
     Capped so that every page's navigation costs a bounded index walk, however big a queue grows.
     """
+    if unread and actor.user_id is None:
+        raise ValueError("the unread notices are counted for an actor read from the database")
     shapes = tuple(_shape(q, actor, filters) for q in queues)
     # The same values for every queue; the actor's slots whether or not "Att göra" is among them.
     params = {**_params(_shape("todo", actor, filters), actor, now, filters), "b_cap": cap}
-    row = session.execute(_counts_statement(shapes), params).one()
-    return dict(zip(queues, row, strict=True))
+    row = session.execute(_counts_statement(shapes, unread), params).one()
+    return dict(zip((*queues, UNREAD) if unread else queues, row, strict=True))
 
 
 def _page_of(found: Any, *order: Any) -> Any:

@@ -44,6 +44,7 @@ __all__ = [
     "record_failures",
     "set_mode",
     "unread_count",
+    "unread_of",
     "user_id_by_name",
     "user_ids_with_role",
 ]
@@ -327,8 +328,18 @@ def notice_for(session: Session, user_id: int, notice_id: int) -> OutboxItem | N
 
 
 # Built once: every page's header counts the unread notices, and the case page those about the case.
-_UNREAD = core_select(func.count()).select_from(_NOTICES).where(_NOTICES.c.recipient_id == bindparam("b_user"),
-                                                               _NOTICES.c.read_at.is_(None))
+def _unread(user: BindParameter[int]) -> Any:
+    return core_select(func.count()).select_from(_NOTICES).where(_NOTICES.c.recipient_id == user,
+                                                                 _NOTICES.c.read_at.is_(None))
+
+
+def unread_of(user: BindParameter[int]) -> Any:
+    """How many of the notices of the user bound to `user` are unread, as a scalar subquery (a page's header
+    counts them with its queues, in one statement)."""
+    return _unread(user).scalar_subquery()
+
+
+_UNREAD = _unread(bindparam("b_user"))
 _UNREAD_ABOUT = _UNREAD.where(_NOTICES.c.case_id == bindparam("b_case"))
 
 
