@@ -215,8 +215,7 @@ def seed(config_path: Path, url: str, n_cases: int) -> dict[str, Any]:
         with eng.db.write() as s:  # the bulk insert went round the engine, so round its search index too
             rebuild_search_index(s)
         index_s = time.perf_counter() - start
-        with eng.db.engine.begin() as conn:
-            analyze(conn)
+        analyze(eng.db.engine)
         return {"case": opened_cases[0].id, "fire_case": opened_cases[1].id, "fire_state": opened_cases[1].state,
                 "fire_version": opened_cases[1].version, "bulk_s": bulk_s, "index_s": index_s,
                 "waiting_rows": waiting_rows, "waiting_s": waiting_s}

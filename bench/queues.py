@@ -91,8 +91,7 @@ def _seed(eng: Engine) -> None:
                 rows = []
         if rows:
             conn.execute(insert(table), rows)
-    with eng.db.engine.begin() as conn:
-        analyze(conn)
+    analyze(eng.db.engine)
 
 
 class _Capture:

@@ -114,8 +114,7 @@ def _seed(eng: Engine) -> float:
     with eng.db.write() as s:
         search_index.rebuild(s)
     indexed = time.perf_counter() - started
-    with eng.db.engine.begin() as conn:
-        analyze(conn)
+    analyze(eng.db.engine)
     return indexed
 
 
