@@ -81,7 +81,7 @@ POLICE_AGREEMENTS = 10
 FULL_PAGES = 400  # open cases seeded first in each measured person's groups: a full page of each of their lists
 
 # (who, page name, path): add a line for a new page. {case} is the official's case page; "/" is "Att göra"
-# for the official and the police officer, and the search finds more than a page (50) of titles at every size:
+# for the official and the police officer, and the search fills its first page (25 rows) at every size:
 # "Ärende 4711" begins 111 case numbers at 1,000,000 and one at 10,000, so the official's group gets 60 more.
 PAGES: list[tuple[str, str, str]] = [
     ("official", "floor", "/floor"),

@@ -17,7 +17,7 @@ from engine.cases.commands import OpenRequest, comment, open_case
 from engine.cases.editing import Edit, edit
 from engine.cases.periods import sync_from_config
 from engine.cases.queues import QueueFilter
-from engine.cases.search import search
+from engine.cases.search import MAX_OFFSET, search, search_page
 from engine.config.load import load_config
 from engine.kernel.errors import ValidationError
 from engine.runtime.engine import Engine
@@ -89,6 +89,63 @@ def test_confidential_cases_are_never_found_by_outsiders(eng: Engine, open_case:
         assert _ids(eng, who, "olaga") == []
     assert set(_ids(eng, "member", "hot")) == {secret, public}  # the owning group sees it
     assert set(_ids(eng, "chair", "hot")) == {secret, public}
+
+
+def _pages(eng: Engine, who: str, query: str, size: int, **kw: object) -> list[list[int]]:
+    """The ids of every page of `query` as `who` pages through them, `size` a page, until no more follow."""
+    pages: list[list[int]] = []
+    while True:
+        found = search_page(eng, who, query, limit=size, offset=len(pages) * size, **kw)  # type: ignore[arg-type]
+        pages.append([r["id"] for r in found.items])
+        if not found.more:
+            return pages
+
+
+@pytest.mark.parametrize("frequent", [search_index.FREQUENT, 30])
+def test_the_pages_hold_every_match_once_in_rank_order_and_never_a_hidden_one(
+        eng: Engine, open_case: Callable[..., int], monkeypatch: pytest.MonkeyPatch, frequent: int) -> None:
+    """Ties of rank go to the newer case, so the order is total and no case falls between two pages; with 30,
+    "klotter" (37 cases) is frequent on SQLite and only narrows the match, and the later pages are still whole."""
+    monkeypatch.setattr(search_index, "FREQUENT", frequent)
+    titled, described, hidden = [], [], []
+    for _ in range(9):
+        titled.append(open_case(title="Klotter vid skolan"))
+        described.append(open_case(title="Möte", description="Klotter vid skolan"))
+        hidden.append(open_case(title="Klotter vid skolan", confidential=True))
+    for _ in range(10):
+        open_case(title="Klotter i parken")
+    with eng.db.read() as s:
+        narrowed = search_index.prepare(s, search_index.words("klotter skolan")).narrowed
+    assert narrowed == (eng.db.dialect == "sqlite" and frequent == 30)
+    best_first = titled[::-1] + described[::-1]  # a match in the title ranks above one in the description
+    pages = _pages(eng, "outsider", "klotter skolan", 4)
+    assert [len(p) for p in pages] == [4, 4, 4, 4, 2]
+    assert [i for p in pages for i in p] == best_first == _ids(eng, "outsider", "klotter skolan", limit=200)
+    assert search_page(eng, "outsider", "klotter skolan", limit=4, offset=20) == ([], False)  # past the last
+    seen = [i for p in _pages(eng, "member", "klotter skolan", 5) for i in p]  # the owning group sees them all
+    assert sorted(seen) == sorted(titled + described + hidden)
+    assert seen[:18] == sorted(titled + hidden, reverse=True)
+    filtered = _pages(eng, "outsider", "klotter skolan", 4, filters=QueueFilter(workflow="acute_matter"))
+    assert filtered == [[]]
+
+
+def test_a_case_number_comes_first_on_the_first_page_and_on_no_other(eng: Engine,
+                                                                      open_case: Callable[..., int]) -> None:
+    first = open_case(title="Trygghetsvandring")
+    mentions = [open_case(title="Möte", description=f"Uppföljning av ärende {first}.") for _ in range(4)]
+    assert _pages(eng, "member", str(first), 2) == [[first, mentions[3]], [mentions[2], mentions[1]], [mentions[0]]]
+    assert _pages(eng, "member", f"#{first}", 1) == [[first], *([m] for m in mentions[::-1])]
+    hidden = open_case(title="Hemligt", confidential=True)
+    mention = open_case(title="Möte", description=f"Se ärende {hidden}.")
+    assert _pages(eng, "outsider", str(hidden), 1) == [[mention]]  # the case itself is not theirs to see
+
+
+@pytest.mark.parametrize(("limit", "offset", "field"), [(0, 0, "limit"), (201, 0, "limit"), (25, -1, "offset"),
+                                                        (25, MAX_OFFSET + 1, "offset")])
+def test_a_page_out_of_bounds_is_refused(eng: Engine, limit: int, offset: int, field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        search_page(eng, "chair", "klotter", limit=limit, offset=offset)
+    assert refused.value.field == field
 
 
 def test_the_queue_filters_apply(eng: Engine, open_case: Callable[..., int]) -> None:

@@ -12,6 +12,7 @@ from engine.cases.commands import comment
 from engine.cases.firing import fire
 from engine.cases.views import get_case
 from tests.web.test_api import _problem
+from web import create_app
 
 
 def _form(web, case_id, **changes):
@@ -94,6 +95,47 @@ def test_the_header_search_finds_by_a_word_of_a_comment_and_opens_a_number(web, 
     assert f'href="/cases/{case_id}"' not in filtered
 
 
+def _listed(page):
+    """The cases a page lists, in order (each row links its case twice: its title and its main action)."""
+    return list(dict.fromkeys(int(x) for x in re.findall(r'href="/cases/(\d+)"', page)))
+
+
+def test_the_search_pages_list_every_match_once_best_first_and_the_pager_keeps_the_filters(
+        eng, clock, open_case, make_web):
+    web = make_web(create_app(eng.config, engine=eng, clock=clock, testing=True, overrides={"PAGE_SIZE": 2}))
+    titled = [open_case(title="Tunneln vid stationen", focus_area="safety") for _ in range(3)]
+    described = [open_case(title="Möte", description="Tunneln vid stationen", focus_area="safety") for _ in range(2)]
+    hidden = open_case(title="Tunneln: hot mot personal", focus_area="safety", confidential=True)
+    open_case(title="Tunneln målas", focus_area="traffic")  # filtered out
+    web.login("outsider")
+    url, pages, links = "/search?q=tunnel&focus_area=safety", [], []
+    while url:
+        page = web.text(url)
+        pages.append(_listed(page))
+        assert "hot mot personal" not in page
+        found = dict((rel, href) for href, rel in re.findall(r'<a href="([^"]*)" rel="(prev|next)"', page))
+        links += found.values()
+        url = found.get("next", "").replace("&amp;", "&")
+    assert pages == [titled[:0:-1], [titled[0], described[1]], [described[0]]]
+    assert hidden not in sum(pages, [])
+    assert sorted(links) == sorted(["/search?q=tunnel&amp;page=2&amp;focus_area=safety",
+                                    "/search?q=tunnel&amp;page=1&amp;focus_area=safety",
+                                    "/search?q=tunnel&amp;page=3&amp;focus_area=safety",
+                                    "/search?q=tunnel&amp;page=2&amp;focus_area=safety"])
+    assert "Träffar för ”tunnel”, bästa först: sida 2." in web.text("/search?q=tunnel&focus_area=safety&page=2")
+    past = web.text("/search?q=tunnel&page=9")
+    assert "Sidan 9 har inga träffar för ”tunnel”" in past
+    assert 'rel="prev"' in past
+    assert _listed(web.text("/search?q=tunnel&focus_area=safety&page=-3")) == titled[:0:-1]  # a wrong page is the first
+    assert _listed(web.text("/search?q=tunnel&focus_area=safety&page=x")) == titled[:0:-1]
+    one = web.text("/search?q=tunnel&focus_area=traffic")
+    assert "1 ärende matchar ”tunnel”, bästa först." in one
+    assert 'class="pager"' not in one
+    number = web.client.get(f"/search?q={titled[0]}")
+    assert number.status_code == 302
+    assert web.client.get(f"/search?q={titled[0]}&page=2").status_code == 200  # the number opens from page 1 only
+
+
 # --- the API -------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -141,6 +183,24 @@ def test_api_search_with_q_and_unassign(client, make_token, open_case):
                         headers=_headers(make_token, "official"))
     assert given.status_code == 200, given.get_json()
     assert (given.get_json()["assignee"], given.get_json()["history"][-1]["trigger"]) == (None, "@unassign")
+
+
+def test_api_search_pages_with_cursors_like_the_queues(client, make_token, open_case):
+    ids = [open_case(title="Klottret sanerat") for _ in range(5)]
+    open_case(title="Hemligt klotter", confidential=True)
+    h = _headers(make_token, "outsider")
+    seen, cursor = [], None
+    while True:
+        body = client.get("/api/v1/cases?q=klotter&limit=2" + (f"&cursor={cursor}" if cursor else ""),
+                          headers=h).get_json()
+        seen.append([c["id"] for c in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [ids[:2:-1], ids[2:0:-1], ids[:1]]
+    queue_cursor = client.get("/api/v1/cases?queue=all&limit=1", headers=h).get_json()["next_cursor"]
+    assert _problem(client.get(f"/api/v1/cases?q=klotter&cursor={queue_cursor}", headers=h), 422)["field"] == "cursor"
+    assert _problem(client.get("/api/v1/cases?q=klotter&cursor=bm90LWEtY3Vyc29y", headers=h), 422)["field"] == "cursor"
 
 
 def test_changing_only_the_title_sends_no_date_change(web, eng, open_case):

@@ -10,7 +10,7 @@ from engine.cases import editing
 from engine.cases.firing import fire
 from engine.cases.overview import group_ids
 from engine.cases.queues import QUEUES, QueueFilter, queue_page
-from engine.cases.search import search
+from engine.cases.search import search_after
 from engine.cases.views import CaseView, comment_of, get_case
 from engine.kernel.bounds import start_of_day, to_utc
 from engine.kernel.errors import NotFound, ValidationError
@@ -39,7 +39,9 @@ _LIST_PARAMS = (
     Param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200},
           "Search: words in the title, description and comments (Swedish stemming), or a case number "
           "(`#12` or `12`); answers the best matches first, among every case you may see (the queue "
-          "filters apply, `queue` does not), in one page without a cursor."),
+          "filters apply, `queue` does not), a page at a time like a queue: pass the `next_cursor` with "
+          "the same `q` and filters. A case whose rank moves while you page (others edited meanwhile) may "
+          "show twice or not at all."),
 )
 
 
@@ -69,10 +71,8 @@ def list_cases(queue: str, workflow: str | None, state: str | None, focus_area: 
     """A page of the queue, in the same order as the web interface's; or the best matches of a search."""
     filters = _filters(workflow, state, focus_area, group, due_before, due_after)
     if q is not None:
-        if cursor is not None:
-            raise ValidationError("cursor", "A search answers one page, best matches first; leave out the cursor "
-                                            "and raise the limit (at most 200) instead.")
-        return {"items": search(eng(), caller(), q, filters=filters, limit=limit, now=now()), "next_cursor": None}
+        items, following = search_after(eng(), caller(), q, filters=filters, limit=limit, cursor=cursor, now=now())
+        return {"items": items, "next_cursor": following}
     items, following = queue_page(eng(), caller(), queue, filters=filters, limit=limit, cursor=cursor, now=now())
     return {"items": items, "next_cursor": following}
 
