@@ -147,3 +147,20 @@ def test_obligations_read_in_one_statement_each_list_their_own_cases(
     assert published == (1, reviews[:1], 3, reviews[1:])
     assert either == (3, reviews[:2], 1, reviews[2:])
 
+
+
+def test_the_page_reads_all_obligations_in_one_statement(eng: Engine) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def on_statement(*a: object) -> None:
+        statements.append(str(a[2]))
+    event.listen(eng.db.engine, "before_cursor_execute", on_statement)
+    try:
+        status = agreement_status(eng, eng.now(), viewer="chair", shown=10)
+    finally:
+        event.remove(eng.db.engine, "before_cursor_execute", on_statement)
+    assert status is not None
+    assert len(status.obligations) == 9
+    assert len([s for s in statements if "transition_log" in s]) == 1
