@@ -11,6 +11,7 @@ filters nothing. A deployment with one agreement never shows the selector.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -23,10 +24,10 @@ from engine.kernel.errors import ValidationError
 from engine.policy.access import may_see_overview
 from engine.reporting.output import render_csv, render_html
 from engine.reporting.report import build_report, report_range
-from engine.schedule.obligations import agreement_status
+from engine.schedule.obligations import ObligationStatus, agreement_status
 from web.engine_messages import engine_message
 from web.formatting import language
-from web.support import actor, eng, now, safe_next
+from web.support import actor, case_linker, eng, now, safe_next
 
 __all__ = ["bp", "selected_agreement_id", "selected_key"]
 
@@ -121,7 +122,21 @@ def show() -> Any:
         abort(404)
     status = agreement_status(eng(), now(), key, viewer=actor(), shown=SHOWN)
     return render_template("agreement.html", status=status, cfg=eng().config, agreements=agreements,
+                           obligations=_obligation_rows(status.obligations) if status is not None else [],
                            current_key=key or eng().config.agreement.key, report_formats=REPORT_FORMATS)
+
+
+def _obligation_rows(obligations: list[ObligationStatus]) -> list[SimpleNamespace]:
+    """The obligations with their listed cases as (href, id) and the open ones as (href, id, aria-label), the
+    links built once per page rather than by a `url_for` and a translation per case."""
+    link, open_case = case_linker("cases.show"), _("Open case %(id)s")
+    lang = language()
+    return [SimpleNamespace(
+        label=o.label_en if lang == "en" else o.label_sv, pace=o.pace or ("met" if o.met else "on_track"),
+        expected=o.expected, required=o.required, done=o.done,
+        cases=[(link(cid), cid) for cid in o.case_ids], more=o.case_total - len(o.case_ids),
+        open_cases=[(link(cid), cid, open_case % {"id": cid}) for cid in o.open_case_ids],
+        open_more=o.open_total - len(o.open_case_ids)) for o in obligations]
 
 
 REPORT_FORMATS = ("html", "pdf", "csv")

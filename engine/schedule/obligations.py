@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Integer,
+    Select,
     String,
     and_,
     bindparam,
@@ -38,7 +40,7 @@ from engine.store.models import Agreement, CaseRow, Period, TransitionLog
 from engine.workflow.rules import PARTIES
 
 __all__ = ["AgreementStatus", "ObligationStatus", "agreement_status", "expected_by", "missing_signatures",
-           "obligation_status", "pace_of"]
+           "obligation_status", "obligation_statuses", "pace_of"]
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,15 @@ def _bounds(eng: Engine, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return at(period.starts_on), at(period.ends_on)
 
 
-# The one statement the agreement page runs for each obligation, built once per way of counting, shape of the
-# reader's access and kind of obligation (building it per obligation and page cost more than running it);
-# the values go in as bind parameters. It reads one agreement's cases of one workflow through
-# ix_cases_agreement_workflow_open and asks the log, through ix_transition_log_case_state_at, whether a case
-# entered a counted state. One statement instead of three: each costs ~0.3 ms of SQLAlchemy and driver.
+# The one statement the agreement page runs for all of an agreement's obligations: a UNION ALL of each
+# obligation's parts, every row tagged with the obligation's index. Built once per shape (each obligation's way
+# of counting, whether it is counted from another state and how many states count; the reader's access; whether
+# the lists are limited), since building it cost more than running it; the values go in as bind parameters, each
+# obligation's under its own prefix (o0_workflow, o0_state_0, ...), one per state rather than an expanding list,
+# so that only the reader's access lists make SQLAlchemy rewrite the text (once per page, not once per
+# obligation). Each part reads one agreement's cases of one workflow through ix_cases_agreement_workflow_open
+# and asks the log, through ix_transition_log_case_state_at, whether a case entered a counted state. One
+# statement instead of one per obligation: each costs ~0.3 ms of SQLAlchemy and driver.
 _TL, _CASES = TransitionLog.__table__, CaseRow.__table__  # type: ignore[attr-defined]
 _AGREEMENT: BindParameter[int] = bindparam("o_agreement", type_=Integer)
 _PERIOD: BindParameter[int] = bindparam("o_period", type_=Integer)
@@ -94,21 +100,24 @@ _END: BindParameter[dt.datetime] = bindparam("o_end", type_=UTCDateTime)
 _SHOWN: BindParameter[int] = bindparam("o_shown", type_=Integer)
 # The rows of the statement: the counted cases, the open ones that would count, how many cases require it.
 _COUNTED, _OPEN, _REQUIRED = 0, 1, 2
+# What the statement's shape depends on of one obligation: its way of counting, whether it is counted from
+# another state (`required_state`), how many states count.
+_Shape = tuple[str, bool, int]
 
 
-def _workflow(prefix: str) -> tuple[BindParameter[str], BindParameter[str]]:
-    return (bindparam(f"{prefix}_workflow", type_=String),
-            bindparam(f"{prefix}_states", expanding=True, type_=String))
+def _shape(ob: ObligationConfig) -> _Shape:
+    return ob.count, ob.required_state is not None, len(ob.states)
 
 
-def _of_obligation(count: str, prefix: str) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]],
-                                                     ColumnElement[bool]]:
-    """One agreement's cases of the workflow; those of them that may have entered a state in the period; and the
-    join of their log rows that entered one of the states (in the period: by the case's period, or by the time
-    it did)."""
-    workflow, states = _workflow(prefix)
+def _of_obligation(count: str, prefix: str, states: int) -> tuple[list[ColumnElement[bool]],
+                                                                 list[ColumnElement[bool]], ColumnElement[bool]]:
+    """One agreement's cases of the workflow (bound as `{prefix}_workflow`); those of them that may have entered
+    a state in the period; and the join of their log rows that entered one of the `states` states (bound as
+    `{prefix}_state_0`, ...; in the period: by the case's period, or by the time it did)."""
+    workflow = bindparam(f"{prefix}_workflow", type_=String)
     cases = [_CASES.c.agreement_id == _AGREEMENT, _CASES.c.workflow == workflow]
-    entered = [_TL.c.case_id == _CASES.c.id, _TL.c.to_state.in_(states),
+    entered = [_TL.c.case_id == _CASES.c.id,
+               _TL.c.to_state.in_([bindparam(f"{prefix}_state_{j}", type_=String) for j in range(states)]),
                # A state is entered by a change of state or by opening (no state before).
                or_(_TL.c.from_state.is_(None), _TL.c.from_state != _TL.c.to_state)]
     if count == "of_period":
@@ -125,41 +134,54 @@ def _constant(value: int) -> ColumnElement[int]:
     return literal_column(str(value), Integer)
 
 
-@cache
-def _statement(count: str, shape: Reach | None, limited: bool, requiring: bool) -> CompoundSelect[int, int, int, int]:
+def _parts(index: int, shape: _Shape, reader: Reach | None, limited: bool) -> list[Select[Any]]:
+    """The rows of obligation `index` (its values bound under the prefixes o{index} and r{index}), each
+    starting with `index`."""
     # Every case that counts is counted (what is met does not depend on who looks); those the reader may
     # see come first, and only they are listed (the rest of the rows the limit lets through are dropped).
     # The open cases that would count when they get there are those not counted yet that the reader may see.
     # Joins, not EXISTS: SQLite ran a correlated subquery per case at three times the cost of the join.
-    of_workflow, changed, entered = _of_obligation(count, "o")
-    may_see = when((seen(shape), _constant(1)), else_=_constant(0)) if shape is not None else _constant(1)
+    count, requiring, states = shape
+    ob = _constant(index).label("ob")
+    of_workflow, changed, entered = _of_obligation(count, f"o{index}", states)
+    may_see = when((seen(reader), _constant(1)), else_=_constant(0)) if reader is not None else _constant(1)
     listed = may_see.label("listed")
-    counted = (sa_select(_constant(_COUNTED).label("kind"), _CASES.c.id, listed, func.count().over().label("n"),
-                         func.sum(listed).over().label("listed_n"))
+    counted = (sa_select(ob, _constant(_COUNTED).label("kind"), _CASES.c.id, listed,
+                         func.count().over().label("n"), func.sum(listed).over().label("listed_n"))
                .select_from(_CASES.join(_TL, entered)).where(*changed)
                .group_by(_CASES.c.id).order_by(listed.desc(), _CASES.c.id))
-    waiting = (sa_select(_constant(_OPEN).label("kind"), _CASES.c.id, _constant(1).label("listed"),
+    waiting = (sa_select(ob, _constant(_OPEN).label("kind"), _CASES.c.id, _constant(1).label("listed"),
                          func.count().over().label("n"), _constant(0).label("listed_n"))
                .select_from(_CASES.outerjoin(_TL, entered))
                .where(*of_workflow, _CASES.c.is_open == true(), _TL.c.id.is_(None),
-                      *([seen(shape)] if shape is not None else []))
+                      *([seen(reader)] if reader is not None else []))
                .order_by(_CASES.c.id))
     if limited:
         counted, waiting = counted.limit(_SHOWN), waiting.limit(_SHOWN)
     parts = [sa_select(counted.subquery()), sa_select(waiting.subquery())]
     if requiring:
-        _all, requiring_changed, entered_required = _of_obligation(count, "r")
-        parts.append(sa_select(_constant(_REQUIRED), _constant(0), _constant(0),
+        _all, requiring_changed, entered_required = _of_obligation(count, f"r{index}", 1)
+        parts.append(sa_select(ob, _constant(_REQUIRED), _constant(0), _constant(0),
                                func.count(distinct(_CASES.c.id)), _constant(0))
                      .select_from(_CASES.join(_TL, entered_required)).where(*requiring_changed))
-    return union_all(*parts)
+    return parts
 
 
-def _params(eng: Engine, period: Period, ob: ObligationConfig) -> dict[str, Any]:
+@cache
+def _statement(shapes: tuple[_Shape, ...], reader: Reach | None, limited: bool) -> CompoundSelect[Any]:
+    return union_all(*(part for i, shape in enumerate(shapes) for part in _parts(i, shape, reader, limited)))
+
+
+def _params(eng: Engine, period: Period, obligations: Sequence[ObligationConfig]) -> dict[str, Any]:
     start, end = _bounds(eng, period)
-    return {"o_workflow": ob.workflow, "o_states": list(ob.states), "o_agreement": period.agreement_id,
-            "o_period": period.id, "o_start": start, "o_end": end, "r_workflow": ob.requiring_workflow,
-            "r_states": [ob.required_state]}
+    params: dict[str, Any] = {"o_agreement": period.agreement_id, "o_period": period.id, "o_start": start,
+                              "o_end": end}
+    for i, ob in enumerate(obligations):
+        params[f"o{i}_workflow"] = ob.workflow
+        params |= {f"o{i}_state_{j}": state for j, state in enumerate(ob.states)}
+        if ob.required_state is not None:
+            params |= {f"r{i}_workflow": ob.requiring_workflow, f"r{i}_state_0": ob.required_state}
+    return params
 
 
 def expected_by(required: int, starts_on: dt.date, ends_on: dt.date, today: dt.date) -> int:
@@ -179,19 +201,38 @@ def pace_of(done: int, required: int, expected: int) -> str:
 def obligation_status(session: Session, eng: Engine, period: Period, ob: ObligationConfig,
                       today: dt.date | None = None, viewer: Actor | None = None,
                       shown: int | None = None) -> ObligationStatus:
-    """How far one obligation is met in `period`, and whether that is behind the pace `today` asks for.
+    """How far one obligation is met in `period`, and whether that is behind the pace `today` asks for
+    (`obligation_statuses` for one)."""
+    [status] = obligation_statuses(session, eng, period, (ob,), today, viewer, shown)
+    return status
+
+
+def obligation_statuses(session: Session, eng: Engine, period: Period, obligations: Sequence[ObligationConfig],
+                        today: dt.date | None = None, viewer: Actor | None = None,
+                        shown: int | None = None) -> list[ObligationStatus]:
+    """How far each of `obligations` is met in `period`, and whether that is behind the pace `today` asks
+    for, read in one statement.
 
     A fixed number is expected evenly over the period (12 reviews a year: 2 by the end of
     February); one counted from another state (information after each review held) is
     expected in full at once. Every counted case counts; the cases listed are those `viewer`
     may see (all without one), the first `shown` of them (all when None), with their totals.
     """
-    params = _params(eng, period, ob) | ({"o_shown": shown} if shown is not None else {})
+    if not obligations:
+        return []
+    params = _params(eng, period, obligations) | ({"o_shown": shown} if shown is not None else {})
     if viewer is not None:
         params |= binds(viewer)
-    statement = _statement(ob.count, reach(viewer) if viewer is not None else None, shown is not None,
-                           ob.required_state is not None)
-    rows = session.execute(statement, params).all()
+    statement = _statement(tuple(_shape(ob) for ob in obligations),
+                           reach(viewer) if viewer is not None else None, shown is not None)
+    rows: list[list[Any]] = [[] for _ob in obligations]
+    for row in session.execute(statement, params):
+        rows[row[0]].append(row[1:])
+    return [_status(ob, of_ob, period, today) for ob, of_ob in zip(obligations, rows, strict=True)]
+
+
+def _status(ob: ObligationConfig, rows: list[Any], period: Period, today: dt.date | None) -> ObligationStatus:
+    """`ob`'s status from its rows of the statement (kind, case id, listed, n, listed_n)."""
     counted = sorted((r for r in rows if r[0] == _COUNTED), key=lambda r: r[1])
     done, case_total = (counted[0][3], int(counted[0][4])) if counted else (0, 0)
     case_ids = [r[1] for r in counted if r[2]]
@@ -239,7 +280,7 @@ def agreement_status(eng: Engine, now: dt.datetime, key: str | None = None,
         case = session.exec(select(CaseRow).where(CaseRow.occurrence_key == renewal.renewal_key(a, period))).first()
         today = now.astimezone(eng.tz).date()
         who = as_actor(session, viewer) if viewer is not None else None
-        obligations = [obligation_status(session, eng, period, ob, today, who, shown) for ob in a.obligations]
+        obligations = obligation_statuses(session, eng, period, a.obligations, today, who, shown)
         return AgreementStatus(
             title=agreement.title, parties=list(agreement.parties), period_number=period.number,
             starts_on=period.starts_on, ends_on=period.ends_on, days_left=(period.ends_on - today).days,

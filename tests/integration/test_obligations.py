@@ -105,3 +105,62 @@ def test_the_page_reads_the_first_cases_the_viewer_may_see_and_how_many_there_ar
     assert reviews("official", None) == (6, held, 5, waiting, 4)
     assert reviews("chair", 3) == (6, [hidden, *held[:2]], 6, waiting[:3], 5)
     assert reviews("chair", 10) == (6, [hidden, *held], 6, [*waiting, hidden_waiting], 5)
+
+
+def test_obligations_read_in_one_statement_each_list_their_own_cases(
+        eng: Engine, open_case: Callable[..., int]) -> None:
+    """The page reads all obligations in one statement: two of one workflow counting different states (and one
+    counting either, and one counted from another state) each list their own cases, as when read alone."""
+    from sqlmodel import select
+
+    from engine.accounts.users import actor_for
+    from engine.cases.periods import current_period
+    from engine.config.settings import ObligationConfig
+    from engine.schedule.obligations import obligation_status, obligation_statuses
+    from engine.store.models import Agreement
+
+    reviews = [open_case("monthly_review", group="trygghetsgruppen") for _ in range(4)]
+    hidden = open_case("monthly_review", group="polisen", confidential=True)  # the official may not see it
+    for review in (reviews[0], reviews[1], hidden):
+        fire(eng, review, "hold", "police")
+    publish(eng, reviews[0], "Mars", "Vi har gått igenom mars.", "police", comment="Publicerat på hoor.se")
+    obligations = (
+        ObligationConfig("held", "h", "h", "monthly_review", ("held",), required=12),
+        ObligationConfig("published", "p", "p", "monthly_review", ("information_published",), required_state="held"),
+        ObligationConfig("either", "e", "e", "monthly_review", ("held", "information_published"), required=1),
+    )
+    with eng.db.read() as s:
+        agreement = s.exec(select(Agreement).where(Agreement.key == eng.config.agreement.key)).one()
+        assert agreement.id is not None
+        period = current_period(s, agreement.id, eng.now(), eng.tz)
+        assert period is not None
+        for who in (None, "official", "chair"):
+            viewer = actor_for(s, who) if who is not None else None
+            for shown in (None, 1, 10):
+                together = obligation_statuses(s, eng, period, obligations, eng.now().date(), viewer, shown)
+                alone = [obligation_status(s, eng, period, ob, eng.now().date(), viewer, shown) for ob in obligations]
+                assert together == alone, (who, shown)
+        official = actor_for(s, "official")
+        held, published, either = ((o.done, o.case_ids, o.required, o.open_case_ids)
+                                   for o in obligation_statuses(s, eng, period, obligations, viewer=official))
+    assert held == (3, reviews[:2], 12, reviews[2:])
+    assert published == (1, reviews[:1], 3, reviews[1:])
+    assert either == (3, reviews[:2], 1, reviews[2:])
+
+
+
+def test_the_page_reads_all_obligations_in_one_statement(eng: Engine) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def on_statement(*a: object) -> None:
+        statements.append(str(a[2]))
+    event.listen(eng.db.engine, "before_cursor_execute", on_statement)
+    try:
+        status = agreement_status(eng, eng.now(), viewer="chair", shown=10)
+    finally:
+        event.remove(eng.db.engine, "before_cursor_execute", on_statement)
+    assert status is not None
+    assert len(status.obligations) == 9
+    assert len([s for s in statements if "transition_log" in s]) == 1
