@@ -22,10 +22,12 @@ from web.engine_messages import engine_message
 from web.formatting import due_status, labels, language, local_date
 from web.support import actor, case_linker, eng, now
 
-__all__ = ["FILTERS", "MAX_PAGE", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
+__all__ = ["FILTERS", "MAX_PAGE", "PAGED", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
 
 bp = Blueprint("queues", __name__)
-QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")
+QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")  # the header's queues
+# A queue page for each, and for all that waits for the person ("Att göra" shows its first few).
+PAGED = (*QUEUE_NAMES, "todo")
 # The query parameters a queue page reads; its links carry these and nothing else, so a crafted
 # `?_external=1&_scheme=...` or `?name=...` never reaches url_for.
 FILTERS = ("workflow", "state", "focus_area", "group", "due_from", "due_to")
@@ -112,7 +114,9 @@ def index() -> Any:
     return todo()
 
 
-TODO_SIZE = 25  # rows per section, as many as a queue page shows; the queues page the rest
+# Cards per section of "Att göra": the soonest due of each, a phone's few screens rather than fifty cards; the
+# rest are a link away, on the queue pages of all that waits for the person and of the groups' untaken cases.
+TODO_SIZE = 10
 
 
 @bp.route("/todo")
@@ -135,7 +139,7 @@ def todo() -> Any:
 @login_required
 def queue(name: str) -> Any:
     """One queue, soonest due first, one page at a time."""
-    if name not in QUEUE_NAMES:
+    if name not in PAGED:
         abort(404)
     errors: dict[str, str] = {}
     filters = request_filters(errors)

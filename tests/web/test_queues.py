@@ -136,3 +136,19 @@ def test_att_gora_says_in_words_when_each_case_is_due(web, open_case):
     card = page[page.index(f'href="/cases/{dated}"'):]
     card = card[:card.index("</li>")]
     assert "Ska vara klart 2027-03-01" in card  # the date is the local one, the sentence translated once per page
+
+
+def test_att_gora_shows_the_soonest_few_and_links_to_all_that_waits(web, open_case):
+    ids = [open_case(title=f"Väntar {n}", assignee="official", due=dt.date(2027, 3, 1) + dt.timedelta(days=n))
+           for n in (12, 0, 5, 11, 1, 7, 3, 9, 2, 10, 4, 8, 6)]
+    soonest_first = [cid for _, cid in sorted(zip((12, 0, 5, 11, 1, 7, 3, 9, 2, 10, 4, 8, 6), ids, strict=True))]
+    web.login("official")
+    page = web.text("/todo")
+    yours = page[page.index('id="h-yours"'):page.index('id="h-untaken"')]
+    assert _ids(yours) == soonest_first[:10]  # a phone's few screens, soonest due first
+    assert "13 ärenden väntar på dig" in page
+    assert '<a href="/queues/todo">Allt som väntar på dig</a>' in yours
+    everything = web.text("/queues/todo")
+    assert "<h1>Väntar på dig</h1>" in everything
+    assert _ids(everything) == soonest_first  # every one, in the same order, on the queue page
+    assert re.search(r'<a href="/todo" aria-current="page">Att göra', everything)
