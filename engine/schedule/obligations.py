@@ -35,7 +35,7 @@ from engine.kernel.actors import Actor
 from engine.policy.access import Reach, binds, reach, seen
 from engine.runtime.engine import Engine
 from engine.schedule import renewal
-from engine.store.db import UTCDateTime
+from engine.store.db import UTCDateTime, generic_plan
 from engine.store.models import Agreement, CaseRow, Period, TransitionLog
 from engine.workflow.rules import PARTIES
 
@@ -226,7 +226,9 @@ def obligation_statuses(session: Session, eng: Engine, period: Period, obligatio
     statement = _statement(tuple(_shape(ob) for ob in obligations),
                            reach(viewer) if viewer is not None else None, shown is not None)
     rows: list[list[Any]] = [[] for _ob in obligations]
-    for row in session.execute(statement, params):
+    with generic_plan(session):  # its plan is the same for every agreement and reader; planning it cost more
+        found = session.execute(statement, params).all()
+    for row in found:
         rows[row[0]].append(row[1:])
     return [_status(ob, of_ob, period, today) for ob, of_ob in zip(obligations, rows, strict=True)]
 
