@@ -164,3 +164,28 @@ def test_the_page_reads_all_obligations_in_one_statement(eng: Engine) -> None:
     assert status is not None
     assert len(status.obligations) == 9
     assert len([s for s in statements if "transition_log" in s]) == 1
+
+
+def test_the_generic_plan_of_the_agreement_page_is_its_alone(eng: Engine) -> None:
+    """The agreement statement runs on a plan made for any values; the pooled connection goes back to the
+    usual planning, which the queues need (a generic plan read them a hundred times slower), even when the
+    statement fails."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from engine.store.db import generic_plan
+
+    if eng.db.dialect != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    eng.db.engine.pool.dispose()  # one connection, used by every read below
+    for _ in range(3):
+        assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
+    with eng.db.read() as session:
+        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+    with eng.db.read() as session:
+        with generic_plan(session):
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
+        with pytest.raises(DBAPIError, match="division by zero"), generic_plan(session):
+            session.execute(text("SELECT 1 / 0"))
+    with eng.db.read() as session:
+        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
