@@ -97,7 +97,7 @@ def generic_plan(session: Session) -> Iterator[None]:
     every obligation): PostgreSQL's default planned it anew on every execution, 5 ms of a 3 ms query at
     1,000,000 cases. Not for the queues: a plan made without the values read 130 ms where the values' own
     plan read 1.7. The driver prepares a statement on its fifth execution on a connection (psycopg's
-    `prepare_threshold`), which the reads' autocommit lets it keep (`Database.read`).
+    `prepare_threshold`), which a web page's autocommit lets it keep (`Database.shared_reads`).
     """
     if session.get_bind().dialect.name != "postgresql":
         yield
@@ -119,13 +119,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._writer = self.engine.execution_options(samverkan_write=True)
-        # PostgreSQL reads in autocommit: under READ COMMITTED (its default) each statement sees its own
-        # snapshot inside a transaction too, so BEGIN and ROLLBACK were two round trips a page for nothing;
-        # and the ROLLBACK made the driver forget the statements it had prepared (psycopg clears them on
-        # every rollback), so the pages' statements were parsed and planned anew on every request.
-        # SQLite's read transactions stay: there they give the page one snapshot (WAL).
-        self._reader = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
-                        if self.engine.dialect.name == "postgresql" else self.engine)
+        # A web page's reads (`shared_reads`) run in autocommit on PostgreSQL: under READ COMMITTED (its
+        # default) each statement sees its own snapshot inside a transaction too, so BEGIN and ROLLBACK were
+        # two round trips a page for nothing; and the ROLLBACK made the driver forget the statements it had
+        # prepared (psycopg clears them on every rollback), so the pages' statements were parsed and planned
+        # anew on every request. Other reads keep their transaction (a server-side cursor, as `audit verify`
+        # streams the log through, needs one); so do SQLite's, where it gives the page one snapshot (WAL).
+        self._page_reader = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                             if self.engine.dialect.name == "postgresql" else self.engine)
         self._shared: ContextVar[Session | None] = ContextVar(f"samverkan_shared_read_{id(self)}", default=None)
 
     @property
@@ -135,27 +136,27 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; nothing it does is committed (on PostgreSQL each statement is its own
-        transaction, see `__init__`).
+        """A session for reading; nothing it does is committed.
 
-        Inside `shared_reads()` every read uses that block's one session (and on SQLite its one transaction).
+        Inside `shared_reads()` every read uses that block's one session (on SQLite its one transaction; on
+        PostgreSQL each statement is its own, see `__init__`).
         """
         shared = self._shared.get()
         if shared is not None:
             yield shared
             return
-        with Session(self._reader, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def shared_reads(self) -> Iterator[None]:
-        """Let every `read()` in this block (and this thread or task) share one read transaction.
+        """Let every `read()` in this block (and this thread or task) share one session: a web page's reads.
 
-        A web page reads the user, the header's counts and its own rows: one BEGIN and one
-        connection instead of one each. A `write()` inside the block ends the shared
-        transaction, so what is read after it sees what was written.
+        A web page reads the user, the header's counts and its own rows: one connection instead of one
+        each, and on SQLite one read transaction (on PostgreSQL autocommit, see `__init__`). A `write()`
+        inside the block ends the shared session, so what is read after it sees what was written.
         """
-        with Session(self._reader, expire_on_commit=False) as session:
+        with Session(self._page_reader, expire_on_commit=False) as session:
             token = self._shared.set(session)
             try:
                 yield

@@ -179,13 +179,17 @@ def test_the_generic_plan_of_the_agreement_page_is_its_alone(eng: Engine) -> Non
         pytest.skip("plan_cache_mode is PostgreSQL's")
     eng.db.engine.pool.dispose()  # one connection, used by every read below
     for _ in range(3):
-        assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
+        with eng.db.shared_reads():  # as a web page reads: in autocommit, the setting would outlive it
+            assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
     with eng.db.read() as session:
         assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
-    with eng.db.read() as session:
+    with eng.db.shared_reads(), eng.db.read() as session:
         with generic_plan(session):
             assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
         with pytest.raises(DBAPIError, match="division by zero"), generic_plan(session):
             session.execute(text("SELECT 1 / 0"))
-    with eng.db.read() as session:
-        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+    for _ in range(2):  # in a transaction too
+        with eng.db.read() as session:
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+            with pytest.raises(DBAPIError, match="division by zero"), generic_plan(session):
+                session.execute(text("SELECT 1 / 0"))
