@@ -127,6 +127,10 @@ class Database:
         # streams the log through, needs one); so do SQLite's, where it gives the page one snapshot (WAL).
         self._page_reader = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
                              if self.engine.dialect.name == "postgresql" else self.engine)
+        # Other reads on PostgreSQL end with COMMIT, not ROLLBACK (the same for a transaction that wrote
+        # nothing): a POST's reads rolled back cleared the connection's prepared statements, so a page that
+        # runs once between two POSTs never reached the driver's fifth run and was planned every time.
+        self._commit_reads = self.engine.dialect.name == "postgresql"
         self._shared: ContextVar[Session | None] = ContextVar(f"samverkan_shared_read_{id(self)}", default=None)
 
     @property
@@ -147,6 +151,9 @@ class Database:
             return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+            if self._commit_reads:  # see __init__; a read that raised is rolled back as before
+                session.expunge_all()  # nothing the read touched is written
+                session.commit()
 
     @contextmanager
     def shared_reads(self) -> Iterator[None]:

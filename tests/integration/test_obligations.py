@@ -193,3 +193,23 @@ def test_the_generic_plan_of_the_agreement_page_is_its_alone(eng: Engine) -> Non
             assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
             with pytest.raises(DBAPIError, match="division by zero"), generic_plan(session):
                 session.execute(text("SELECT 1 / 0"))
+
+
+def test_reads_keep_the_statements_the_driver_prepared(eng: Engine) -> None:
+    """A read that ends (a POST's, a page's) leaves the connection's prepared statements in place: the
+    agreement page's statement is planned once, not on every request between two others' POSTs."""
+    from sqlalchemy import text
+
+    if eng.db.dialect != "postgresql":
+        pytest.skip("the prepared statements are psycopg's and PostgreSQL's")
+    eng.db.engine.pool.dispose()  # one connection, used by every read below
+    for _ in range(7):
+        with eng.db.shared_reads():  # a page
+            assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
+        with eng.db.read() as session:  # a POST's read, which used to end in ROLLBACK
+            session.execute(text("SELECT 1"))
+    with eng.db.read() as session:
+        plans = session.execute(text("SELECT generic_plans FROM pg_prepared_statements "
+                                     "WHERE statement LIKE '%anon_1.ob, anon_1.kind%'")).scalars().all()
+    assert plans, "the agreement statement is not prepared"
+    assert plans[0] >= 1  # and runs on the plan made once (`generic_plan`)
