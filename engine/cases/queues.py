@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -17,6 +14,7 @@ from sqlmodel import Session, select
 from engine.accounts.users import as_actor
 from engine.cases import todo, waiting
 from engine.cases.views import CaseSummary, summary_of
+from engine.kernel import cursors
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from engine.kernel.text import check_storable
@@ -247,21 +245,21 @@ def list_queue(eng: Engine, actor: Actor | str, queue: str = "mine", *, filters:
 
 
 def _encode(case: Any) -> str:
-    raw = json.dumps([case.due_at.isoformat() if case.due_at else None, case.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.dump([case.due_at.isoformat() if case.due_at else None, case.id])
+
+
+def _position(value: Any) -> tuple[dt.datetime | None, int]:
+    due, case_id = value
+    when = dt.datetime.fromisoformat(due) if due is not None else None
+    if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
+        raise ValueError(value)
+    # In UTC here, as this server writes them: a forged one at the end of the years may have none.
+    return (when.astimezone(dt.UTC) if when is not None else None), case_id
 
 
 def _decode(cursor: str) -> tuple[dt.datetime | None, int]:
     """The (due_at, id) a cursor points after, or a ValidationError naming `cursor`."""
-    try:
-        due, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        when = dt.datetime.fromisoformat(due) if due is not None else None
-        if (when is not None and when.tzinfo is None) or type(case_id) is not int or not 0 <= case_id < 2**31:
-            raise ValueError(cursor)
-        # In UTC here, as this server writes them: a forged one at the end of the years may have none.
-        return (when.astimezone(dt.UTC) if when is not None else None), case_id
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
+    return cursors.load(cursor, _position)
 
 
 def _after(session: Session, conds: tuple[Any, ...], params: dict[str, Any], limit: int,

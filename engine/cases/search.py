@@ -14,10 +14,7 @@ the matches are found and ranked, never which cases match, and nothing caps the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -28,6 +25,7 @@ from sqlmodel import Session
 from engine.accounts.users import as_actor
 from engine.cases.queues import ROWS, QueueFilter, summaries, where
 from engine.cases.views import CaseSummary
+from engine.kernel import cursors
 from engine.kernel.actors import Actor
 from engine.kernel.errors import ValidationError
 from engine.kernel.text import check_storable
@@ -112,19 +110,19 @@ def search(eng: Engine, actor: Actor | str, text: str, *, filters: QueueFilter |
 
 
 def _encode(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"search_offset": offset}).encode()).decode().rstrip("=")
+    return cursors.dump({"search_offset": offset})
+
+
+def _offset(value: Any) -> int:
+    offset = value["search_offset"] if isinstance(value, dict) else None
+    if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(value)
+    return offset
 
 
 def _decode(cursor: str) -> int:
     """The offset a search's cursor points at, or a ValidationError naming `cursor`."""
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        offset = raw["search_offset"] if isinstance(raw, dict) else None
-        if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
-            raise ValueError(cursor)
-        return offset
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError("cursor", "The cursor is not one this server gave; start again without it.") from None
+    return cursors.load(cursor, _offset)
 
 
 def search_after(eng: Engine, actor: Actor | str, text: str, *, filters: QueueFilter | None = None, limit: int = 50,
