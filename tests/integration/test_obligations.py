@@ -213,3 +213,32 @@ def test_reads_keep_the_statements_the_driver_prepared(eng: Engine) -> None:
                                      "WHERE statement LIKE '%anon_1.ob, anon_1.kind%'")).scalars().all()
     assert plans, "the agreement statement is not prepared"
     assert plans[0] >= 1  # and runs on the plan made once (`generic_plan`)
+
+
+def test_the_driver_converts_the_agreement_statement_once_per_process(
+        eng: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg rewrites a statement's placeholders on every execution unless it keeps the result, which it
+    does only up to a length (engine.store.db.PSYCOPG_CACHED_LENGTH raises it): the agreement page's 27 KB
+    statement is converted once, not on every request. Fails if psycopg stops reading the setting."""
+    from psycopg import _queries
+
+    if eng.db.dialect != "postgresql":
+        pytest.skip("the placeholders are psycopg's")
+    uncached: list[int] = []
+    convert = _queries._query2pg_nocache  # what psycopg calls, by its module's name, for a statement it does not keep
+
+    def counted(query: bytes, *args: object) -> object:
+        uncached.append(len(query))
+        return convert(query, *args)
+    monkeypatch.setattr(_queries, "_query2pg_nocache", counted)
+    monkeypatch.setattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)  # psycopg's own
+    with eng.db.shared_reads():
+        assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
+    assert max(uncached) > 4096, "the agreement statement is no longer past psycopg's own bound"
+    monkeypatch.undo()
+    monkeypatch.setattr(_queries, "_query2pg_nocache", counted)
+    uncached.clear()
+    for _ in range(2):
+        with eng.db.shared_reads():
+            assert agreement_status(eng, eng.now(), viewer="chair", shown=10) is not None
+    assert uncached == []
