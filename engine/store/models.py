@@ -437,3 +437,11 @@ for _dialect, _statements in _SEARCH_DDL.items():
         event.listen(metadata, "after_create", DDL(_statement).execute_if(dialect=_dialect))  # type: ignore[no-untyped-call]
 for _table in (SEARCH_TERMS, SEARCH_TABLE):
     event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {_table}"))  # type: ignore[no-untyped-call]
+# PostgreSQL's planner takes a case's columns as independent, so it read "group 10's cases of agreement 2" as a
+# 290th of group 10's and walked the agreement's index for the official's untaken cards (366 rows sorted,
+# 1.75 ms at 1,000,000 cases) where the group's index gives them in order (0.11 ms). A group belongs to one
+# agreement: these statistics tell the planner so (ANALYZE fills them; migration 0014 makes them on upgrade).
+CASE_STATISTICS = "st_cases_group_agreement"
+event.listen(CaseRow.__table__, "after_create", DDL(  # type: ignore[attr-defined, no-untyped-call]
+    f"CREATE STATISTICS IF NOT EXISTS {CASE_STATISTICS} (dependencies) ON group_id, agreement_id FROM cases")
+             .execute_if(dialect="postgresql"))

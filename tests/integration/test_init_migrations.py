@@ -13,8 +13,17 @@ from sqlmodel import select
 
 from engine.store import search_index
 from engine.store.db import Database
-from engine.store.models import Agreement, Group, Period, WorkflowDefinitionRow, metadata
-from tests.support import run_cli, write_config
+from engine.store.models import CASE_STATISTICS, Agreement, Group, Period, WorkflowDefinitionRow, metadata
+from tests.support import empty_database, run_cli, write_config
+
+
+def _statistics(db: Database) -> set[str]:
+    """The names of the extended planner statistics on the cases table (PostgreSQL's; none on SQLite)."""
+    if db.dialect != "postgresql":
+        return set()
+    with db.engine.connect() as conn:
+        return set(conn.exec_driver_sql("SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'cases'::regclass")
+                   .scalars())
 
 
 @pytest.mark.slow
@@ -41,6 +50,15 @@ def test_init_migrates_an_empty_database_idempotently(empty_url: str, tmp_path: 
             assert compare_metadata(ctx, metadata) == []
         assert set(inspect(db.engine).get_table_names()) == {t.name for t in metadata.sorted_tables} | {
             "alembic_version"} | index
+        expected = {CASE_STATISTICS} if db.dialect == "postgresql" else set()
+        assert _statistics(db) == expected, "the migrated database has the planner's statistics"
+        with empty_database(db.dialect, tmp_path / "created") as url:
+            created = Database(url)
+            try:
+                metadata.create_all(created.engine)
+                assert _statistics(created) == expected, "a database made by create_all has them too"
+            finally:
+                created.dispose()
     finally:
         db.dispose()
 
