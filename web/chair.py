@@ -15,7 +15,7 @@ from engine.cases.reminders import remind_many
 from engine.kernel.errors import Forbidden
 from web.agreement import selected_agreement_id
 from web.formatting import labels, local_date
-from web.queues import MAX_PAGE
+from web.queues import MAX_PAGE, navigation_counts
 from web.support import actor, case_linker, eng, now
 
 __all__ = ["bp"]
@@ -33,7 +33,10 @@ def _sort() -> str:
 def overview() -> Any:
     """Totals, then the overdue cases with who holds them and when they were last reminded (chair)."""
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    found = chair_overview(eng(), actor(), now(), sort=_sort(), agreement_id=selected_agreement_id(), page=page)
+    # What waits for the chair is the header's "Att göra" count, in the same agreement: read once for both.
+    waiting = navigation_counts()[0].get("todo")
+    found = chair_overview(eng(), actor(), now(), sort=_sort(), agreement_id=selected_agreement_id(), page=page,
+                           waiting_for_you=waiting)
     return render_template("chair.html", overview=found, rows=_rows(found["cases"]), now=now())
 
 

@@ -22,7 +22,7 @@ from web.engine_messages import engine_message
 from web.formatting import due_status, labels, language, local_date
 from web.support import actor, case_linker, eng, now
 
-__all__ = ["FILTERS", "MAX_PAGE", "PAGED", "QUEUE_NAMES", "bp", "display_rows", "request_filters"]
+__all__ = ["FILTERS", "MAX_PAGE", "PAGED", "QUEUE_NAMES", "bp", "display_rows", "navigation_counts", "request_filters"]
 
 bp = Blueprint("queues", __name__)
 QUEUE_NAMES = ("mine", "group", "unassigned", "overdue")  # the header's queues
@@ -34,7 +34,7 @@ FILTERS = ("workflow", "state", "focus_area", "group", "due_from", "due_to")
 MAX_PAGE = 100_000  # a larger page number would overflow the databases' integers; nobody pages that far
 
 
-def _navigation() -> tuple[dict[str, int], int]:
+def navigation_counts() -> tuple[dict[str, int], int]:
     """The header's queue counts and unread notices, read once per request in one transaction
     (an error page that must not touch the database sets them in `g` beforehand)."""
     if "nav_counts" not in g:
@@ -47,7 +47,7 @@ def _navigation() -> tuple[dict[str, int], int]:
 @bp.app_context_processor
 def _nav() -> dict[str, Any]:
     # Read here, before the template renders: templates only show values.
-    counts, unread = _navigation()
+    counts, unread = navigation_counts()
     return {"nav_counts": counts, "unread_notices": unread, "queue_names": QUEUE_NAMES, "count_cap": COUNT_CAP}
 
 
@@ -124,7 +124,7 @@ TODO_SIZE = 10
 def todo() -> Any:
     """What waits for me in person (signatures, approvals, cases given to me), then my groups' cases that
     nobody has taken, soonest due first, with how many of each there are."""
-    counts, _unread = _navigation()
+    counts, _unread = navigation_counts()
     filters = QueueFilter(agreement_id=selected_agreement_id())
     yours = display_rows(list_queue(eng(), actor(), "todo", filters=filters, limit=TODO_SIZE, now=now()))
     untaken = display_rows(list_queue(eng(), actor(), "unassigned", filters=filters, limit=TODO_SIZE, now=now()))

@@ -169,13 +169,15 @@ def _statements(reach: access.Reach, one_agreement: bool, sort: str) -> tuple[An
 
 def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = None,
                    sort: str = "overdue", agreement_id: int | None = None, page: int = 1,
-                   page_size: int = OVERVIEW_PAGE) -> Overview:
+                   page_size: int = OVERVIEW_PAGE, waiting_for_you: int | None = None) -> Overview:
     """Overdue open cases the reader may see, of one agreement (`agreement_id`) or of all: totals, counts
     per group, and one page of the cases sorted by `sort`.
 
     `sort` is "overdue" (most days overdue first), "group" or "holder" (each then most overdue first).
     The rows are read a page at a time in the database's order, so the page does not grow with the data;
-    across every agreement the total is counted up to OVERVIEW_CAP.
+    across every agreement the total is counted up to OVERVIEW_CAP. What waits for the reader is counted in
+    the same agreement (up to COUNT_CAP, as "Att göra" counts it), unless the caller has counted it already
+    (`waiting_for_you`: a web page's header has).
     """
     if sort not in SORTS:
         raise ValidationError("sort", f"Sort by one of {', '.join(SORTS)}.")
@@ -216,7 +218,8 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
                 "last_reminded_at": last.at.isoformat().replace("+00:00", "Z") if last else None,
                 "last_reminded_by": last.by_name if last else None})
         return {"overdue": min(total, OVERVIEW_CAP) if capped else total, "capped": capped, "by_group": by_group,
-                "waiting_for_you": capped_counts(session, who, now, QueueFilter(), COUNT_CAP, ("todo",))["todo"],
+                "waiting_for_you": waiting_for_you if waiting_for_you is not None else capped_counts(
+                    session, who, now, QueueFilter(agreement_id=agreement_id), COUNT_CAP, ("todo",))["todo"],
                 "sort": sort, "page": page, "has_next": has_next, "cases": cases}
 
 

@@ -12,9 +12,11 @@ from sqlmodel import select
 from engine.accounts.users import actor_for, add_user
 from engine.cases import waiting
 from engine.cases.commands import OpenRequest, open_case
+from engine.cases.overview import chair_overview
 from engine.cases.periods import sync_from_config
 from engine.cases.queues import QueueFilter, list_queue
 from engine.config.load import load_config
+from engine.kernel.actors import SYSTEM
 from engine.kernel.errors import ConfigError
 from engine.policy import access
 from engine.runtime.engine import Engine
@@ -177,3 +179,21 @@ def test_a_further_agreement_s_workflow_keys_are_named_with_its_index(
     with pytest.raises(ConfigError) as err:
         build_engine(load_config(path, database_url="sqlite://"))
     assert err.value.key == key
+
+
+def test_the_chairs_overview_of_one_agreement_counts_what_waits_for_the_chair_there(two: Engine) -> None:
+    """A chair of two agreements looking at one of them is told what waits for them in that one, the number
+    "Att göra" shows for it, not what waits in every agreement."""
+    with two.db.write() as s:
+        add_user(s, two.config, "regionchair", name="R", email="r@example.org", now=T0,
+                 roles=[("chair", "trygghetsgruppen"), ("chair", "eslov_rad")])
+        ids = {a.key: a.id for a in s.exec(select(Agreement)).all()}
+    for group in ("trygghetsgruppen", "eslov_rad", "eslov_rad"):
+        open_case(two, OpenRequest("agreement_renewal", "Förnyelse", group=group), SYSTEM)  # as the schedule does
+    todo = {key: len(list_queue(two, "regionchair", "todo", filters=QueueFilter(agreement_id=i)))
+            for key, i in ids.items()}
+    assert todo == {"hoor": 1, "eslov": 2}
+    for key, agreement_id in ids.items():
+        assert chair_overview(two, "regionchair", T0, agreement_id=agreement_id)["waiting_for_you"] == todo[key]
+    assert chair_overview(two, "regionchair", T0)["waiting_for_you"] == 3
+    assert chair_overview(two, "regionchair", T0, waiting_for_you=7)["waiting_for_you"] == 7  # counted by the caller
