@@ -31,8 +31,10 @@ the pages run (from one in-process request per page with the statements captured
 EXPLAIN QUERY PLAN, PostgreSQL: EXPLAIN), flagged when it scans the cases table.
 
 Targets (issue 15): page p95 <= 4x floor p95 at the largest count; p95 at the largest count
-<= 1.3x at 10,000; the web worker's RSS <= 1.2x. A new page: add a line to PAGES. On PostgreSQL (--db-url or
-SAMVERKAN_TEST_DATABASE_URL) each count gets a schema of its own, dropped afterwards.
+<= 1.3x at 10,000; the web worker's RSS <= 1.2x. Printed beside them, the restatement proposed for the
+first (no page with rows met it; the issue's note of session 10 has the measurements): the layout page's
+p95 <= 3x the floor's, and every page's p95 <= 2.5x the layout page's. A new page: add a line to PAGES.
+On PostgreSQL (--db-url or SAMVERKAN_TEST_DATABASE_URL) each count gets a schema of its own, dropped afterwards.
 The last line is one JSON object with every figure.
 """
 
@@ -77,6 +79,10 @@ PASSWORD = "bench-pages-password-1"
 USERS = 5_000
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 TARGET_FLOOR, TARGET_GROWTH, TARGET_RSS = 4.0, 1.3, 1.2
+# Proposed in place of TARGET_FLOOR, which no page with rows meets on this stack (issue 15, session 10): the
+# layout page over the floor, and every other page over the layout page. Printed beside the issue's verdict.
+PROPOSED_LAYOUT, PROPOSED_PAGE = 3.0, 2.5
+LAYOUT = "official: layout (settings)"
 POLICE_AGREEMENTS = 10
 FULL_PAGES = 400  # open cases seeded first in each measured person's groups: a full page of each of their lists
 
@@ -87,7 +93,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("official", "floor", "/floor"),
     # The page layout alone (navigation and its counts, the agreement chooser, the search box) around a form:
     # what every page below costs before its own content.
-    ("official", "layout (settings)", "/settings"),
+    ("official", LAYOUT.split(": ", 1)[1], "/settings"),
     ("official", "att göra", "/"),
     ("official", "my queue", "/queues/mine"),
     ("official", "group queue", "/queues/group"),
@@ -495,14 +501,23 @@ def main(argv: list[str] | None = None) -> int:
             del f["plans"]  # printed above; the JSON keeps the figures
         worst_floor = max(p["to_floor"] for k, p in large["pages"].items() if not k.endswith("floor"))
         worst_growth = max(p["growth"] for p in large["pages"].values())
+        # The restatement proposed in issue 15 (session 10): the frame every page carries over the floor, and each
+        # page over that frame, both at the largest count.
+        layout = large["pages"][LAYOUT]["p95_ms"]
+        layout_to_floor = round(layout / large["pages"]["official: floor"]["p95_ms"], 2)
+        worst_to_layout = max(round(p["p95_ms"] / layout, 2) for k, p in large["pages"].items()
+                              if not k.endswith("floor") and k != LAYOUT)
         results[kind] = {"sizes": figures, "rss_growth": rss_growth, "pages_scanning_cases": scanning,
                          "worst_to_floor": worst_floor,
                          "worst_growth": worst_growth,
+                         "layout_to_floor": layout_to_floor, "worst_to_layout": worst_to_layout,
                          "meets_targets": worst_floor <= TARGET_FLOOR and worst_growth <= TARGET_GROWTH
                          and rss_growth <= TARGET_RSS,
                          "loadavg_1m_at_end": round(os.getloadavg()[0], 2)}
         print(f"  worst page p95 / floor x{worst_floor} (target {TARGET_FLOOR}), worst growth x{worst_growth} "
-              f"(target {TARGET_GROWTH}), RSS x{rss_growth} (target {TARGET_RSS})", flush=True)
+              f"(target {TARGET_GROWTH}), RSS x{rss_growth} (target {TARGET_RSS})")
+        print(f"  the frame and the content: layout p95 / floor x{layout_to_floor} (proposed {PROPOSED_LAYOUT}), "
+              f"worst page p95 / layout x{worst_to_layout} (proposed {PROPOSED_PAGE})", flush=True)
     print(json.dumps(results))
     return 0
 
