@@ -89,7 +89,6 @@ def user_names(eng: Engine, usernames: Iterable[str]) -> dict[str, str]:
 class OverdueCase(CaseSummary):
     """An overdue case on the chair's overview, with when it was last reminded about and by whom."""
 
-    assignee_name: str | None  # the holder's display name (their user name where they have none)
     due_on: str | None  # the calendar day it was due in the deployment's zone (ISO), the one days_overdue counts from
     days_overdue: int
     last_reminded_at: str | None
@@ -210,8 +209,7 @@ def chair_overview(eng: Engine, actor: Actor | str, now: dt.datetime | None = No
             last = reminded.get(row.id)
             due_on = row.due_at.astimezone(tz).date() if row.due_at else None
             cases.append({
-                **summary_of(row, row.holder, row.group_key, now),
-                "assignee_name": (row.holder_name or row.holder) if row.holder else None,
+                **summary_of(row, row.holder, row.group_key, now, row.holder_name),
                 "due_on": due_on.isoformat() if due_on else None,
                 # Calendar days in the deployment's zone: due yesterday is 1 day overdue, whatever the hour.
                 "days_overdue": (today - due_on).days if due_on else 0,

@@ -50,10 +50,11 @@ _NOW = bindparam("b_now", type_=UTCDateTime)
 _LIMIT, _OFFSET = bindparam("b_limit", type_=Integer), bindparam("b_offset", type_=Integer)
 # A queue row is the case with the names the lists show, joined rather than fetched apart.
 # A list's row: the columns `summary_of` shows (not the description, the data nor the other times, which a
-# page of 50 rows would read, decode and convert for nothing), the holder's user name and the group's key.
+# page of 50 rows would read, decode and convert for nothing), the holder's user and display names and the group's key.
 ROWS = (sa_select(_C.c.id, _C.c.workflow, _C.c.title, _C.c.state, _C.c.version, _C.c.is_open, _C.c.focus_area,
                   _C.c.priority, _C.c.confidential, _C.c.parent_id, _C.c.opened_at, _C.c.due_at, _C.c.closed_at,
-                  _U.c.username.label("assignee_name"), _G.c.key.label("group_key"))
+                  _U.c.username.label("assignee_username"), _U.c.name.label("assignee_name"),
+                  _G.c.key.label("group_key"))
         .select_from(_C.outerjoin(_U, _U.c.id == _C.c.assignee_id).outerjoin(_G, _G.c.id == _C.c.group_id)))
 
 
@@ -226,7 +227,7 @@ def _page(session: Session, shape: _Shape, params: dict[str, Any], limit: int, o
 
 def summaries(session: Session, rows: list[Any], now: dt.datetime) -> list[CaseSummary]:
     """Rows of `ROWS` (a case with its assignee's and group's names) as lists show them, with whom each waits for."""
-    out = [summary_of(r, r.assignee_name, r.group_key, now) for r in rows]
+    out = [summary_of(r, r.assignee_username, r.group_key, now, r.assignee_name) for r in rows]
     waits = waiting.views_of(session, [s["id"] for s in out])  # one query for the page
     for summary in out:
         summary["waiting_for"] = waits[summary["id"]]

@@ -63,6 +63,7 @@ class CaseSummary(TypedDict):
     state: str
     version: int
     assignee: str | None
+    assignee_name: str | None  # the holder's display name (their user name where they have none)
     group: str | None
     focus_area: str | None
     priority: str
@@ -191,11 +192,15 @@ def definition_of(eng: Engine, workflow: str, version: str) -> Definition:
         return eng.registry.machine(session, workflow, version).definition
 
 
-def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime) -> CaseSummary:
-    """The fields of a case (a row or anything with its columns as attributes) for lists."""
+def summary_of(case: Any, assignee: str | None, group: str | None, now: dt.datetime,
+               assignee_name: str | None = None) -> CaseSummary:
+    """The fields of a case (a row or anything with its columns as attributes) for lists; `assignee` is the
+    holder's user name, `assignee_name` their display name (the user name where it is not given or empty)."""
     return {
         "id": case.id, "workflow": case.workflow, "title": case.title, "state": case.state,
-        "version": case.version, "assignee": assignee, "group": group, "focus_area": case.focus_area,
+        "version": case.version, "assignee": assignee,
+        "assignee_name": (assignee_name or assignee) if assignee else None,
+        "group": group, "focus_area": case.focus_area,
         "priority": case.priority, "confidential": case.confidential, "parent_id": case.parent_id,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at), "closed_at": _iso(case.closed_at),
         "overdue": bool(case.is_open and case.due_at and case.due_at < now), "waiting_for": [],
@@ -298,9 +303,10 @@ def case_view(eng: Engine, session: Session, case: Any, actor: Actor, now: dt.da
     actions = actions_of(eng, session, case, actor, now)
     people = {r.actor for r in log} | {c.author for c in comments}
     people |= {u for r in log if r.trigger == "@assign" and (u := _assign_note(r.comment)[0])}
+    people |= {case.assignee_username} if case.assignee_username else set()
     names = display_names(session, people)
     return {
-        **summary_of(case, case.assignee_username, case.group_key, now),
+        **summary_of(case, case.assignee_username, case.group_key, now, names.get(case.assignee_username or "")),
         "description": case.description,
         "definition_version": case.definition_version,
         "workflow_label": _label(d.label),

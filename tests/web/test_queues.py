@@ -152,3 +152,25 @@ def test_att_gora_shows_the_soonest_few_and_links_to_all_that_waits(web, open_ca
     assert "<h1>Väntar på dig</h1>" in everything
     assert _ids(everything) == soonest_first  # every one, in the same order, on the queue page
     assert re.search(r'<a href="/todo" aria-current="page">Att göra', everything)
+
+
+def test_the_lists_name_the_case_officer_as_people_know_them(web, eng, open_case):
+    """A queue row and an Att göra card say "Anders Holm", not the log-in name "official"."""
+    from sqlmodel import select
+
+    from engine.store.models import User
+
+    with eng.db.write() as s:
+        user = s.exec(select(User).where(User.username == "official")).one()
+        user.name = "Anders Holm"
+        s.add(user)
+    held = open_case(title="Hålls av Anders", group="socialnamnden", assignee="official", due=dt.date(2027, 3, 1))
+    web.login("official")
+    table = web.text("/queues/mine")
+    row = table[table.index(f'href="/cases/{held}"'):]
+    row = row[:row.index("</tr>")]
+    assert ">Anders Holm</td>" in row
+    assert ">official<" not in row
+    page = web.text("/todo")
+    card = page[page.index(f'href="/cases/{held}"'):]
+    assert "Handläggare: Anders Holm" in card[:card.index("</li>")]

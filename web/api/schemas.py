@@ -32,7 +32,10 @@ _LABELS = _object({"sv": _STR, "en": _STR}, description="A text in Swedish and E
 
 _SUMMARY_FIELDS: dict[str, Any] = {
     "id": ID, "workflow": _STR, "title": _STR, "state": _STR, "version": VERSION,
-    "assignee": nullable(_STR), "group": nullable(_STR), "focus_area": nullable(_STR),
+    "assignee": nullable(_STR),
+    "assignee_name": {**nullable(_STR),
+                      "description": "The case officer's display name (the user name where none is set)."},
+    "group": nullable(_STR), "focus_area": nullable(_STR),
     "priority": {"type": "string", "enum": ["low", "normal", "high"]}, "confidential": {"type": "boolean"},
     "parent_id": nullable(ID), "opened_at": _TIME, "due_at": nullable(_TIME), "closed_at": nullable(_TIME),
     "overdue": {"type": "boolean"},
