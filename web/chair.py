@@ -97,7 +97,7 @@ def _rows(cases: list[OverdueCase]) -> list[_Row]:
             id=cid, title=escape(c["title"]), href=show(cid), assign_href=assign(cid),
             pick=Markup(pick % {"id": cid}), give=Markup(give % {"id": cid}),  # noqa: S704 - escaped above
             kind=kind[shape], group=group[key], due=escape(c["due_on"] or "–"), late=late[days],
-            holder=escape(c["assignee_name"] or holder) if holder else nobody,
+            holder=escape(c["assignee_name"]) if holder else nobody,
             reminded=Markup(by % {"when": escape(local_date(when)), "name": escape(c["last_reminded_by"])})  # noqa: S704
             if when else never,
             options=Markup(listed)))  # noqa: S704 - every user name and display name is escaped above
